@@ -1,0 +1,45 @@
+namespace Netmem.Pool.Core;
+
+/// <summary>
+/// A fixed-size block of tracking items, the seed's <c>struct page_pool_item_block</c>.
+/// </summary>
+/// <remarks>
+/// <para>Why blocks: a pool must be able to find every page it ever lent (so destroy can unmap it) and a page must
+/// find its pool without a look-up structure on the hot path. The seed gets both by packing items into page-sized
+/// blocks whose header names the pool, so <c>item &amp; PAGE_MASK</c> is the block. Managed code cannot mask object
+/// addresses, so here the same arithmetic runs on indices: a handle carries <c>blockIndex &lt;&lt; 8 | itemIndex</c>;
+/// the block is <c>ItemBlockTable[handle &gt;&gt; 8]</c> and its <see cref="Owner"/> is the pool. Destroy walks the
+/// pool's blocks, not all memory, so its cost is O(pages the pool ever held).</para>
+/// <para>Why type-stable: a block is never freed. When its pool is fully released the block goes back to the table
+/// and may serve another pool, and its items keep their generations. A stale or forged handle therefore always
+/// lands on a live object and is rejected by the generation check; it can never reach freed memory.</para>
+/// </remarks>
+internal sealed class ItemBlock
+{
+    public const int IndexBits = 8;
+    public const int ItemsPerBlock = 1 << IndexBits;
+    public const int IndexMask = ItemsPerBlock - 1;
+
+    public ItemBlock(int index)
+    {
+        Index = index;
+        for (int i = 0; i < ItemsPerBlock; i++)
+        {
+            Slots[i].State = ItemState.Make(1, ItemState.Free);
+        }
+    }
+
+    public int Index { get; }
+
+    /// <summary>The pool this block serves, or null while it waits in the table's free list.</summary>
+    public volatile PagePool? Owner;
+
+    public ItemSlot[] Slots { get; } = new ItemSlot[ItemsPerBlock];
+
+    public PageMetadata[] Pages { get; } = new PageMetadata[ItemsPerBlock];
+
+    /// <summary>Allocation sites, captured only when the owning pool runs with leak detection.</summary>
+    public string?[]? AllocationSites { get; set; }
+
+    public int FirstItemId => Index << IndexBits;
+}

@@ -1,0 +1,71 @@
+namespace Netmem.Pool.Core;
+
+/// <summary>
+/// The process-wide table that turns a handle's block index into its <see cref="ItemBlock"/>.
+/// </summary>
+/// <remarks>
+/// Readers index the current array without a lock: the array only grows, each growth publishes a full copy, and a
+/// slot, once set, is never cleared (blocks are type-stable, see <see cref="ItemBlock"/>). Growth and the free-block
+/// list are under a lock; they happen when a pool needs more items or is fully released, never per page.
+/// </remarks>
+internal static class ItemBlockTable
+{
+    /// <summary>Block indices use 23 bits of a handle.</summary>
+    public const int MaxBlocks = 1 << 23;
+
+    private static readonly Lock s_lock = new();
+    private static readonly Stack<ItemBlock> s_freeBlocks = new();
+    private static ItemBlock?[] s_blocks = new ItemBlock?[64];
+    private static int s_created;
+
+    public static int CreatedBlocks => Volatile.Read(ref s_created);
+
+    /// <summary>The block for an index taken from a validated handle or from the pool's own cache.</summary>
+    public static ItemBlock Get(int blockIndex) => Volatile.Read(ref s_blocks)[blockIndex]!;
+
+    /// <summary>The block for an untrusted index, or null.</summary>
+    public static ItemBlock? TryGet(int blockIndex)
+    {
+        ItemBlock?[] blocks = Volatile.Read(ref s_blocks);
+        return (uint)blockIndex < (uint)blocks.Length ? Volatile.Read(ref blocks[blockIndex]) : null;
+    }
+
+    public static ItemBlock Rent(PagePool owner)
+    {
+        lock (s_lock)
+        {
+            if (!s_freeBlocks.TryPop(out ItemBlock? block))
+            {
+                if (s_created == MaxBlocks)
+                {
+                    throw new InvalidOperationException($"The item-block table is full ({MaxBlocks} blocks).");
+                }
+
+                block = new ItemBlock(s_created);
+                if (s_created == s_blocks.Length)
+                {
+                    ItemBlock?[] grown = new ItemBlock?[s_blocks.Length * 2];
+                    Array.Copy(s_blocks, grown, s_blocks.Length);
+                    Volatile.Write(ref s_blocks, grown);
+                }
+
+                Volatile.Write(ref s_blocks[s_created], block);
+                s_created++;
+            }
+
+            block.Owner = owner;
+            return block;
+        }
+    }
+
+    /// <summary>Gives back a block whose items are all free; its pool has released every page.</summary>
+    public static void Return(ItemBlock block)
+    {
+        lock (s_lock)
+        {
+            block.Owner = null;
+            block.AllocationSites = null;
+            s_freeBlocks.Push(block);
+        }
+    }
+}

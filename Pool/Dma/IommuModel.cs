@@ -1,0 +1,287 @@
+using System.Runtime.InteropServices;
+
+namespace Netmem.Pool.Dma;
+
+/// <summary>
+/// A strict IOMMU model of one device: it implements <see cref="IDmaDevice"/>, records every mapping, performs the
+/// device's DMA writes into host memory, and records every misuse of the DMA API as an <see cref="IommuViolation"/>
+/// instead of crashing. Tests and chaos runs use it as their oracle.
+/// </summary>
+/// <remarks>
+/// IOVAs are handed out from a bump allocator, one 1 MiB slot per mapping, and never reused. That makes the
+/// classification exact without remembering every past mapping: an address at a slot start below the bump pointer
+/// that is not live was mapped before and is already unmapped (a double unmap); anything else is unknown.
+/// All state sits under one lock. The model values being a precise witness over being fast; the
+/// <see cref="NoOpDmaDevice"/> is the baseline for measuring the pool without it.
+/// </remarks>
+public sealed class IommuModel : IDmaDevice
+{
+    /// <summary>Size of the IOVA slot each mapping gets; also the largest mappable buffer.</summary>
+    public const int SlotSize = 1 << 20;
+
+    private const ulong IovaBase = 0x1_0000_0000UL;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, Mapping> _live = new();
+    private readonly List<IommuViolation> _violations = new();
+    private readonly int[] _violationCounts = new int[Enum.GetValues<IommuViolationKind>().Length];
+    private ulong _nextIova = IovaBase;
+    private bool _bound = true;
+    private long _mapCalls;
+    private long _unmapCalls;
+    private long _syncCalls;
+    private long _dmaWrites;
+
+    public IommuModel(string name, bool needsSync = true)
+    {
+        Name = name;
+        NeedsSync = needsSync;
+    }
+
+    public string Name { get; }
+
+    public bool NeedsSync { get; }
+
+    /// <summary>
+    /// Decides, per map operation number (0, 1, 2, …), whether that map fails. Chaos runs set it to a seeded
+    /// decision so the same seed fails the same operations.
+    /// </summary>
+    public Func<long, bool>? MapFailureInjector { get; set; }
+
+    /// <summary>Extra time every map takes, to model a slow IOMMU (the calling thread waits).</summary>
+    public TimeSpan MapLatency { get; set; }
+
+    /// <summary>Whether the device currently has a driver and an IOMMU domain.</summary>
+    public bool IsBound
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bound;
+            }
+        }
+    }
+
+    public int LiveMappingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _live.Count;
+            }
+        }
+    }
+
+    public long MapCalls => Interlocked.Read(ref _mapCalls);
+
+    public long UnmapCalls => Interlocked.Read(ref _unmapCalls);
+
+    public long SyncCalls => Interlocked.Read(ref _syncCalls);
+
+    public long DmaWrites => Interlocked.Read(ref _dmaWrites);
+
+    public int ViolationCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _violations.Count;
+            }
+        }
+    }
+
+    public IReadOnlyList<IommuViolation> Violations
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _violations.ToArray();
+            }
+        }
+    }
+
+    public int CountOf(IommuViolationKind kind)
+    {
+        lock (_lock)
+        {
+            return _violationCounts[(int)kind];
+        }
+    }
+
+    public ulong Map(DmaBuffer buffer, DmaDirection direction)
+    {
+        if (buffer.Length <= 0 || buffer.Length > SlotSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(buffer), buffer.Length, $"A mapping is 1..{SlotSize} bytes.");
+        }
+
+        long operation = Interlocked.Increment(ref _mapCalls) - 1;
+        if (MapLatency > TimeSpan.Zero)
+        {
+            Thread.Sleep(MapLatency);
+        }
+
+        if (MapFailureInjector?.Invoke(operation) == true)
+        {
+            throw new DmaMapException($"{Name}: injected map failure on map operation {operation}.");
+        }
+
+        lock (_lock)
+        {
+            if (!_bound)
+            {
+                Record(IommuViolationKind.CallAfterUnbind, 0, $"map of page {buffer.PageId} while unbound");
+                throw new DmaMapException($"{Name}: device is unbound.");
+            }
+
+            ulong iova = _nextIova;
+            _nextIova += SlotSize;
+            _live.Add(iova, new Mapping(buffer, direction));
+            return iova;
+        }
+    }
+
+    public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
+    {
+        Interlocked.Increment(ref _unmapCalls);
+        lock (_lock)
+        {
+            if (!_bound)
+            {
+                Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "unmap while unbound");
+                return;
+            }
+
+            if (!_live.Remove(dmaAddress, out Mapping mapping))
+            {
+                Record(ClassifyMissing(dmaAddress), dmaAddress, "unmap");
+                return;
+            }
+
+            if (mapping.Buffer.Length != length || mapping.Direction != direction)
+            {
+                Record(IommuViolationKind.UnmapOfUnknownAddress, dmaAddress,
+                    $"unmap with length {length}/{direction}, mapped as {mapping.Buffer.Length}/{mapping.Direction}");
+            }
+        }
+    }
+
+    public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+        Sync(dmaAddress, offset, length, "sync for device");
+
+    public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+        Sync(dmaAddress, offset, length, "sync for cpu");
+
+    /// <summary>
+    /// The device writes <paramref name="data"/> at <paramref name="dmaAddress"/> + <paramref name="offset"/>.
+    /// Returns false (and records a violation) if that range is not inside a live mapping. For host memory the bytes
+    /// land in the page; for unreadable device memory only the check is made.
+    /// </summary>
+    public bool DmaWrite(ulong dmaAddress, int offset, ReadOnlySpan<byte> data)
+    {
+        Interlocked.Increment(ref _dmaWrites);
+        lock (_lock)
+        {
+            if (!_bound)
+            {
+                Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "DMA write while unbound");
+                return false;
+            }
+
+            if (!_live.TryGetValue(dmaAddress, out Mapping mapping) || offset < 0 || offset + data.Length > mapping.Buffer.Length)
+            {
+                Record(IommuViolationKind.DmaToUnmappedAddress, dmaAddress, $"DMA write of {data.Length} bytes at offset {offset}");
+                return false;
+            }
+
+            if (mapping.Buffer.HostAddress != 0)
+            {
+                unsafe
+                {
+                    data.CopyTo(new Span<byte>((byte*)mapping.Buffer.HostAddress + offset, data.Length));
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Whether <paramref name="dmaAddress"/> is currently mapped.</summary>
+    public bool IsMapped(ulong dmaAddress)
+    {
+        lock (_lock)
+        {
+            return _live.ContainsKey(dmaAddress);
+        }
+    }
+
+    /// <summary>
+    /// Tears the IOMMU domain down: every mapping still live is a leak and is recorded as a violation, then dropped.
+    /// Returns the number of leaked mappings.
+    /// </summary>
+    public int Unbind()
+    {
+        lock (_lock)
+        {
+            if (!_bound)
+            {
+                return 0;
+            }
+
+            int leaked = _live.Count;
+            foreach ((ulong iova, Mapping mapping) in _live)
+            {
+                Record(IommuViolationKind.MappingLeakedAtUnbind, iova, $"page {mapping.Buffer.PageId} still mapped at unbind");
+            }
+
+            _live.Clear();
+            _bound = false;
+            return leaked;
+        }
+    }
+
+    /// <summary>Gives the device a fresh IOMMU domain (a rebind after <see cref="Unbind"/>).</summary>
+    public void Bind()
+    {
+        lock (_lock)
+        {
+            _bound = true;
+        }
+    }
+
+    private void Sync(ulong dmaAddress, int offset, int length, string what)
+    {
+        Interlocked.Increment(ref _syncCalls);
+        lock (_lock)
+        {
+            if (!_bound)
+            {
+                Record(IommuViolationKind.CallAfterUnbind, dmaAddress, what + " while unbound");
+                return;
+            }
+
+            if (!_live.TryGetValue(dmaAddress, out Mapping mapping) || offset < 0 || length < 0 || offset + length > mapping.Buffer.Length)
+            {
+                Record(IommuViolationKind.SyncOfUnmappedAddress, dmaAddress, $"{what} of {length} bytes at offset {offset}");
+            }
+        }
+    }
+
+    private IommuViolationKind ClassifyMissing(ulong dmaAddress) =>
+        dmaAddress >= IovaBase && dmaAddress < _nextIova && dmaAddress % SlotSize == 0
+            ? IommuViolationKind.DoubleUnmap
+            : IommuViolationKind.UnmapOfUnknownAddress;
+
+    private void Record(IommuViolationKind kind, ulong dmaAddress, string detail)
+    {
+        _violations.Add(new IommuViolation(kind, dmaAddress, $"{Name}: {detail}"));
+        _violationCounts[(int)kind]++;
+    }
+
+    [StructLayout(LayoutKind.Auto)]
+    private readonly record struct Mapping(DmaBuffer Buffer, DmaDirection Direction);
+}

@@ -1,0 +1,4 @@
+namespace Netmem.Pool.Dma;
+
+/// <summary>One DMA API violation recorded by the <see cref="IommuModel"/>.</summary>
+public sealed record IommuViolation(IommuViolationKind Kind, ulong DmaAddress, string Detail);

@@ -1,0 +1,23 @@
+namespace Netmem.Pool.Dma;
+
+/// <summary>The kinds of DMA API misuse the <see cref="IommuModel"/> detects.</summary>
+public enum IommuViolationKind
+{
+    /// <summary>Unmap of an address that was never mapped.</summary>
+    UnmapOfUnknownAddress,
+
+    /// <summary>Unmap of an address that was mapped once and is already unmapped.</summary>
+    DoubleUnmap,
+
+    /// <summary>Any map, unmap or sync made while the device is unbound.</summary>
+    CallAfterUnbind,
+
+    /// <summary>The device wrote into an address with no live mapping.</summary>
+    DmaToUnmappedAddress,
+
+    /// <summary>A sync of an address with no live mapping.</summary>
+    SyncOfUnmappedAddress,
+
+    /// <summary>A mapping still live when the device was unbound.</summary>
+    MappingLeakedAtUnbind,
+}

@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+
+namespace Netmem.Pool.Memory;
+
+/// <summary>
+/// Readable host pages, carved from large page-aligned native chunks (2 MiB by default) rather than one native
+/// allocation per page, the way the kernel's buddy allocator hands out order-0 pages from larger blocks.
+/// </summary>
+/// <remarks>
+/// Chunks are freed only by <see cref="Dispose"/>, and only once every page is free again. A stale
+/// <see cref="NetmemRef"/> is rejected by the pool's generation check; and because the memory itself outlives every
+/// page handed out, even a span taken while a page was owned and used too late reads pool memory, never memory
+/// returned to the operating system.
+/// </remarks>
+public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
+{
+    private readonly int _chunkBytes;
+    private nint[] _chunks = [];
+    private bool _disposed;
+
+    public HostPageProvider(int pageSize = 4096, int chunkBytes = 2 << 20, long maxPages = 1L << 24)
+        : base(pageSize, ValidatedPagesPerChunk(pageSize, chunkBytes), maxPages)
+    {
+        _chunkBytes = chunkBytes;
+    }
+
+    public override bool IsReadable => true;
+
+    public override nint GetHostAddress(ulong pageId) =>
+        Volatile.Read(ref _chunks)[(int)(pageId >> SegmentShift)] + (nint)((long)(pageId & (ulong)(PagesPerSegment - 1)) * PageSize);
+
+    /// <summary>Frees every chunk. Throws if any page is still allocated, so no live page loses its memory.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (OutstandingPages != 0)
+        {
+            throw new InvalidOperationException($"{OutstandingPages} pages are still allocated; the provider cannot free their memory.");
+        }
+
+        _disposed = true;
+        foreach (nint chunk in _chunks)
+        {
+            unsafe
+            {
+                NativeMemory.AlignedFree((void*)chunk);
+            }
+        }
+
+        _chunks = [];
+    }
+
+    protected override bool TryAddSegmentBacking(int segment)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        nint chunk;
+        unsafe
+        {
+            chunk = (nint)NativeMemory.AlignedAlloc((nuint)_chunkBytes, (nuint)PageSize);
+        }
+
+        nint[] grown = new nint[segment + 1];
+        Array.Copy(_chunks, grown, segment);
+        grown[segment] = chunk;
+        Volatile.Write(ref _chunks, grown);
+        return true;
+    }
+
+    private static int ValidatedPagesPerChunk(int pageSize, int chunkBytes)
+    {
+        if (chunkBytes < pageSize || pageSize <= 0 || chunkBytes % pageSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkBytes), chunkBytes, "A chunk must be a whole number of pages.");
+        }
+
+        return chunkBytes / pageSize;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+using Netmem.Pool.Core;
+
+namespace Netmem.Pool;
+
+/// <summary>
+/// A handle to one pooled buffer: eight bytes, no allocation, the kernel's <c>netmem_ref</c>.
+/// </summary>
+/// <remarks>
+/// Layout: bits 0..7 item index, bits 8..30 block index, bits 32..62 the item's generation when it was lent, bit 63
+/// set for unreadable device memory (the kernel's <c>NET_IOV</c> bit). The block index finds the item block by
+/// arithmetic and the block names its pool, so <see cref="Pool"/> is O(1) with no dictionary. The generation makes a
+/// handle single-use: once its page is returned, every operation through it is refused. A handle is an ownership
+/// token: whoever holds it owns the page until returning it, and passing it in a message passes the ownership.
+/// </remarks>
+public readonly struct NetmemRef : IEquatable<NetmemRef>
+{
+    private const ulong UnreadableBit = 1UL << 63;
+    private const ulong ItemIdMask = 0x7FFF_FFFF;
+
+    private readonly ulong _value;
+
+    internal NetmemRef(int itemId, uint generation, bool unreadable)
+    {
+        _value = (uint)itemId | ((ulong)generation << 32) | (unreadable ? UnreadableBit : 0);
+    }
+
+    private NetmemRef(ulong value) => _value = value;
+
+    /// <summary>The raw 64-bit value, for logs and wire formats.</summary>
+    public ulong Value => _value;
+
+    public bool IsDefault => _value == 0;
+
+    /// <summary>False for unreadable device memory, which has no host span.</summary>
+    public bool IsReadable => (_value & UnreadableBit) == 0;
+
+    /// <summary>The pool that lent this page, or null if the handle names no block (default or forged).</summary>
+    public PagePool? Pool => IsWellFormed ? ItemBlockTable.TryGet(BlockIndex)?.Owner : null;
+
+    internal int ItemId => (int)(_value & ItemIdMask);
+
+    internal int BlockIndex => ItemId >> ItemBlock.IndexBits;
+
+    internal int ItemIndex => ItemId & ItemBlock.IndexMask;
+
+    internal uint Generation => (uint)(_value >> 32) & ItemState.GenerationMask;
+
+    internal bool IsWellFormed => (_value & 0x8000_0000UL) == 0 && Generation != 0;
+
+    public static bool operator ==(NetmemRef left, NetmemRef right) => left._value == right._value;
+
+    public static bool operator !=(NetmemRef left, NetmemRef right) => left._value != right._value;
+
+    /// <summary>Rebuilds a handle from <see cref="Value"/>; the pool validates it on use.</summary>
+    public static NetmemRef FromValue(ulong value) => new(value);
+
+    /// <summary>The page's bytes, while this handle owns it. Throws for unreadable memory or a returned handle.</summary>
+    public Span<byte> GetSpan() => PagePool.OwnerOf(this).GetSpan(this);
+
+    /// <summary>Returns the page to the pool that lent it (the kernel's <c>napi_pp_put_page</c>), from any thread.</summary>
+    public void ReturnToPool() => PagePool.OwnerOf(this).Return(this);
+
+    public bool Equals(NetmemRef other) => _value == other._value;
+
+    public override bool Equals(object? obj) => obj is NetmemRef other && Equals(other);
+
+    public override int GetHashCode() => _value.GetHashCode();
+
+    [SkipLocalsInit]
+    public override string ToString() =>
+        IsDefault ? "netmem(default)" : $"netmem(block {BlockIndex}, item {ItemIndex}, gen {Generation}{(IsReadable ? string.Empty : ", unreadable")})";
+}

@@ -1,0 +1,227 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using Netmem.Pool.Core;
+using Netmem.Pool.Dma;
+using Netmem.Pool.Memory;
+using Netmem.Pool.Misuse;
+
+namespace Netmem.Pool;
+
+public sealed partial class PagePool
+{
+    /// <summary>
+    /// Allocates a page (owner only). Fast path: pop the alloc cache. Otherwise refill up to 64 pages from the
+    /// recycle ring, and failing that bring in up to 64 pages from the memory provider, DMA-mapping each.
+    /// </summary>
+    /// <exception cref="PoolDestroyedException">The pool was destroyed.</exception>
+    /// <exception cref="MemoryProviderExhaustedException">The provider had no page.</exception>
+    /// <exception cref="DmaMapException">The device could not map the page (or whatever the device threw).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public NetmemRef Allocate()
+    {
+        if (_cacheCount > 0)
+        {
+            _allocFast++;
+            return Lend(_cache[--_cacheCount], ItemState.Lent);
+        }
+
+        return AllocateSlow(ItemState.Lent);
+    }
+
+    /// <summary>
+    /// Makes pages brought in from now on belong to <paramref name="node"/>; pages of other nodes met at refill are
+    /// released (<c>waive</c>), the kernel's <c>page_pool_update_nid</c>. Owner only.
+    /// </summary>
+    public void UpdatePreferredNode(int node)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(node);
+        _preferredNode = node;
+    }
+
+    private NetmemRef AllocateSlow(long lifecycle)
+    {
+        if (Volatile.Read(ref _state) != (int)PagePoolState.Active)
+        {
+            throw new PoolDestroyedException($"{Name} (id {Id}) is {State}; it can no longer allocate.");
+        }
+
+        if (RefillFromRing())
+        {
+            _allocRefill++;
+            return Lend(_cache[--_cacheCount], lifecycle);
+        }
+
+        _allocEmpty++;
+        BringInPages();
+        _allocSlow++;
+        return Lend(_cache[--_cacheCount], lifecycle);
+    }
+
+    /// <summary>Hands out a cached page: the owner stores the lent state (see <see cref="ItemState"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private NetmemRef Lend(int itemId, long lifecycle)
+    {
+        ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
+        int index = itemId & ItemBlock.IndexMask;
+        ref ItemSlot slot = ref block.Slots[index];
+        uint generation = ItemState.GenerationOf(slot.State);
+        if (_tracking)
+        {
+            Volatile.Write(ref slot.State, ItemState.Make(generation, lifecycle));
+        }
+
+        if (_captureAllocationSites)
+        {
+            block.AllocationSites![index] = Environment.StackTrace;
+        }
+
+        return new NetmemRef(itemId, generation, _unreadable);
+    }
+
+    private bool RefillFromRing()
+    {
+        int taken = _ring.DequeueBatch(_cache.AsSpan(0, RefillBatch));
+        int kept = 0;
+        for (int i = 0; i < taken; i++)
+        {
+            int itemId = _cache[i];
+            ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
+            int index = itemId & ItemBlock.IndexMask;
+            if (block.Pages[index].Node != _preferredNode)
+            {
+                _allocWaive++;
+                ReleasePage(block, index, itemId);
+                continue;
+            }
+
+            _cache[kept++] = itemId;
+        }
+
+        _cacheCount = kept;
+        return kept > 0;
+    }
+
+    private void BringInPages()
+    {
+        Exception? failure = null;
+        while (_cacheCount < SlowPathBatch && TryBringInPage(out failure))
+        {
+        }
+
+        if (_cacheCount == 0)
+        {
+            ExceptionDispatchInfo.Throw(failure!);
+        }
+    }
+
+    /// <summary>
+    /// Takes a page from the provider, binds it to a free item and maps it. On any failure everything taken is
+    /// given back, so a failed allocation changes no accounting.
+    /// </summary>
+    private bool TryBringInPage(out Exception? failure)
+    {
+        if (!_provider.TryAllocatePage(out ulong page))
+        {
+            _providerFailures++;
+            failure = new MemoryProviderExhaustedException($"{Name}: the memory provider has no free page.");
+            return false;
+        }
+
+        int itemId = TakeFreeItem();
+        ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
+        int index = itemId & ItemBlock.IndexMask;
+        ref ItemSlot slot = ref block.Slots[index];
+        ref PageMetadata metadata = ref block.Pages[index];
+        slot.Page = page;
+        metadata = new PageMetadata { Node = _preferredNode };
+
+        if (_device is not null && !TryMapPage(ref metadata, page, out failure))
+        {
+            _provider.ReleasePage(page);
+            slot.Page = (ulong)(long)_holdItems;
+            _holdItems = itemId;
+            return false;
+        }
+
+        Volatile.Write(ref slot.State, ItemState.Make(ItemState.GenerationOf(slot.State), ItemState.Cached));
+        Volatile.Write(ref _holdCount, _holdCount + 1);
+        _cache[_cacheCount++] = itemId;
+        failure = null;
+        return true;
+    }
+
+    private bool TryMapPage(ref PageMetadata metadata, ulong page, out Exception? failure)
+    {
+        if (!_deviceGate.TryEnter())
+        {
+            failure = new PoolDestroyedException($"{Name} (id {Id}) is being destroyed; it can no longer map pages.");
+            return false;
+        }
+
+        try
+        {
+            ulong dmaAddress = _device!.Map(new DmaBuffer(page, _provider.GetHostAddress(page), _pageSize), _dmaDirection);
+            metadata.DmaAddress = dmaAddress;
+            Volatile.Write(ref metadata.Mapped, 1);
+            if (_syncForDevice)
+            {
+                _device.SyncForDevice(dmaAddress, _syncOffset, _syncLength, _dmaDirection);
+            }
+
+            failure = null;
+            return true;
+        }
+        catch (Exception exception)
+        {
+            _mapFailures++;
+            failure = exception;
+            return false;
+        }
+        finally
+        {
+            _deviceGate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Takes a tracking item: from the owner's private hold list, else the whole released list at once (see
+    /// <see cref="ReleasedItemList"/>), else a new item block, so inflight is unlimited (the seed's
+    /// <c>page_pool_item_blk_add</c>).
+    /// </summary>
+    private int TakeFreeItem()
+    {
+        if (_holdItems == ReleasedItemList.Empty)
+        {
+            _holdItems = _releasedItems.TakeAll();
+        }
+
+        if (_holdItems == ReleasedItemList.Empty)
+        {
+            AddItemBlock();
+        }
+
+        int itemId = _holdItems;
+        _holdItems = (int)(long)ItemBlockTable.Get(itemId >> ItemBlock.IndexBits).Slots[itemId & ItemBlock.IndexMask].Page;
+        return itemId;
+    }
+
+    private void AddItemBlock()
+    {
+        ItemBlock block = ItemBlockTable.Rent(this);
+        if (_captureAllocationSites)
+        {
+            block.AllocationSites = new string?[ItemBlock.ItemsPerBlock];
+        }
+
+        lock (_blocks)
+        {
+            _blocks.Add(block);
+        }
+
+        for (int i = ItemBlock.ItemsPerBlock - 1; i >= 0; i--)
+        {
+            block.Slots[i].Page = (ulong)(long)_holdItems;
+            _holdItems = block.FirstItemId + i;
+        }
+    }
+}

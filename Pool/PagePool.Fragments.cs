@@ -1,0 +1,185 @@
+using Netmem.Pool.Core;
+using Netmem.Pool.Misuse;
+
+namespace Netmem.Pool;
+
+// Fragments: one page split into slices (the kernel's page_pool_alloc_frag and pp_ref_count).
+//
+// The kernel counts live slices in pp_ref_count, biased while the owner is still carving, so a double return of a
+// slice goes unnoticed until the count underflows. Here the count is a bitmap instead: a page is split into at most
+// 32 granules (PageSize / 32 bytes each), each slice starts on its own granule, and the page's fragment word holds one
+// bit per live slice, a "carving" bit while the owner may still cut slices from it, and the page's generation.
+// Returning a slice clears its bit by compare-and-swap after checking the generation and that the bit is set, so a
+// double or stale slice return is refused exactly, before it changes anything. Whoever leaves the word with no slice
+// and no carving bit (the last returner, or the owner when it stops carving) recycles the page: exactly one party,
+// because only one swap can produce that value. The page as a whole stays "lent as fragments" until then, so it
+// cannot be returned whole by mistake.
+public sealed partial class PagePool
+{
+    private const int SlicesPerPage = 32;
+    private const long CarvingBit = 1L << 32;
+    private const long SliceBits = 0xFFFF_FFFFL;
+    private const int FragmentGenerationShift = 33;
+
+    private int _fragmentItemId = -1;
+    private uint _fragmentGeneration;
+    private int _fragmentNextGranule;
+
+    /// <summary>Bytes per granule; slices start on granule boundaries.</summary>
+    public int FragmentGranule => _pageSize / SlicesPerPage;
+
+    /// <summary>
+    /// Allocates a slice of <paramref name="length"/> bytes (owner only), cut from the page being carved or from a
+    /// newly allocated page when it does not fit.
+    /// </summary>
+    public NetmemFragment AllocateFragment(int length)
+    {
+        if (length <= 0 || length > _pageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A fragment is 1..{_pageSize} bytes.");
+        }
+
+        int granules = (length + FragmentGranule - 1) / FragmentGranule;
+        if (_fragmentItemId < 0 || _fragmentNextGranule + granules > SlicesPerPage)
+        {
+            StopCarving();
+            StartCarving();
+        }
+
+        int first = _fragmentNextGranule;
+        _fragmentNextGranule += granules;
+        ItemBlock block = ItemBlockTable.Get(_fragmentItemId >> ItemBlock.IndexBits);
+        Interlocked.Or(ref block.Pages[_fragmentItemId & ItemBlock.IndexMask].FragmentWord, 1L << first);
+        var page = new NetmemRef(_fragmentItemId, _fragmentGeneration, _unreadable);
+        return new NetmemFragment(page, first * FragmentGranule, length);
+    }
+
+    /// <summary>Returns a slice from any thread; the page recycles through the ring when its last slice is back.</summary>
+    public void ReturnFragment(NetmemFragment fragment) => ReturnSlice(fragment, allowDirect: false);
+
+    /// <summary>Returns a slice from the owner's context; the page recycles into the alloc cache when its last slice is back.</summary>
+    public void ReturnFragmentDirect(NetmemFragment fragment) => ReturnSlice(fragment, allowDirect: true);
+
+    internal unsafe Span<byte> GetFragmentSpan(NetmemFragment fragment)
+    {
+        (ItemBlock block, int index) = ResolveOwned(fragment.Page);
+        ThrowIfUnreadable(fragment.Page);
+        ValidateSliceBounds(fragment);
+        long word = Volatile.Read(ref block.Pages[index].FragmentWord);
+        if (FragmentGenerationOf(word) != fragment.Page.Generation || (word & SliceBit(fragment)) == 0)
+        {
+            throw new UseAfterReturnException($"Fragment at {fragment.Offset} of {fragment.Page} was already returned.");
+        }
+
+        nint address = _provider.GetHostAddress(block.Slots[index].Page) + fragment.Offset;
+        return new Span<byte>((void*)address, fragment.Length);
+    }
+
+    private static uint FragmentGenerationOf(long word) => (uint)((ulong)word >> FragmentGenerationShift);
+
+    private long SliceBit(NetmemFragment fragment) => 1L << (fragment.Offset / FragmentGranule);
+
+    private void StartCarving()
+    {
+        NetmemRef page = _cacheCount > 0 ? LendFromCache() : AllocateSlow(ItemState.LentAsFragments);
+        _fragmentItemId = page.ItemId;
+        _fragmentGeneration = page.Generation;
+        _fragmentNextGranule = 0;
+        ItemBlock block = ItemBlockTable.Get(page.BlockIndex);
+        Interlocked.Exchange(ref block.Pages[page.ItemIndex].FragmentWord, ((long)page.Generation << FragmentGenerationShift) | CarvingBit);
+    }
+
+    private NetmemRef LendFromCache()
+    {
+        _allocFast++;
+        return Lend(_cache[--_cacheCount], ItemState.LentAsFragments);
+    }
+
+    /// <summary>The owner gives up the page it is carving; recycles it if every slice is already back.</summary>
+    private void StopCarving()
+    {
+        if (_fragmentItemId < 0)
+        {
+            return;
+        }
+
+        int itemId = _fragmentItemId;
+        _fragmentItemId = -1;
+        ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
+        int index = itemId & ItemBlock.IndexMask;
+        long before = Interlocked.And(ref block.Pages[index].FragmentWord, ~CarvingBit);
+        if ((before & SliceBits) == 0)
+        {
+            RecycleFragmentedPage(block, index, new NetmemRef(itemId, _fragmentGeneration, _unreadable), allowDirect: true);
+        }
+    }
+
+    /// <summary>Destroy's part: stop carving; counts 1 if that released the page.</summary>
+    private long ReleaseFragmentPageIfUnused()
+    {
+        long releasedBefore = Interlocked.Read(ref _releaseCount);
+        StopCarving();
+        return Interlocked.Read(ref _releaseCount) - releasedBefore;
+    }
+
+    private void ReturnSlice(NetmemFragment fragment, bool allowDirect)
+    {
+        ItemBlock block = ResolveBlock(fragment.Page);
+        int index = fragment.Page.ItemIndex;
+        ValidateSliceBounds(fragment);
+        ref long fragmentWord = ref block.Pages[index].FragmentWord;
+        long bit = SliceBit(fragment);
+        long word = Volatile.Read(ref fragmentWord);
+        long remaining;
+        while (true)
+        {
+            if (FragmentGenerationOf(word) != fragment.Page.Generation || (word & bit) == 0)
+            {
+                throw SliceReturnRefused(fragment, block, index);
+            }
+
+            remaining = word & ~bit;
+            long seen = Interlocked.CompareExchange(ref fragmentWord, remaining, word);
+            if (seen == word)
+            {
+                break;
+            }
+
+            word = seen;
+        }
+
+        if ((remaining & (SliceBits | CarvingBit)) == 0)
+        {
+            RecycleFragmentedPage(block, index, fragment.Page, allowDirect);
+        }
+    }
+
+    private void RecycleFragmentedPage(ItemBlock block, int index, NetmemRef page, bool allowDirect)
+    {
+        if (_tracking)
+        {
+            TakeBackLentPage(ref block.Slots[index], page, ItemState.LentAsFragments);
+        }
+
+        Recycle(block, index, page.ItemId, allowDirect);
+    }
+
+    private NetmemMisuseException SliceReturnRefused(NetmemFragment fragment, ItemBlock block, int index)
+    {
+        long state = Volatile.Read(ref block.Slots[index].State);
+        if (ItemState.GenerationOf(state) == fragment.Page.Generation && ItemState.LifecycleOf(state) == ItemState.Lent)
+        {
+            return new FragmentMismatchException($"{fragment.Page} is lent whole; it has no fragments to return.");
+        }
+
+        return new DoubleReturnException($"Fragment at {fragment.Offset} of {fragment.Page} was already returned.");
+    }
+
+    private void ValidateSliceBounds(NetmemFragment fragment)
+    {
+        if (fragment.Offset < 0 || fragment.Length <= 0 || fragment.Offset % FragmentGranule != 0 || fragment.Offset + fragment.Length > _pageSize)
+        {
+            throw new InvalidNetmemException($"Fragment {fragment.Offset}+{fragment.Length} is not a slice this pool cut: the handle is forged or corrupted.");
+        }
+    }
+}

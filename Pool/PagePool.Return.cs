@@ -1,0 +1,174 @@
+using System.Runtime.CompilerServices;
+using Netmem.Pool.Core;
+using Netmem.Pool.Misuse;
+
+namespace Netmem.Pool;
+
+public sealed partial class PagePool
+{
+    /// <summary>
+    /// Returns a page from any thread: into the recycle ring, or, when the ring is full, the page has extra
+    /// references, or the pool is destroyed, released (unmapped if destroy has not done it, then freed).
+    /// </summary>
+    /// <exception cref="DoubleReturnException">The handle was already returned.</exception>
+    /// <exception cref="WrongPoolException">Another pool lent the page.</exception>
+    /// <exception cref="InvalidNetmemException">Default, forged or corrupted handle.</exception>
+    /// <exception cref="FragmentMismatchException">The page is lent as fragments.</exception>
+    public void Return(NetmemRef netmem) => ReturnWhole(netmem, allowDirect: false);
+
+    /// <summary>
+    /// Returns a page from the owner's context straight into the alloc cache (<c>page_pool_recycle_direct</c>);
+    /// when the cache is full it goes to the ring. Only the allocation side's owner may call it.
+    /// </summary>
+    public void RecycleDirect(NetmemRef netmem) => ReturnWhole(netmem, allowDirect: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReturnWhole(NetmemRef netmem, bool allowDirect)
+    {
+        ItemBlock block = ResolveBlock(netmem);
+        int index = netmem.ItemIndex;
+        if (_tracking)
+        {
+            TakeBackLentPage(ref block.Slots[index], netmem, ItemState.Lent);
+        }
+
+        Recycle(block, index, netmem.ItemId, allowDirect);
+    }
+
+    /// <summary>
+    /// The one transition that decides who owns a returned page: lent at the handle's generation → cached at the
+    /// next generation, by compare-and-swap. Exactly one return of a lending can succeed; every other (a double
+    /// return, a stale handle, a racing duplicate) sees a different word, changes nothing and is told why.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TakeBackLentPage(ref ItemSlot slot, NetmemRef netmem, long lentAs)
+    {
+        uint generation = netmem.Generation;
+        long lent = ItemState.Make(generation, lentAs);
+        long observed = Interlocked.CompareExchange(ref slot.State, ItemState.Make(ItemState.NextGeneration(generation), ItemState.Cached), lent);
+        if (observed != lent)
+        {
+            throw ReturnRefused(netmem, observed, lentAs);
+        }
+    }
+
+    private static NetmemMisuseException ReturnRefused(NetmemRef netmem, long observed, long lentAs)
+    {
+        uint current = ItemState.GenerationOf(observed);
+        long lifecycle = ItemState.LifecycleOf(observed);
+        if (current == netmem.Generation && lifecycle is ItemState.Lent or ItemState.LentAsFragments)
+        {
+            return lentAs == ItemState.Lent
+                ? new FragmentMismatchException($"{netmem} is lent as fragments; return each fragment instead of the page.")
+                : new FragmentMismatchException($"{netmem} is lent whole; it has no fragments to return.");
+        }
+
+        if (ItemState.Precedes(netmem.Generation, current))
+        {
+            return new DoubleReturnException($"{netmem} was already returned (its page is now at generation {current}).");
+        }
+
+        return new InvalidNetmemException($"{netmem} names a lending that never happened: the handle is forged or corrupted.");
+    }
+
+    /// <summary>Puts a page the pool has taken back into the cache or ring, or releases it.</summary>
+    private void Recycle(ItemBlock block, int index, int itemId, bool allowDirect)
+    {
+        ref PageMetadata page = ref block.Pages[index];
+        if (page.ExternalReferences != 0)
+        {
+            _recycleReleasedRefcount.Increment();
+            ReleasePage(block, index, itemId);
+            return;
+        }
+
+        if (Volatile.Read(ref _state) != (int)PagePoolState.Active)
+        {
+            _lateReturns.Increment();
+            ReleasePage(block, index, itemId);
+            return;
+        }
+
+        if (_syncForDevice && !TrySyncRecycledPageForDevice(ref page))
+        {
+            _lateReturns.Increment();
+            ReleasePage(block, index, itemId);
+            return;
+        }
+
+        if (allowDirect)
+        {
+            if (_cacheCount < AllocCacheSize)
+            {
+                _cache[_cacheCount++] = itemId;
+                _recycleCached++;
+                return;
+            }
+
+            _recycleCacheFull++;
+        }
+
+        if (_ring.TryEnqueue(itemId))
+        {
+            _recycleRing.Increment();
+            return;
+        }
+
+        _recycleRingFull.Increment();
+        ReleasePage(block, index, itemId);
+    }
+
+    private bool TrySyncRecycledPageForDevice(ref PageMetadata page)
+    {
+        if (!_deviceGate.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref page.Mapped) == 1)
+            {
+                _device!.SyncForDevice(page.DmaAddress, _syncOffset, _syncLength, _dmaDirection);
+            }
+
+            return true;
+        }
+        finally
+        {
+            _deviceGate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// A page leaves the pool: unmapped (by whoever wins its unmap claim), freed to the provider, its item freed.
+    /// The release count is the last thing touched; see the destroy design for why that matters.
+    /// </summary>
+    private void ReleasePage(ItemBlock block, int index, int itemId)
+    {
+        ref ItemSlot slot = ref block.Slots[index];
+        ref PageMetadata page = ref block.Pages[index];
+        if (_device is not null)
+        {
+            UnmapReleasedPage(ref page);
+        }
+
+        ulong pageId = slot.Page;
+        page.ExternalReferences = 0;
+        page.FragmentWord = 0;
+        if (block.AllocationSites is { } sites)
+        {
+            sites[index] = null;
+        }
+
+        Volatile.Write(ref slot.State, ItemState.Make(ItemState.GenerationOf(slot.State), ItemState.Free));
+        _provider.ReleasePage(pageId);
+        _releasedItems.Push(itemId, ref slot);
+
+        Interlocked.Increment(ref _releaseCount);
+        if (Volatile.Read(ref _state) == (int)PagePoolState.Detached)
+        {
+            TryCompleteRelease();
+        }
+    }
+}

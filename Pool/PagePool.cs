@@ -1,0 +1,316 @@
+using Netmem.Pool.Core;
+using Netmem.Pool.Dma;
+using Netmem.Pool.Memory;
+using Netmem.Pool.Misuse;
+
+namespace Netmem.Pool;
+
+/// <summary>
+/// A pool of DMA-mapped pages for one RX queue, modelled on the Linux page_pool with the item-block tracking of
+/// the "fix IOMMU crash when driver has already unbound" series.
+/// </summary>
+/// <remarks>
+/// <para>Threading contract (the kernel's): the <em>allocation side</em> (<see cref="Allocate"/>,
+/// <see cref="AllocateFragment"/>, <see cref="RecycleDirect"/>, <see cref="ReturnFragmentDirect"/>,
+/// <see cref="UpdatePreferredNode"/> and <see cref="Destroy"/>) belongs to one owner at a time, such as the RX
+/// queue's poll loop or the actor that owns it. <see cref="Return"/>, <see cref="ReturnFragment"/> and every query
+/// may be called from any thread, at any time, including after destroy.</para>
+/// <para>The file is split by path: allocation, return, fragments, destroy.</para>
+/// </remarks>
+public sealed partial class PagePool
+{
+    private const int AllocCacheSize = 128;
+    private const int RefillBatch = 64;
+    private const int SlowPathBatch = 64;
+
+    private readonly IMemoryProvider _provider;
+    private readonly bool _ownsProvider;
+    private readonly IDmaDevice? _device;
+    private readonly DmaDirection _dmaDirection;
+    private readonly bool _syncForDevice;
+    private readonly int _syncOffset;
+    private readonly int _syncLength;
+    private readonly bool _tracking;
+    private readonly bool _unreadable;
+    private readonly bool _captureAllocationSites;
+    private readonly int _pageSize;
+    private readonly PagePoolOptions _options;
+
+    // Allocation side: touched only by the owner, so plain fields.
+    private readonly int[] _cache = new int[AllocCacheSize];
+    private readonly List<ItemBlock> _blocks = new();
+    private int _cacheCount;
+    private int _holdItems = ReleasedItemList.Empty;
+    private int _preferredNode;
+    private long _allocFast;
+    private long _allocSlow;
+    private long _allocEmpty;
+    private long _allocRefill;
+    private long _allocWaive;
+    private long _recycleCached;
+    private long _recycleCacheFull;
+    private long _mapFailures;
+    private long _providerFailures;
+
+    // Shared with returning threads.
+    private readonly RecycleRing _ring;
+    private readonly ReleasedItemList _releasedItems = new();
+    private readonly DeviceAccessGate _deviceGate = new();
+    private readonly StripedCounter _recycleRing = new();
+    private readonly StripedCounter _recycleRingFull = new();
+    private readonly StripedCounter _recycleReleasedRefcount = new();
+    private readonly StripedCounter _lateReturns = new();
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _holdCount;
+    private long _releaseCount;
+    private int _state;
+
+    public PagePool(PagePoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _pageSize = options.PageSize;
+        _ownsProvider = options.MemoryProvider is null;
+        _provider = options.MemoryProvider ?? new HostPageProvider(options.PageSize);
+        _device = options.Device;
+        _dmaDirection = options.DmaDirection;
+        _syncForDevice = options.SyncForDevice && options.Device!.NeedsSync;
+        _syncOffset = options.SyncOffset;
+        _syncLength = options.MaxSyncLength == 0 ? options.PageSize - options.SyncOffset : options.MaxSyncLength;
+        _tracking = options.TrackInflight;
+        _unreadable = !_provider.IsReadable;
+        _captureAllocationSites = options.LeakDetection == LeakDetectionMode.Paranoid;
+        _ring = new RecycleRing(options.PoolSize);
+        Id = PagePoolRegistry.Register(this);
+        Name = options.Name ?? $"pool-{Id}";
+    }
+
+    public int Id { get; }
+
+    public string Name { get; }
+
+    public int PageSize => _pageSize;
+
+    public bool IsReadable => !_unreadable;
+
+    public IDmaDevice? Device => _device;
+
+    public IMemoryProvider MemoryProvider => _provider;
+
+    public PagePoolState State => (PagePoolState)Volatile.Read(ref _state);
+
+    /// <summary>Hold − release: every page the pool is accountable for, its own cache and ring included.</summary>
+    public long Inflight => Volatile.Read(ref _holdCount) - Interlocked.Read(ref _releaseCount);
+
+    /// <summary>The pool that lent <paramref name="netmem"/>; throws <see cref="InvalidNetmemException"/> if none did.</summary>
+    public static PagePool OwnerOf(NetmemRef netmem) =>
+        netmem.Pool ?? throw new InvalidNetmemException($"{netmem} names no page of any live pool.");
+
+    public PagePoolStats GetStats()
+    {
+        PagePoolDestroyReport? report = Volatile.Read(ref _destroyReport);
+        return new PagePoolStats
+        {
+            AllocFast = Volatile.Read(ref _allocFast),
+            AllocSlow = Volatile.Read(ref _allocSlow),
+            AllocEmpty = Volatile.Read(ref _allocEmpty),
+            AllocRefill = Volatile.Read(ref _allocRefill),
+            AllocWaive = Volatile.Read(ref _allocWaive),
+            RecycleCached = Volatile.Read(ref _recycleCached),
+            RecycleCacheFull = Volatile.Read(ref _recycleCacheFull),
+            RecycleRing = _recycleRing.Read(),
+            RecycleRingFull = _recycleRingFull.Read(),
+            RecycleReleasedRefcount = _recycleReleasedRefcount.Read(),
+            Hold = Volatile.Read(ref _holdCount),
+            Release = Interlocked.Read(ref _releaseCount),
+            MapFailures = Volatile.Read(ref _mapFailures),
+            ProviderFailures = Volatile.Read(ref _providerFailures),
+            LateReturns = _lateReturns.Read(),
+            InflightAtDestroy = report?.InflightAtDestroy ?? 0,
+            UnmappedByDestroy = report?.UnmappedByDestroy ?? 0,
+            DetachTime = report?.DetachTime,
+        };
+    }
+
+    public PagePoolInfo GetInfo()
+    {
+        long inflight = Inflight;
+        PagePoolState state = State;
+        DateTimeOffset? detached = Volatile.Read(ref _destroyReport)?.DetachTime;
+        TimeSpan? stalledFor = state == PagePoolState.Detached && detached is { } at ? DateTimeOffset.UtcNow - at : null;
+        return new PagePoolInfo(Id, Name, _device?.Name, _options.QueueIndex, state, inflight, inflight * _pageSize, detached, stalledFor);
+    }
+
+    /// <summary>The pages now lent out, with allocation sites when <see cref="LeakDetectionMode.Paranoid"/> is on.</summary>
+    public IReadOnlyList<OutstandingAllocation> GetOutstandingAllocations()
+    {
+        var outstanding = new List<OutstandingAllocation>();
+        foreach (ItemBlock block in SnapshotBlocks())
+        {
+            for (int i = 0; i < ItemBlock.ItemsPerBlock; i++)
+            {
+                long state = Volatile.Read(ref block.Slots[i].State);
+                long lifecycle = ItemState.LifecycleOf(state);
+                if (lifecycle is ItemState.Lent or ItemState.LentAsFragments)
+                {
+                    var netmem = new NetmemRef(block.FirstItemId + i, ItemState.GenerationOf(state), _unreadable);
+                    outstanding.Add(new OutstandingAllocation(netmem, block.AllocationSites?[i]));
+                }
+            }
+        }
+
+        return outstanding;
+    }
+
+    /// <summary>The page's bus address for the device, while <paramref name="netmem"/> owns it.</summary>
+    public ulong GetDmaAddress(NetmemRef netmem)
+    {
+        (ItemBlock block, int index) = ResolveOwned(netmem);
+        ref PageMetadata page = ref block.Pages[index];
+        if (Volatile.Read(ref page.Mapped) == 0)
+        {
+            throw new InvalidOperationException($"{netmem} is not DMA-mapped (the pool has no device, or destroy unmapped it).");
+        }
+
+        return page.DmaAddress;
+    }
+
+    /// <summary>
+    /// Syncs a range of an owned page for the CPU before reading what the device wrote. Returns false, doing
+    /// nothing, once destroy has detached the pool from the device (no device call is allowed then).
+    /// </summary>
+    public bool SyncForCpu(NetmemRef netmem, int offset, int length)
+    {
+        (ItemBlock block, int index) = ResolveOwned(netmem);
+        if ((uint)offset > (uint)_pageSize || (uint)length > (uint)(_pageSize - offset))
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"Range {offset}+{length} is outside the {_pageSize}-byte page.");
+        }
+
+        if (_device is null || !_device.NeedsSync)
+        {
+            return true;
+        }
+
+        if (!_deviceGate.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            ref PageMetadata page = ref block.Pages[index];
+            if (Volatile.Read(ref page.Mapped) == 0)
+            {
+                return false;
+            }
+
+            _device.SyncForCpu(page.DmaAddress, offset, length, _dmaDirection);
+            return true;
+        }
+        finally
+        {
+            _deviceGate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Takes an extra reference to an owned page's memory (see <see cref="PageReference"/>). The page will be
+    /// released from the pool instead of recycled when it is returned.
+    /// </summary>
+    public PageReference AcquirePageReference(NetmemRef netmem)
+    {
+        (ItemBlock block, int index) = ResolveOwned(netmem);
+        ulong page = block.Slots[index].Page;
+        _provider.AddPageReference(page);
+        Interlocked.Increment(ref block.Pages[index].ExternalReferences);
+        return new PageReference(_provider, page);
+    }
+
+    public override string ToString() => $"{Name} (id {Id}, {State}, inflight {Inflight})";
+
+    internal unsafe Span<byte> GetSpan(NetmemRef netmem)
+    {
+        (ItemBlock block, int index) = ResolveOwned(netmem);
+        ThrowIfUnreadable(netmem);
+        return new Span<byte>((void*)_provider.GetHostAddress(block.Slots[index].Page), _pageSize);
+    }
+
+    /// <summary>
+    /// Resolves a handle that must own a lent page of this pool (whole or fragmented); throws the specific misuse
+    /// error otherwise. With tracking off only the block and owner are checked.
+    /// </summary>
+    private (ItemBlock Block, int Index) ResolveOwned(NetmemRef netmem)
+    {
+        ItemBlock block = ResolveBlock(netmem);
+        int index = netmem.ItemIndex;
+        if (_tracking)
+        {
+            long state = Volatile.Read(ref block.Slots[index].State);
+            long lifecycle = ItemState.LifecycleOf(state);
+            if (ItemState.GenerationOf(state) != netmem.Generation || lifecycle is not (ItemState.Lent or ItemState.LentAsFragments))
+            {
+                throw new UseAfterReturnException($"{netmem} no longer owns its page (it was returned; the page is now at generation {ItemState.GenerationOf(state)}).");
+            }
+        }
+
+        return (block, index);
+    }
+
+    private ItemBlock ResolveBlock(NetmemRef netmem)
+    {
+        if (netmem.IsDefault)
+        {
+            throw new InvalidNetmemException("The default NetmemRef names no page.");
+        }
+
+        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
+        if (block is null)
+        {
+            throw new InvalidNetmemException($"{netmem} names no item block: the handle is forged or corrupted.");
+        }
+
+        PagePool? owner = block.Owner;
+        if (owner != this)
+        {
+            throw ForeignHandle(netmem, block, owner);
+        }
+
+        if (netmem.IsReadable == _unreadable)
+        {
+            throw new InvalidNetmemException($"{netmem} has the wrong memory kind for {Name}: the handle is forged or corrupted.");
+        }
+
+        return block;
+    }
+
+    private Exception ForeignHandle(NetmemRef netmem, ItemBlock block, PagePool? owner)
+    {
+        uint current = ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
+        if (owner is not null && current == netmem.Generation)
+        {
+            return new WrongPoolException($"{netmem} belongs to {owner.Name} (id {owner.Id}), not to {Name} (id {Id}).");
+        }
+
+        return ItemState.Precedes(netmem.Generation, current)
+            ? new DoubleReturnException($"{netmem} was already returned; its page has since left {Name}.")
+            : new InvalidNetmemException($"{netmem} names no page lent by {Name}: the handle is forged or corrupted.");
+    }
+
+    private void ThrowIfUnreadable(NetmemRef netmem)
+    {
+        if (_unreadable)
+        {
+            throw new UnreadableNetmemException($"{netmem} is unreadable device memory from {Name}; it has no host span.");
+        }
+    }
+
+    private ItemBlock[] SnapshotBlocks()
+    {
+        lock (_blocks)
+        {
+            return _blocks.ToArray();
+        }
+    }
+}

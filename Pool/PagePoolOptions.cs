@@ -1,0 +1,107 @@
+using Netmem.Pool.Dma;
+using Netmem.Pool.Memory;
+
+namespace Netmem.Pool;
+
+/// <summary>How a pool is created: the kernel's <c>struct page_pool_params</c>.</summary>
+public sealed record PagePoolOptions
+{
+    /// <summary>The largest recycle ring; the kernel caps <c>pool_size</c> at 16384.</summary>
+    public const int MaxPoolSize = 16384;
+
+    /// <summary>Recycle-ring capacity; a power of two from 2 to <see cref="MaxPoolSize"/> (kernel default 1024).</summary>
+    public int PoolSize { get; init; } = 1024;
+
+    /// <summary>Bytes per page; must equal the provider's page size. Default 4096.</summary>
+    public int PageSize { get; init; } = 4096;
+
+    /// <summary>
+    /// The device pages are DMA-mapped for (<c>PP_FLAG_DMA_MAP</c>), or null for a pool that maps nothing.
+    /// </summary>
+    public IDmaDevice? Device { get; init; }
+
+    public DmaDirection DmaDirection { get; init; } = DmaDirection.FromDevice;
+
+    /// <summary>Sync each recycled page for the device (<c>PP_FLAG_DMA_SYNC_DEV</c>); requires <see cref="Device"/>.</summary>
+    public bool SyncForDevice { get; init; }
+
+    /// <summary>Bytes synced for the device on recycle (<c>max_len</c>); 0 means the whole page after <see cref="SyncOffset"/>.</summary>
+    public int MaxSyncLength { get; init; }
+
+    /// <summary>Where in the page the device writes (<c>offset</c>).</summary>
+    public int SyncOffset { get; init; }
+
+    /// <summary>Where pages come from. Null gives the pool a private <see cref="HostPageProvider"/>.</summary>
+    public IMemoryProvider? MemoryProvider { get; init; }
+
+    /// <summary>
+    /// Track every page in item blocks so destroy can unmap inflight pages and misuse is detected. Switch it off only
+    /// to measure what tracking costs: without it a destroy with pages inflight leaves their mappings to leak.
+    /// </summary>
+    public bool TrackInflight { get; init; } = true;
+
+    public LeakDetectionMode LeakDetection { get; init; } = LeakDetectionMode.Disabled;
+
+    /// <summary>Name for introspection and metrics.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The RX queue this pool serves, for introspection (-1 when none).</summary>
+    public int QueueIndex { get; init; } = -1;
+
+    /// <summary>How often a destroyed pool with pages still inflight retries its release (kernel: 1 s).</summary>
+    public TimeSpan ReleaseRetryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long a destroyed pool may wait for its pages before it reports a stall (kernel: 60 s).</summary>
+    public TimeSpan StallWarningAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Called, from the retry timer, each time a stall is reported.</summary>
+    public Action<PagePoolInfo>? OnStalled { get; init; }
+
+    internal void Validate()
+    {
+        if (PoolSize < 2 || PoolSize > MaxPoolSize || !int.IsPow2(PoolSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(PoolSize), PoolSize, $"PoolSize must be a power of two from 2 to {MaxPoolSize}.");
+        }
+
+        if (PageSize < 256 || PageSize > IommuModel.SlotSize || !int.IsPow2(PageSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, $"PageSize must be a power of two from 256 to {IommuModel.SlotSize}.");
+        }
+
+        if (MemoryProvider is not null && MemoryProvider.PageSize != PageSize)
+        {
+            throw new ArgumentException($"The memory provider's page size ({MemoryProvider.PageSize}) differs from PageSize ({PageSize}).", nameof(MemoryProvider));
+        }
+
+        if (SyncForDevice && Device is null)
+        {
+            throw new ArgumentException("SyncForDevice needs a Device to sync with.", nameof(SyncForDevice));
+        }
+
+        if (SyncOffset < 0 || SyncOffset >= PageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SyncOffset), SyncOffset, "SyncOffset must lie inside the page.");
+        }
+
+        if (MaxSyncLength < 0 || SyncOffset + MaxSyncLength > PageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxSyncLength), MaxSyncLength, "SyncOffset + MaxSyncLength must fit in the page.");
+        }
+
+        if (ReleaseRetryInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReleaseRetryInterval), ReleaseRetryInterval, "ReleaseRetryInterval must be positive.");
+        }
+
+        if (StallWarningAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StallWarningAfter), StallWarningAfter, "StallWarningAfter must be positive.");
+        }
+
+        if (!Enum.IsDefined(DmaDirection))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DmaDirection), DmaDirection, "Unknown DMA direction.");
+        }
+    }
+}

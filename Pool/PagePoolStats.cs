@@ -1,0 +1,65 @@
+namespace Netmem.Pool;
+
+/// <summary>
+/// A snapshot of a pool's counters, named as the kernel's <c>page_pool_stats</c> and destroy figures.
+/// </summary>
+/// <remarks>Read while the pool runs, the counters are each exact but not taken at one instant.</remarks>
+public readonly record struct PagePoolStats
+{
+    /// <summary>Allocations served from the alloc cache.</summary>
+    public long AllocFast { get; init; }
+
+    /// <summary>Slow-path allocations: pages brought in from the memory provider (bulk).</summary>
+    public long AllocSlow { get; init; }
+
+    /// <summary>Refills that found the recycle ring empty.</summary>
+    public long AllocEmpty { get; init; }
+
+    /// <summary>Refills of the alloc cache from the recycle ring.</summary>
+    public long AllocRefill { get; init; }
+
+    /// <summary>Pages released at refill because they were not on the pool's preferred node.</summary>
+    public long AllocWaive { get; init; }
+
+    /// <summary>Returns recycled directly into the alloc cache.</summary>
+    public long RecycleCached { get; init; }
+
+    /// <summary>Direct recycles that found the alloc cache full.</summary>
+    public long RecycleCacheFull { get; init; }
+
+    /// <summary>Returns recycled through the recycle ring.</summary>
+    public long RecycleRing { get; init; }
+
+    /// <summary>Returns that found the ring full, so the page was released.</summary>
+    public long RecycleRingFull { get; init; }
+
+    /// <summary>Returns of pages with extra references, released instead of recycled.</summary>
+    public long RecycleReleasedRefcount { get; init; }
+
+    /// <summary>Pages brought into the pool (<c>pages_state_hold_cnt</c>).</summary>
+    public long Hold { get; init; }
+
+    /// <summary>Pages that left the pool (<c>pages_state_release_cnt</c>).</summary>
+    public long Release { get; init; }
+
+    /// <summary>Hold − Release: pages the pool is accountable for, including its cache and ring.</summary>
+    public long Inflight => Hold - Release;
+
+    /// <summary>Device map calls that failed.</summary>
+    public long MapFailures { get; init; }
+
+    /// <summary>Memory-provider allocations that failed.</summary>
+    public long ProviderFailures { get; init; }
+
+    /// <summary>Returns that arrived after destroy started.</summary>
+    public long LateReturns { get; init; }
+
+    /// <summary>Inflight when destroy started (0 before destroy).</summary>
+    public long InflightAtDestroy { get; init; }
+
+    /// <summary>Pages destroy unmapped while they were held elsewhere.</summary>
+    public long UnmappedByDestroy { get; init; }
+
+    /// <summary>When destroy detached the pool from its device, or null while attached.</summary>
+    public DateTimeOffset? DetachTime { get; init; }
+}
