@@ -92,6 +92,9 @@ public sealed partial class PagePool
 
     public int PageSize => _pageSize;
 
+    /// <summary>The RX queue this pool serves (-1 when none).</summary>
+    public int QueueIndex => _options.QueueIndex;
+
     public bool IsReadable => !_unreadable;
 
     public IDmaDevice? Device => _device;
@@ -101,7 +104,15 @@ public sealed partial class PagePool
     public PagePoolState State => (PagePoolState)Volatile.Read(ref _state);
 
     /// <summary>Hold − release: every page the pool is accountable for, its own cache and ring included.</summary>
-    public long Inflight => Volatile.Read(ref _holdCount) - Interlocked.Read(ref _releaseCount);
+    public long Inflight
+    {
+        get
+        {
+            // Release first: every page released by then was held before, so the difference is never negative.
+            long released = Interlocked.Read(ref _releaseCount);
+            return Volatile.Read(ref _holdCount) - released;
+        }
+    }
 
     /// <summary>The pool that lent <paramref name="netmem"/>; throws <see cref="InvalidNetmemException"/> if none did.</summary>
     public static PagePool OwnerOf(NetmemRef netmem) =>
