@@ -80,8 +80,17 @@ public sealed partial class PagePool
         long fromRing = ReleaseRing();
 
         _deviceGate.CloseAndWait();
-        long unmapped = _tracking && _device is not null ? UnmapPagesStillMapped() : 0;
-        _walkComplete = true;
+        long unmapped;
+        try
+        {
+            unmapped = _tracking && _device is not null ? UnmapPagesStillMapped() : 0;
+        }
+        finally
+        {
+            // Late releasers wait for this flag; a device that throws from Unmap must not leave them spinning.
+            _walkComplete = true;
+        }
+
         fromRing += ReleaseRing();
 
         var report = new PagePoolDestroyReport(
