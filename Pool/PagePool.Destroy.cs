@@ -57,7 +57,7 @@ public sealed partial class PagePool
 {
     private PagePoolDestroyReport? _destroyReport;
     private Timer? _releaseRetryTimer;
-    private volatile bool _walkComplete;
+    private bool _walkComplete;
     private int _retryBusy;
     private long _nextStallReportTicks;
 
@@ -88,7 +88,7 @@ public sealed partial class PagePool
         finally
         {
             // Late releasers wait for this flag; a device that throws from Unmap must not leave them spinning.
-            _walkComplete = true;
+            Volatile.Write(ref _walkComplete, true);
         }
 
         fromRing += ReleaseRing();
@@ -154,7 +154,7 @@ public sealed partial class PagePool
         }
 
         SpinWait spinner = default;
-        while (!_walkComplete)
+        while (!Volatile.Read(ref _walkComplete))
         {
             spinner.SpinOnce();
         }
@@ -213,7 +213,7 @@ public sealed partial class PagePool
     }
 
     /// <summary>The kernel's <c>page_pool_release_retry</c>: drains stragglers from the ring and reports stalls.</summary>
-    private void RetryRelease()
+    internal void RetryRelease()
     {
         if (Interlocked.Exchange(ref _retryBusy, 1) == 1)
         {

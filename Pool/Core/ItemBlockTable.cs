@@ -13,7 +13,7 @@ internal static class ItemBlockTable
     /// <summary>Block indices use 23 bits of a handle.</summary>
     public const int MaxBlocks = 1 << 23;
 
-    private static readonly Lock s_lock = new();
+    private static readonly object s_lock = new();
     private static readonly Stack<ItemBlock> s_freeBlocks = new();
     private static ItemBlock?[] s_blocks = new ItemBlock?[64];
     private static int s_created;

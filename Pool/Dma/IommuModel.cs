@@ -21,7 +21,7 @@ public sealed class IommuModel : IDmaDevice
 
     private const ulong IovaBase = 0x1_0000_0000UL;
 
-    private readonly Lock _lock = new();
+    private readonly object _lock = new();
     private readonly Dictionary<ulong, Mapping> _live = new();
     private readonly List<IommuViolation> _violations = new();
     private readonly int[] _violationCounts = new int[Enum.GetValues<IommuViolationKind>().Length];

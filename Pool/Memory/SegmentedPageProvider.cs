@@ -12,7 +12,7 @@ namespace Netmem.Pool.Memory;
 /// </remarks>
 public abstract class SegmentedPageProvider : IMemoryProvider
 {
-    private readonly Lock _lock = new();
+    private readonly object _lock = new();
     private readonly long _maxPages;
     private int[][] _referenceCounts = [];
     private ulong[] _freePages = new ulong[64];
