@@ -65,6 +65,12 @@ internal static class ItemBlockTable
         {
             block.Owner = null;
             block.AllocationSites = null;
+
+            // A pool without inflight tracking lets a page still held at destroy leave with its mapping leaked
+            // (Mapped stays 1, by design). Cleared here, so the next owner's destroy walk cannot find that claim
+            // and unmap a foreign address on its own device. Stale handles only read FragmentWord, whose cleared
+            // generation 0 matches no handle.
+            Array.Clear(block.Pages);
             s_freeBlocks.Push(block);
         }
     }
