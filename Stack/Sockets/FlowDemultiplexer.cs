@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using Netmem.Pool;
+using Netmem.Stack.Parsing;
+
+namespace Netmem.Stack.Sockets;
+
+/// <summary>
+/// Routes parsed packets to the <see cref="SocketConsumer"/> bound to their 5-tuple; a packet no consumer wants goes
+/// to the unmatched consumer if there is one, else is dropped and counted as "no socket". Dispatch takes ownership
+/// of the buffer in every case, so a page never leaks through a routing decision.
+/// </summary>
+/// <remarks>
+/// Look-ups are lock-free and allocation-free (a <see cref="ConcurrentDictionary{TKey,TValue}"/> read with a struct
+/// key), so several stack actors may dispatch through one demultiplexer while consumers bind and unbind. The only
+/// per-packet allocation is the <see cref="ReceivedPacket"/> of a packet that has a consumer to go to.
+/// </remarks>
+public sealed class FlowDemultiplexer
+{
+    private readonly ConcurrentDictionary<FlowKey, SocketConsumer> _consumers = new();
+    private long _queued;
+    private long _droppedNoSocket;
+    private long _droppedNotParsed;
+    private long _droppedByConsumer;
+
+    /// <param name="unmatched">Receives packets of flows no consumer is bound to; null drops them.</param>
+    public FlowDemultiplexer(SocketConsumer? unmatched = null)
+    {
+        Unmatched = unmatched;
+    }
+
+    public SocketConsumer? Unmatched { get; }
+
+    public int BoundFlowCount => _consumers.Count;
+
+    public long Queued => Interlocked.Read(ref _queued);
+
+    public long DroppedNoSocket => Interlocked.Read(ref _droppedNoSocket);
+
+    public long DroppedNotParsed => Interlocked.Read(ref _droppedNotParsed);
+
+    public long DroppedByConsumer => Interlocked.Read(ref _droppedByConsumer);
+
+    /// <exception cref="FlowAlreadyBoundException">Another consumer holds the flow; the binding is unchanged.</exception>
+    public void Bind(FlowKey flow, SocketConsumer consumer)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        SocketConsumer bound = _consumers.GetOrAdd(flow, consumer);
+        if (!ReferenceEquals(bound, consumer))
+        {
+            throw new FlowAlreadyBoundException(flow, bound.Name);
+        }
+    }
+
+    /// <summary>Removes the flow's binding; false if it had none.</summary>
+    public bool Unbind(FlowKey flow) => _consumers.TryRemove(flow, out _);
+
+    public bool TryGetConsumer(FlowKey flow, out SocketConsumer consumer) => _consumers.TryGetValue(flow, out consumer!);
+
+    /// <summary>Routes a frame held in a whole page; takes ownership of the page.</summary>
+    public DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
+    {
+        if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
+        {
+            page.ReturnToPool();
+            return dropped;
+        }
+
+        return Deliver(consumer, new ReceivedPacket(page, frameOffset, frameLength, packet));
+    }
+
+    /// <summary>Routes a frame held at the start of a fragment; takes ownership of the fragment.</summary>
+    public DispatchOutcome Dispatch(NetmemFragment fragment, int frameLength, in ParsedPacket packet)
+    {
+        if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
+        {
+            fragment.ReturnToPool();
+            return dropped;
+        }
+
+        return Deliver(consumer, new ReceivedPacket(fragment, frameLength, packet));
+    }
+
+    public override string ToString() =>
+        $"{BoundFlowCount} flows: queued {Queued}, no socket {DroppedNoSocket}, not parsed {DroppedNotParsed}, refused by consumer {DroppedByConsumer}";
+
+    private bool TryRoute(in ParsedPacket packet, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SocketConsumer? consumer, out DispatchOutcome dropped)
+    {
+        if (packet.Status != ParseStatus.Ok)
+        {
+            Interlocked.Increment(ref _droppedNotParsed);
+            consumer = null;
+            dropped = DispatchOutcome.DroppedNotParsed;
+            return false;
+        }
+
+        if (_consumers.TryGetValue(packet.Flow, out consumer) || (consumer = Unmatched) is not null)
+        {
+            dropped = DispatchOutcome.Queued;
+            return true;
+        }
+
+        Interlocked.Increment(ref _droppedNoSocket);
+        dropped = DispatchOutcome.DroppedNoSocket;
+        return false;
+    }
+
+    private DispatchOutcome Deliver(SocketConsumer consumer, ReceivedPacket received)
+    {
+        if (consumer.TryDeliver(received))
+        {
+            Interlocked.Increment(ref _queued);
+            return DispatchOutcome.Queued;
+        }
+
+        Interlocked.Increment(ref _droppedByConsumer);
+        return DispatchOutcome.DroppedByConsumer;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Threading.Channels;
+
+namespace Netmem.Stack.Sockets;
+
+/// <summary>
+/// A socket-like endpoint: a bounded queue of <see cref="ReceivedPacket"/>s that the stack writes and application
+/// code reads with <c>await foreach (var p in consumer.Reader.ReadAllAsync(ct)) { using (p) { ... } }</c>.
+/// </summary>
+/// <remarks>
+/// <para>Every packet handed to <see cref="TryDeliver"/> ends in exactly one place: read by the application (which
+/// disposes it), dropped because the queue was full, refused because the consumer was closed, or drained at close.
+/// The last three return its buffer here, so pages never leak through a socket; each has a counter.</para>
+/// <para>A full queue drops the arriving packet (<see cref="BoundedChannelFullMode.DropWrite"/>): the channel
+/// calls the item-dropped callback synchronously inside <c>TryWrite</c>, on the writer's thread, which is how the
+/// writer learns of the drop while <c>TryWrite</c> itself reports success.</para>
+/// <para>Any number of stack actors may write and any number of application tasks may read.</para>
+/// </remarks>
+public sealed class SocketConsumer : IDisposable
+{
+    private readonly Channel<ReceivedPacket> _channel;
+    private long _delivered;
+    private long _droppedQueueFull;
+    private long _droppedClosed;
+    private long _drainedAtClose;
+
+    public SocketConsumer(string name, int capacity)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Name = name;
+        Capacity = capacity;
+        var options = new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = false,
+            SingleWriter = false,
+
+            // Keep application continuations off the stack's thread: a reader awaiting the next packet resumes on
+            // the thread pool, never inside TryDeliver.
+            AllowSynchronousContinuations = false,
+        };
+        _channel = Channel.CreateBounded<ReceivedPacket>(options, DropBecauseQueueFull);
+    }
+
+    public string Name { get; }
+
+    public int Capacity { get; }
+
+    public ChannelReader<ReceivedPacket> Reader => _channel.Reader;
+
+    /// <summary>Completes when the consumer is closed and its queue is empty.</summary>
+    public Task Completion => _channel.Reader.Completion;
+
+    /// <summary>Packets waiting to be read.</summary>
+    public int QueuedCount => _channel.Reader.Count;
+
+    /// <summary>Packets queued for the application (counted just after they are queued).</summary>
+    public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Packets dropped, and their buffers returned, because the queue was full.</summary>
+    public long DroppedQueueFull => Interlocked.Read(ref _droppedQueueFull);
+
+    /// <summary>Packets refused, and their buffers returned, because the consumer was already closed.</summary>
+    public long DroppedClosed => Interlocked.Read(ref _droppedClosed);
+
+    /// <summary>Packets still queued at close, disposed by the close.</summary>
+    public long DrainedAtClose => Interlocked.Read(ref _drainedAtClose);
+
+    /// <summary>
+    /// Queues <paramref name="packet"/> for the application, taking ownership of it either way: true if it was
+    /// queued; false if the queue was full or the consumer closed, in which case the packet is already disposed.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The packet was already disposed (its buffer is gone); nothing is queued or counted.</exception>
+    public bool TryDeliver(ReceivedPacket packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ObjectDisposedException.ThrowIf(packet.IsDisposed, packet);
+        if (!_channel.Writer.TryWrite(packet))
+        {
+            Interlocked.Increment(ref _droppedClosed);
+            packet.Dispose();
+            return false;
+        }
+
+        // Only this write's callback can mark this packet, and it ran (if at all) on this thread inside TryWrite.
+        if (packet.DroppedByFullQueue)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _delivered);
+        return true;
+    }
+
+    /// <summary>
+    /// Closes the consumer: no more packets are accepted, and every packet still queued is disposed (its buffer
+    /// returned) and counted in <see cref="DrainedAtClose"/>. Readers finish after the packets they already took;
+    /// with an <paramref name="error"/>, their <c>ReadAllAsync</c> ends by throwing it. Safe to call repeatedly.
+    /// </summary>
+    public void Complete(Exception? error = null)
+    {
+        _channel.Writer.TryComplete(error);
+
+        // After TryComplete no write can succeed, so this loop sees every packet that will ever be queued except
+        // those a concurrent reader takes first, and those are the reader's to dispose.
+        while (_channel.Reader.TryRead(out ReceivedPacket? packet))
+        {
+            Interlocked.Increment(ref _drainedAtClose);
+            packet.Dispose();
+        }
+    }
+
+    public void Dispose() => Complete();
+
+    public override string ToString() =>
+        $"{Name}: queued {QueuedCount}/{Capacity}, delivered {Delivered}, dropped full {DroppedQueueFull}, dropped closed {DroppedClosed}, drained {DrainedAtClose}";
+
+    private void DropBecauseQueueFull(ReceivedPacket packet)
+    {
+        packet.MarkDroppedByFullQueue();
+        Interlocked.Increment(ref _droppedQueueFull);
+        packet.Dispose();
+    }
+}
