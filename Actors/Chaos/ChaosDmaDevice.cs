@@ -1,0 +1,54 @@
+using Netmem.Pool.Dma;
+using Polly;
+
+namespace Netmem.Actors.Chaos;
+
+/// <summary>
+/// The DMA seam: a device decorator whose <see cref="Map"/> may fail or be slow, decided per map operation of its
+/// stream. Unmap and the syncs pass straight through, so the device underneath (the strict IOMMU model) still sees
+/// and judges every call the pool makes.
+/// </summary>
+public sealed class ChaosDmaDevice : IDmaDevice
+{
+    private static readonly TimeSpan MinMapLatency = TimeSpan.FromMicroseconds(200);
+    private static readonly TimeSpan MaxMapLatency = TimeSpan.FromMilliseconds(3);
+
+    private readonly IDmaDevice _inner;
+    private readonly FaultStream _maps;
+    private readonly ResiliencePipeline _mapPipeline;
+
+    public ChaosDmaDevice(IDmaDevice inner, SeededChaos chaos, FaultStream maps)
+    {
+        _inner = inner;
+        _maps = maps;
+        _mapPipeline = new ResiliencePipelineBuilder()
+            .AddChaosLatency(chaos.Latency(FaultKind.DmaMapLatency, MinMapLatency, MaxMapLatency))
+            .AddChaosFault(chaos.Fault(FaultKind.DmaMapFailure, draw => new DmaMapException($"{inner.Name}: injected map failure ({draw}).")))
+            .Build();
+    }
+
+    public string Name => _inner.Name;
+
+    public bool NeedsSync => _inner.NeedsSync;
+
+    public ulong Map(DmaBuffer buffer, DmaDirection direction)
+    {
+        ResilienceContext context = SeededChaos.Enter(_maps);
+        try
+        {
+            return _mapPipeline.Execute(static (_, call) => call.Inner.Map(call.Buffer, call.Direction), context, (Inner: _inner, Buffer: buffer, Direction: direction));
+        }
+        finally
+        {
+            SeededChaos.Leave(context);
+        }
+    }
+
+    public void Unmap(ulong dmaAddress, int length, DmaDirection direction) => _inner.Unmap(dmaAddress, length, direction);
+
+    public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+        _inner.SyncForDevice(dmaAddress, offset, length, direction);
+
+    public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+        _inner.SyncForCpu(dmaAddress, offset, length, direction);
+}

@@ -1,0 +1,41 @@
+namespace Netmem.Actors.Chaos;
+
+/// <summary>
+/// The probability, per operation, that each fault kind is injected. One <c>--fault-rate</c> scales them all: each
+/// kind has a weight that matches how often its operation happens (a map is rarer than a delivered packet, an unbind
+/// cycle rarer still), so one rate gives a useful mix.
+/// </summary>
+public sealed record FaultRates
+{
+    private readonly double[] _rates = new double[Enum.GetValues<FaultKind>().Length];
+
+    public FaultRates(double faultRate, IReadOnlySet<FaultKind> enabled)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(faultRate);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(faultRate, 1.0);
+        foreach (FaultKind kind in enabled)
+        {
+            _rates[(int)kind] = Math.Min(1.0, faultRate * WeightOf(kind));
+        }
+    }
+
+    /// <summary>No fault at all.</summary>
+    public static FaultRates None { get; } = new(0, new HashSet<FaultKind>());
+
+    public double this[FaultKind kind] => _rates[(int)kind];
+
+    /// <summary>How one unit of fault rate translates into this kind's per-operation probability.</summary>
+    public static double WeightOf(FaultKind kind) => kind switch
+    {
+        FaultKind.DmaMapFailure => 1.0,
+        FaultKind.DmaMapLatency => 2.0,
+        FaultKind.AllocationFailure => 1.0,
+        FaultKind.ConsumerThrow => 0.01,
+        FaultKind.ConsumerStall => 0.01,
+        FaultKind.DriverCrash => 0.02,
+        FaultKind.UnbindUnderLoad => 60.0,
+        FaultKind.LateReturnStorm => 40.0,
+        FaultKind.ConsumerMisuse => 0.05,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown fault kind."),
+    };
+}

@@ -1,0 +1,10 @@
+namespace Netmem.Actors.Chaos;
+
+/// <summary>The crash a chaos run injects into a consumer while it holds pages.</summary>
+public sealed class InjectedConsumerCrashException : Exception
+{
+    public InjectedConsumerCrashException(string message)
+        : base(message)
+    {
+    }
+}

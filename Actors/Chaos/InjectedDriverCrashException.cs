@@ -1,0 +1,10 @@
+namespace Netmem.Actors.Chaos;
+
+/// <summary>The crash a chaos run injects into a driver's poll.</summary>
+public sealed class InjectedDriverCrashException : Exception
+{
+    public InjectedDriverCrashException(string message)
+        : base(message)
+    {
+    }
+}
