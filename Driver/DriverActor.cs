@@ -1,0 +1,201 @@
+using Akka.Actor;
+using Akka.Event;
+using Netmem.Pool.Dma;
+using Netmem.Pool.Memory;
+using Polly;
+
+namespace Netmem.Driver;
+
+/// <summary>
+/// The NIC driver of one device for one bind: N RX queues, each with its own pool, polled NAPI-style.
+/// </summary>
+/// <remarks>
+/// <para>Polling is a self-message loop, never a blocking loop: a poll that used its whole budget is followed at once
+/// by the next (the mailbox interleaves control messages such as <see cref="Quiesce"/>); a poll that did not re-arms
+/// a timer (the interrupt). Each poll hands at most one batch per queue to the stack, never single packets.</para>
+/// <para>Ring refills run inline; one that fails to map or allocate is handed to the retry pipeline as a task (see
+/// <see cref="RingRefill"/>), never retried inside a receive.</para>
+/// <para>Crashes: every page the driver holds is in a ring, an unsent batch or a pending refill, and
+/// <see cref="PostStop"/> (also run before a restart) returns all of them, so a crash loses no page. The restarted
+/// instance fills its rings again from the same pools.</para>
+/// </remarks>
+public sealed class DriverActor : ReceiveActor, IWithTimers
+{
+    private readonly DriverSetup _setup;
+    private readonly RxQueue[] _queues;
+    private readonly ResiliencePipeline _retryPipeline;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IActorRef? _quiesceRequester;
+    private long _ringPagesReturned;
+    private bool _quiescing;
+
+    public DriverActor(DriverSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        setup.Options.Validate();
+        if (setup.Pools.Count == 0 || setup.Pools.Count != setup.StackQueues.Count)
+        {
+            throw new ArgumentException("The driver needs one pool and one stack queue per RX queue.", nameof(setup));
+        }
+
+        _setup = setup;
+        _retryPipeline = setup.Options.DmaMapRetryPipeline ?? DmaMapRetryPipeline.CreateDefault();
+        _queues = new RxQueue[setup.Pools.Count];
+        for (int i = 0; i < _queues.Length; i++)
+        {
+            _queues[i] = new RxQueue(setup.Device, i, setup.Pools[i], setup.Iommu, setup.Options.TrafficSourceFactory(i), setup.StackQueues[i], setup.Options);
+        }
+
+        Receive<PollQueue>(poll => Poll(_queues[poll.Queue]));
+        Receive<RefillQueue>(refill => RefillRing(_queues[refill.Queue]));
+        Receive<RingRefillEnded>(OnRefillEnded);
+        Receive<Quiesce>(_ => StartQuiesce());
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(DriverSetup setup) => Akka.Actor.Props.Create(() => new DriverActor(setup));
+
+    protected override void PreStart()
+    {
+        foreach (RxQueue queue in _queues)
+        {
+            RefillRing(queue);
+            Self.Tell(queue.PollMessage);
+        }
+    }
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        foreach (RxQueue queue in _queues)
+        {
+            queue.Refill?.Abandon();
+            queue.Refill = null;
+            queue.ReturnAll();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private void Poll(RxQueue queue)
+    {
+        if (_quiescing)
+        {
+            return;
+        }
+
+        int taken = queue.Poll();
+        RefillRing(queue);
+        if (taken == _setup.Options.Budget)
+        {
+            Self.Tell(queue.PollMessage);
+        }
+        else
+        {
+            Timers.StartSingleTimer(queue.PollMessage, queue.PollMessage, _setup.Options.IdlePollInterval);
+        }
+    }
+
+    private void RefillRing(RxQueue queue)
+    {
+        if (queue.Refill is not null || _quiescing || queue.EmptyDescriptors == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            queue.Fill();
+        }
+        catch (Exception exception) when (exception is DmaMapException or MemoryProviderExhaustedException)
+        {
+            StartDeferredRefill(queue);
+        }
+    }
+
+    /// <summary>Hands the queue's allocation side to a task that refills under the retry pipeline.</summary>
+    private void StartDeferredRefill(RxQueue queue)
+    {
+        var refill = new RingRefill(queue.Pool, queue.EmptyDescriptors);
+        queue.Refill = refill;
+        DriverMetrics.RecordDeferredRefill(queue.Tags);
+        IActorRef self = Self;
+        int index = queue.Index;
+        ResiliencePipeline pipeline = _retryPipeline;
+        CancellationToken stopping = _stopping.Token;
+        _ = Task.Run(async () =>
+        {
+            Exception? failure = null;
+            try
+            {
+                await pipeline.ExecuteAsync(static (r, ct) =>
+                {
+                    r.AllocateRemaining(ct);
+                    return ValueTask.CompletedTask;
+                }, refill, stopping).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
+
+            if (refill.TryDeliver())
+            {
+                self.Tell(new RingRefillEnded(index, refill, failure));
+            }
+        });
+    }
+
+    private void OnRefillEnded(RingRefillEnded ended)
+    {
+        RxQueue queue = _queues[ended.Queue];
+        queue.Refill = null;
+        queue.TakeRefill(ended.Refill);
+        if (_quiescing)
+        {
+            TryCompleteQuiesce();
+            return;
+        }
+
+        if (ended.Failure is not null)
+        {
+            _log.Warning("{0} rx{1}: ring refill gave up with {2} of its pages missing: {3}",
+                _setup.Device, queue.Index, queue.EmptyDescriptors, ended.Failure.Message);
+            Timers.StartSingleTimer(queue.RefillMessage, queue.RefillMessage, _setup.Options.RefillBackoffAfterFailure);
+        }
+    }
+
+    private void StartQuiesce()
+    {
+        _quiesceRequester = Sender;
+        if (!_quiescing)
+        {
+            _quiescing = true;
+            Timers.CancelAll();
+            _stopping.Cancel();
+            foreach (RxQueue queue in _queues)
+            {
+                queue.Source.Stop();
+            }
+        }
+
+        TryCompleteQuiesce();
+    }
+
+    private void TryCompleteQuiesce()
+    {
+        if (_queues.Any(q => q.Refill is not null))
+        {
+            return;
+        }
+
+        foreach (RxQueue queue in _queues)
+        {
+            _ringPagesReturned += queue.ReturnAll();
+        }
+
+        _quiesceRequester?.Tell(new Quiesced(_setup.Device, _ringPagesReturned));
+    }
+}

@@ -1,0 +1,50 @@
+using Netmem.Driver.Traffic;
+using Polly;
+
+namespace Netmem.Driver;
+
+/// <summary>How a <see cref="DriverActor"/> runs its RX queues. The seams chaos runs use are all here.</summary>
+public sealed record DriverOptions
+{
+    /// <summary>RX descriptors per queue, each holding one page from the queue's pool.</summary>
+    public int RingSize { get; init; } = 256;
+
+    /// <summary>Frames one poll of one queue may take (NAPI budget); at most <see cref="Stack.Actors.RxBatch.MaxFrames"/>.</summary>
+    public int Budget { get; init; } = Stack.Actors.RxBatch.MaxFrames;
+
+    /// <summary>
+    /// How long a queue sleeps after a poll that did not use its whole budget (the interrupt re-arm); a poll that
+    /// did is followed at once by the next.
+    /// </summary>
+    public TimeSpan IdlePollInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How long to wait before refilling again after the retry pipeline gave up.</summary>
+    public TimeSpan RefillBackoffAfterFailure { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Retries ring refills that failed to map (<see cref="Pool.Dma.DmaMapException"/>) or to get memory
+    /// (<see cref="Pool.Memory.MemoryProviderExhaustedException"/>). Null: <see cref="DmaMapRetryPipeline.CreateDefault"/>.
+    /// </summary>
+    public ResiliencePipeline? DmaMapRetryPipeline { get; init; }
+
+    /// <summary>The wire of each RX queue (argument: the queue index).</summary>
+    public required Func<int, ITrafficSource> TrafficSourceFactory { get; init; }
+
+    internal void Validate()
+    {
+        if (RingSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RingSize), RingSize, "RingSize must be positive.");
+        }
+
+        if (Budget <= 0 || Budget > Stack.Actors.RxBatch.MaxFrames)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Budget), Budget, $"Budget must be 1..{Stack.Actors.RxBatch.MaxFrames}.");
+        }
+
+        if (IdlePollInterval <= TimeSpan.Zero || RefillBackoffAfterFailure <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IdlePollInterval), "Poll and backoff intervals must be positive.");
+        }
+    }
+}

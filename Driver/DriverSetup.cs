@@ -1,0 +1,16 @@
+using Akka.Actor;
+using Netmem.Pool;
+using Netmem.Pool.Dma;
+
+namespace Netmem.Driver;
+
+/// <summary>
+/// What one bind gives the driver: the device model, one pool per RX queue (index = queue) and, per queue, the
+/// stack actor that receives its batches. The pools' allocation side belongs to the driver until it quiesces.
+/// </summary>
+public sealed record DriverSetup(
+    string Device,
+    IommuModel Iommu,
+    IReadOnlyList<PagePool> Pools,
+    IReadOnlyList<IActorRef> StackQueues,
+    DriverOptions Options);

@@ -1,0 +1,17 @@
+namespace Netmem.Driver.Traffic;
+
+/// <summary>
+/// The wire side of one RX queue: the frames that arrive at the NIC. The driver asks for one frame per free RX
+/// descriptor, from its poll loop only, so an implementation needs no locking.
+/// </summary>
+public interface ITrafficSource
+{
+    /// <summary>
+    /// Writes the next frame that has arrived into <paramref name="destination"/> (a page-sized staging buffer of
+    /// the NIC) and returns true, or returns false when no frame is due yet.
+    /// </summary>
+    bool TryReceive(Span<byte> destination, out int length);
+
+    /// <summary>The driver is quiescing: the queue's RX engine stops and no frame is asked for again.</summary>
+    void Stop();
+}

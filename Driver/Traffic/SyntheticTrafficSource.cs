@@ -1,0 +1,115 @@
+using Netmem.Stack.Parsing;
+
+namespace Netmem.Driver.Traffic;
+
+/// <summary>
+/// Generated traffic: frames of a weighted size mix over a set of flows, arriving at a fixed rate into a bounded
+/// NIC FIFO. Each frame's payload is seeded from its sequence number, so a reader can check it arrived intact.
+/// </summary>
+public sealed class SyntheticTrafficSource : ITrafficSource
+{
+    private readonly SyntheticTrafficOptions _options;
+    private readonly Random _random;
+    private readonly int _totalWeight;
+    private readonly long _startTimestamp;
+    private long _arrivedAccounted;
+    private long _fifo;
+    private long _sent;
+    private long _missed;
+    private bool _stopped;
+
+    public SyntheticTrafficSource(SyntheticTrafficOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Flows.Count == 0)
+        {
+            throw new ArgumentException("Synthetic traffic needs at least one flow.", nameof(options));
+        }
+
+        if (options.FrameSizes.Count == 0 || options.FrameSizes.Any(s => s.Weight <= 0 || s.FrameLength <= 0))
+        {
+            throw new ArgumentException("The frame-size mix needs entries with positive lengths and weights.", nameof(options));
+        }
+
+        if (options.FramesPerSecond < 0 || options.FifoFrames <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "FramesPerSecond must be ≥ 0 and FifoFrames > 0.");
+        }
+
+        _options = options;
+        _random = new Random(options.Seed);
+        _totalWeight = options.FrameSizes.Sum(s => s.Weight);
+        _startTimestamp = options.TimeProvider.GetTimestamp();
+    }
+
+    /// <summary>Frames handed to the driver.</summary>
+    public long FramesSent => Volatile.Read(ref _sent);
+
+    /// <summary>Frames that arrived while the FIFO was full.</summary>
+    public long FramesMissed => Volatile.Read(ref _missed);
+
+    public bool TryReceive(Span<byte> destination, out int length)
+    {
+        length = 0;
+        if (_stopped || _sent >= (_options.MaxFrames ?? long.MaxValue) || !TryTakeArrivedFrame())
+        {
+            return false;
+        }
+
+        FlowKey flow = _options.Flows[(int)(_sent % _options.Flows.Count)];
+        var spec = new FrameSpec(flow, 0) { VlanCount = _options.VlanCount, OuterVlanId = 100, InnerVlanId = 200, PayloadSeed = (byte)_sent };
+        int frameLength = Math.Min(destination.Length, Math.Max(PickFrameLength(), FrameBuilder.HeaderLength(spec)));
+        length = FrameBuilder.Write(destination, spec with { FrameLength = frameLength }).FrameLength;
+        Volatile.Write(ref _sent, _sent + 1);
+        return true;
+    }
+
+    public void Stop() => _stopped = true;
+
+    /// <summary>
+    /// Moves the frames that arrived since the last call into the FIFO (counting those that overflow it as missed)
+    /// and takes one out.
+    /// </summary>
+    private bool TryTakeArrivedFrame()
+    {
+        if (_options.FramesPerSecond == 0)
+        {
+            return true;
+        }
+
+        double seconds = _options.TimeProvider.GetElapsedTime(_startTimestamp).TotalSeconds;
+        long arrived = (long)(seconds * _options.FramesPerSecond);
+        long newlyArrived = arrived - _arrivedAccounted;
+        _arrivedAccounted = arrived;
+        long room = _options.FifoFrames - _fifo;
+        if (newlyArrived > room)
+        {
+            Volatile.Write(ref _missed, _missed + newlyArrived - room);
+            newlyArrived = room;
+        }
+
+        _fifo += newlyArrived;
+        if (_fifo == 0)
+        {
+            return false;
+        }
+
+        _fifo--;
+        return true;
+    }
+
+    private int PickFrameLength()
+    {
+        int ticket = _random.Next(_totalWeight);
+        foreach (FrameSizeWeight size in _options.FrameSizes)
+        {
+            ticket -= size.Weight;
+            if (ticket < 0)
+            {
+                return size.FrameLength;
+            }
+        }
+
+        return _options.FrameSizes[^1].FrameLength;
+    }
+}
