@@ -1,0 +1,15 @@
+using BenchmarkDotNet.Running;
+using Netmem.Benchmarks;
+using Netmem.Benchmarks.Plots;
+
+// `--plot <results dir> <output dir>` renders the PNGs from a finished run's CSV reports; anything else goes to
+// BenchmarkDotNet (e.g. `--filter '*Destroy*' --job short`).
+if (args.Length > 0 && args[0] == "--plot")
+{
+    string results = args.Length > 1 ? args[1] : "BenchmarkDotNet.Artifacts/results";
+    string output = args.Length > 2 ? args[2] : "docs/benchmarks";
+    DestroyPlots.Render(results, output);
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(args, BenchmarkConfig.Create());
