@@ -1,0 +1,63 @@
+using Akka.Actor;
+using Netmem.Stack.Sockets;
+
+namespace Netmem.Stack.Actors;
+
+/// <summary>
+/// The network stack: parent and supervisor of the per-RX-queue <see cref="StackQueueActor"/>s and of the
+/// application <see cref="SocketConsumerActor"/>s, which share one <see cref="FlowDemultiplexer"/>.
+/// </summary>
+/// <remarks>
+/// The stack lives apart from the devices: sockets outlive a driver unbind, which is exactly how pages are still
+/// held when a device goes. A child that throws is restarted (its <c>PostStop</c> gives back every page it held); one
+/// that keeps failing, or cannot start (its flow is taken), is stopped.
+/// </remarks>
+public sealed class NetworkStackActor : ReceiveActor
+{
+    private readonly FlowDemultiplexer _demultiplexer;
+    private readonly Dictionary<string, IActorRef[]> _rxQueues = new();
+
+    public NetworkStackActor(FlowDemultiplexer demultiplexer)
+    {
+        _demultiplexer = demultiplexer;
+        Receive<OpenRxQueues>(Open);
+        Receive<OpenConsumer>(open =>
+        {
+            IActorRef consumer = Context.ActorOf(SocketConsumerActor.Props(_demultiplexer, open.Spec), "consumer-" + Uri.EscapeDataString(open.Spec.Name));
+            Sender.Tell(new ConsumerOpened(open.Spec.Name, consumer));
+        });
+    }
+
+    /// <summary>The demultiplexer the stack routes through.</summary>
+    public static Props Props(FlowDemultiplexer demultiplexer) => Akka.Actor.Props.Create(() => new NetworkStackActor(demultiplexer));
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(10, TimeSpan.FromMinutes(1), exception =>
+        {
+            if (exception is ActorInitializationException)
+            {
+                return Directive.Stop;
+            }
+
+            StackMetrics.RecordChildRestart();
+            return Directive.Restart;
+        });
+
+    private void Open(OpenRxQueues open)
+    {
+        if (!_rxQueues.TryGetValue(open.Device, out IActorRef[]? queues) || queues.Length < open.QueueCount)
+        {
+            IActorRef[] grown = new IActorRef[open.QueueCount];
+            for (int i = 0; i < grown.Length; i++)
+            {
+                grown[i] = queues is not null && i < queues.Length
+                    ? queues[i]
+                    : Context.ActorOf(StackQueueActor.Props(_demultiplexer, open.Device, i), $"rx-{Uri.EscapeDataString(open.Device)}-{i}");
+            }
+
+            _rxQueues[open.Device] = queues = grown;
+        }
+
+        Sender.Tell(new RxQueuesOpened(open.Device, queues[..open.QueueCount]));
+    }
+}
