@@ -19,14 +19,7 @@ public sealed class DestroyRaceModelChecks
             PagePool pool = NewPool(iommu, syncForDevice: false);
             NetmemRef[] held = AllocateHeld(pool, 3);
 
-            Task[] returners = held.Select(page => Task.Run(() => pool.Return(page))).ToArray();
-            Task destroyer = Task.Run(() =>
-            {
-                pool.Destroy();
-                iommu.Unbind();
-            });
-            await Task.WhenAll([.. returners, destroyer]);
-
+            await DestroyRacing(pool, iommu, held.Select(page => (Action)(() => pool.Return(page))));
             AssertCleanRelease(pool, iommu);
         });
 
@@ -39,13 +32,7 @@ public sealed class DestroyRaceModelChecks
             NetmemRef page = pool.Allocate();
             PageReference extra = pool.AcquirePageReference(page);
 
-            Task returner = Task.Run(() => pool.Return(page));
-            Task destroyer = Task.Run(() =>
-            {
-                pool.Destroy();
-                iommu.Unbind();
-            });
-            await Task.WhenAll(returner, destroyer);
+            await DestroyRacing(pool, iommu, [() => pool.Return(page)]);
 
             extra.Dispose();
             AssertCleanRelease(pool, iommu);
@@ -59,14 +46,7 @@ public sealed class DestroyRaceModelChecks
             PagePool pool = NewPool(iommu, syncForDevice: true);
             NetmemRef[] held = AllocateHeld(pool, 2);
 
-            Task[] returners = held.Select(page => Task.Run(() => pool.Return(page))).ToArray();
-            Task destroyer = Task.Run(() =>
-            {
-                pool.Destroy();
-                iommu.Unbind();
-            });
-            await Task.WhenAll([.. returners, destroyer]);
-
+            await DestroyRacing(pool, iommu, held.Select(page => (Action)(() => pool.Return(page))));
             AssertCleanRelease(pool, iommu);
         });
 
@@ -106,16 +86,20 @@ public sealed class DestroyRaceModelChecks
             PagePool pool = NewPool(iommu, syncForDevice: false);
             NetmemFragment[] slices = [pool.AllocateFragment(1024), pool.AllocateFragment(1024), pool.AllocateFragment(2048)];
 
-            Task[] returners = slices.Select(slice => Task.Run(() => pool.ReturnFragment(slice))).ToArray();
-            Task destroyer = Task.Run(() =>
-            {
-                pool.Destroy();
-                iommu.Unbind();
-            });
-            await Task.WhenAll([.. returners, destroyer]);
-
+            await DestroyRacing(pool, iommu, slices.Select(slice => (Action)(() => pool.ReturnFragment(slice))));
             AssertCleanRelease(pool, iommu);
         });
+
+    /// <summary>Runs the racers and a destroyer that unbinds the device the instant destroy returns.</summary>
+    private static Task DestroyRacing(PagePool pool, IommuModel iommu, IEnumerable<Action> racers)
+    {
+        Task destroyer = Task.Run(() =>
+        {
+            pool.Destroy();
+            iommu.Unbind();
+        });
+        return Task.WhenAll([.. racers.Select(racer => Task.Run(racer)), destroyer]);
+    }
 
     private static PagePool NewPool(IommuModel iommu, bool syncForDevice) =>
         new(new PagePoolOptions
