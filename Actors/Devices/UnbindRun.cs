@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Netmem.Actors.Protocol;
+using Netmem.Pool;
+
+namespace Netmem.Actors.Devices;
+
+/// <summary>The state of one unbind in progress: who is waiting, which phase runs, what the phases found.</summary>
+internal sealed class UnbindRun
+{
+    private long _phaseStarted;
+
+    public UnbindRun(long id)
+    {
+        Id = id;
+        StartedAt = DateTimeOffset.UtcNow;
+        Started = Stopwatch.GetTimestamp();
+    }
+
+    public long Id { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public long Started { get; }
+
+    public List<IActorRef> Waiters { get; } = new();
+
+    public UnbindPhase Phase { get; private set; }
+
+    /// <summary>Quiesce timed out and the driver was told to stop; the run waits for it to stop (bounded).</summary>
+    public bool AwaitingDriverStop { get; set; }
+
+    public List<UnbindPhaseResult> Results { get; } = new();
+
+    public SortedDictionary<int, PagePoolDestroyReport> DestroyReports { get; } = new();
+
+    public HashSet<IActorRef> PoolsToAnswer { get; } = new();
+
+    public List<string> Failures { get; } = new();
+
+    public long RingPagesReturned { get; set; }
+
+    public int LeakedMappings { get; set; }
+
+    public void Begin(UnbindPhase phase)
+    {
+        Phase = phase;
+        _phaseStarted = Stopwatch.GetTimestamp();
+    }
+
+    public void End(UnbindPhaseOutcome outcome, string? detail) =>
+        Results.Add(new UnbindPhaseResult(Phase, outcome, Stopwatch.GetElapsedTime(_phaseStarted), detail));
+}
