@@ -54,9 +54,16 @@ public sealed class FlowDemultiplexer
     /// <summary>Removes the flow's binding; false if it had none.</summary>
     public bool Unbind(FlowKey flow) => _consumers.TryRemove(flow, out _);
 
+    /// <summary>
+    /// Removes the flow's binding only if <paramref name="consumer"/> holds it, atomically: a closing consumer cannot
+    /// unbind the successor that rebound the flow after it.
+    /// </summary>
+    public bool Unbind(FlowKey flow, SocketConsumer consumer) => _consumers.TryRemove(KeyValuePair.Create(flow, consumer));
+
     public bool TryGetConsumer(FlowKey flow, out SocketConsumer consumer) => _consumers.TryGetValue(flow, out consumer!);
 
-    /// <summary>Routes a frame held in a whole page; takes ownership of the page.</summary>
+    /// <summary>Routes a frame held in a whole page; takes ownership of the page, whatever happens.</summary>
+    /// <exception cref="ArgumentException">The frame bounds or the parsed payload are invalid; the page was returned.</exception>
     public DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
     {
         if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
@@ -65,10 +72,22 @@ public sealed class FlowDemultiplexer
             return dropped;
         }
 
-        return Deliver(consumer, new ReceivedPacket(page, frameOffset, frameLength, packet));
+        ReceivedPacket received;
+        try
+        {
+            received = new ReceivedPacket(page, frameOffset, frameLength, packet);
+        }
+        catch (ArgumentException)
+        {
+            page.ReturnToPool();
+            throw;
+        }
+
+        return Deliver(consumer, received);
     }
 
-    /// <summary>Routes a frame held at the start of a fragment; takes ownership of the fragment.</summary>
+    /// <summary>Routes a frame held at the start of a fragment; takes ownership of the fragment, whatever happens.</summary>
+    /// <exception cref="ArgumentException">The frame length or the parsed payload are invalid; the fragment was returned.</exception>
     public DispatchOutcome Dispatch(NetmemFragment fragment, int frameLength, in ParsedPacket packet)
     {
         if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
@@ -77,7 +96,18 @@ public sealed class FlowDemultiplexer
             return dropped;
         }
 
-        return Deliver(consumer, new ReceivedPacket(fragment, frameLength, packet));
+        ReceivedPacket received;
+        try
+        {
+            received = new ReceivedPacket(fragment, frameLength, packet);
+        }
+        catch (ArgumentException)
+        {
+            fragment.ReturnToPool();
+            throw;
+        }
+
+        return Deliver(consumer, received);
     }
 
     public override string ToString() =>
