@@ -89,7 +89,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             _stackQueues = opened.Queues;
             if (_options.BindOnStart)
             {
-                BindDevice();
+                BindDevice(null);
             }
             else
             {
@@ -108,14 +108,14 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         _state = DeviceState.Unbound;
         Become(() =>
         {
-            Receive<Bind>(_ => BindDevice());
+            Receive<Bind>(_ => BindDevice(Sender));
             Receive<Unbind>(_ => Sender.Tell(_lastUnbound ?? new Unbound(UnbindReport.NothingBound(_options.Name))));
             Receive<GetDeviceStatus>(_ => Sender.Tell(Status()));
             IgnoreStaleMessages();
         });
     }
 
-    private void BindDevice()
+    private void BindDevice(IActorRef? requester)
     {
         try
         {
@@ -124,13 +124,13 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         catch (Exception exception)
         {
             _log.Error(exception, "{0}: bind failed", _options.Name);
-            Sender.Tell(new Status.Failure(exception));
+            requester?.Tell(new Status.Failure(exception));
             DestroyPartialBind();
             BecomeUnbound();
             return;
         }
 
-        Sender.Tell(_bound);
+        requester?.Tell(_bound);
         _state = DeviceState.Bound;
         Become(() =>
         {

@@ -1,0 +1,94 @@
+using Akka;
+using Akka.Actor;
+using Netmem.Actors.Devices;
+using Netmem.Actors.Protocol;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Sockets;
+
+namespace Netmem.Actors.Hosting;
+
+/// <summary>
+/// The composed runtime in one actor system: the network stack (<c>/user/stack</c>), one
+/// <see cref="DeviceSupervisor"/> per device (<c>/user/device-{name}</c>), and a CoordinatedShutdown task that runs
+/// the unbind protocol for every device before the actor system terminates.
+/// </summary>
+/// <remarks>
+/// The shutdown task runs in the <c>service-unbind</c> phase, the first phase of a shutdown, while every actor is
+/// still alive; it asks every device to unbind at once and waits for all the <see cref="Unbound"/> replies (each
+/// bounded by the device's <see cref="DeviceOptions.MaxUnbindDuration"/>). Keep the phase's timeout above that
+/// (<see cref="PagePoolRuntimeHostingExtensions.AddPagePoolRuntime"/> does).
+/// </remarks>
+public sealed class PagePoolRuntime
+{
+    /// <summary>The CoordinatedShutdown phase the unbind task runs in.</summary>
+    public const string ShutdownPhase = CoordinatedShutdown.PhaseServiceUnbind;
+
+    private readonly IReadOnlyList<DeviceOptions> _deviceOptions;
+    private readonly TaskCompletionSource<IReadOnlyList<Unbound>> _shutdownUnbinds = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private PagePoolRuntime(IActorRef stack, FlowDemultiplexer demultiplexer, IReadOnlyDictionary<string, IActorRef> devices, IReadOnlyList<DeviceOptions> deviceOptions)
+    {
+        Stack = stack;
+        Demultiplexer = demultiplexer;
+        Devices = devices;
+        _deviceOptions = deviceOptions;
+    }
+
+    /// <summary>The <see cref="NetworkStackActor"/>.</summary>
+    public IActorRef Stack { get; }
+
+    public FlowDemultiplexer Demultiplexer { get; }
+
+    /// <summary>The device supervisors by device name.</summary>
+    public IReadOnlyDictionary<string, IActorRef> Devices { get; }
+
+    /// <summary>Completes with every device's <see cref="Unbound"/> once the shutdown task has run.</summary>
+    public Task<IReadOnlyList<Unbound>> ShutdownUnbinds => _shutdownUnbinds.Task;
+
+    /// <summary>The longest an unbind of all devices can take: the slowest device's phase timeouts, plus a margin.</summary>
+    public TimeSpan MaxUnbindDuration => _deviceOptions.Max(d => d.MaxUnbindDuration) + TimeSpan.FromSeconds(1);
+
+    public static PagePoolRuntime Start(ActorSystem system, PagePoolRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Devices.Select(d => d.Name).Distinct().Count() != options.Devices.Count)
+        {
+            throw new ArgumentException("Device names must be unique.", nameof(options));
+        }
+
+        var demultiplexer = new FlowDemultiplexer();
+        IActorRef stack = system.ActorOf(NetworkStackActor.Props(demultiplexer), "stack");
+        foreach (ConsumerSpec consumer in options.Consumers)
+        {
+            stack.Tell(new OpenConsumer(consumer));
+        }
+
+        var devices = options.Devices.ToDictionary(
+            d => d.Name,
+            d => system.ActorOf(DeviceSupervisor.Props(d, stack), "device-" + Uri.EscapeDataString(d.Name)));
+        var runtime = new PagePoolRuntime(stack, demultiplexer, devices, options.Devices);
+        CoordinatedShutdown.Get(system).AddTask(ShutdownPhase, "pagepool-unbind-devices", async () =>
+        {
+            try
+            {
+                runtime._shutdownUnbinds.TrySetResult(await runtime.UnbindAllAsync().ConfigureAwait(false));
+            }
+            catch (Exception exception)
+            {
+                runtime._shutdownUnbinds.TrySetException(exception);
+            }
+
+            return Done.Instance;
+        });
+        return runtime;
+    }
+
+    /// <summary>Unbinds every device at once and returns their <see cref="Unbound"/> replies, by device order.</summary>
+    public async Task<IReadOnlyList<Unbound>> UnbindAllAsync()
+    {
+        TimeSpan timeout = MaxUnbindDuration;
+        Unbound[] unbound = await Task.WhenAll(Devices.Values.Select(d => d.Ask<Unbound>(Unbind.Instance, timeout))).ConfigureAwait(false);
+        return unbound;
+    }
+}
