@@ -1,5 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
+using Netmem.Benchmarks.Columns;
 using Netmem.Benchmarks.Peers;
 using Netmem.Benchmarks.Support;
 using Netmem.Pool;
@@ -19,6 +20,7 @@ namespace Netmem.Benchmarks.Cases;
 /// returns on the returners, the ConcurrentQueue pool dequeues on the owner and enqueues on the returners.
 /// </remarks>
 [BenchmarkCategory("04 cross-thread return")]
+[Config(typeof(PagesPerSecondConfig))]
 public class CrossThreadReturnBenchmarks
 {
     private const int PagesPerInvoke = 16384;

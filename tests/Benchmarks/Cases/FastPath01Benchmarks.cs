@@ -39,8 +39,8 @@ public class FastPath01Benchmarks : PeerPoolBaselines
 
     protected override void CleanUpPagePools()
     {
-        PoolStatsLog.Write(GetType().Name, _tracked);
-        PoolStatsLog.Write(GetType().Name, _untracked);
+        PoolStatsLog.Write(nameof(FastPath01Benchmarks), _tracked);
+        PoolStatsLog.Write(nameof(FastPath01Benchmarks), _untracked);
         _tracked.Destroy();
         _untracked.Destroy();
     }

@@ -41,8 +41,8 @@ public class RingPath02Benchmarks : PeerPoolBaselines
 
     protected override void CleanUpPagePools()
     {
-        PoolStatsLog.Write(GetType().Name, _tracked);
-        PoolStatsLog.Write(GetType().Name, _untracked);
+        PoolStatsLog.Write(nameof(RingPath02Benchmarks), _tracked);
+        PoolStatsLog.Write(nameof(RingPath02Benchmarks), _untracked);
         _tracked.Destroy();
         _untracked.Destroy();
     }

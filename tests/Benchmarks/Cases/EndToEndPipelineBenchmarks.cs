@@ -1,0 +1,144 @@
+using Akka.Actor;
+using Akka.Configuration;
+using BenchmarkDotNet.Attributes;
+using Netmem.Benchmarks.Columns;
+using Netmem.Driver;
+using Netmem.Driver.Traffic;
+using Netmem.Pool;
+using Netmem.Pool.Dma;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Parsing;
+using Netmem.Stack.Sockets;
+
+namespace Netmem.Benchmarks.Cases;
+
+/// <summary>
+/// End to end through the actor pipeline: <see cref="DriverActor"/> (NAPI polls, DMA writes through the strict IOMMU
+/// model, batches of ≤ 64) → <see cref="StackQueueActor"/> (parse, demultiplex) → <see cref="SocketConsumerActor"/>
+/// (read, release at once) → the page goes back to its pool. The wire is a synthetic source with a frame always
+/// waiting (line rate for the driver), one UDP flow and one consumer per RX queue.
+/// </summary>
+/// <remarks>
+/// One invocation sends <see cref="TotalFrames"/> frames, split over the queues, and waits until consumers have read
+/// them all; the time per operation is per packet, so the packets/s column is 10⁹ / that. The iteration setup (not
+/// measured) builds fresh pools, device model and traffic; the measured part starts the driver (its first ring
+/// fill included) and ends at the last read. The iteration cleanup quiesces and stops the driver, destroys the pools
+/// and checks every page came back. The actor system, stack and consumers live for the whole case.
+/// </remarks>
+[BenchmarkCategory("07 end-to-end")]
+[InvocationCount(1, unrollFactor: 1)]
+[Config(typeof(PacketsPerSecondConfig))]
+public class EndToEndPipelineBenchmarks
+{
+    private const int TotalFrames = 1 << 18;
+    private const string DeviceName = "bench0";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private readonly ManualResetEventSlim _allRead = new();
+    private ActorSystem _system = null!;
+    private FlowDemultiplexer _demultiplexer = null!;
+    private IReadOnlyList<IActorRef> _stackQueues = [];
+    private FlowKey[] _flows = [];
+    private PagePool[] _pools = [];
+    private DriverSetup? _driverSetup;
+    private IActorRef? _driver;
+    private long _read;
+
+    [Params(64, 1500)]
+    public int FrameSize { get; set; }
+
+    [Params(1, 2)]
+    public int Queues { get; set; }
+
+    [GlobalSetup]
+    public void SetUp()
+    {
+        _system = ActorSystem.Create("bench-e2e", ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING"));
+        _demultiplexer = new FlowDemultiplexer();
+        IActorRef stack = _system.ActorOf(NetworkStackActor.Props(_demultiplexer), "stack");
+        _flows = new FlowKey[Queues];
+        for (int queue = 0; queue < Queues; queue++)
+        {
+            _flows[queue] = new FlowKey(IpAddress.FromIPv4(0x0A00_0001u + (uint)queue), IpAddress.FromIPv4(0x0A00_00FEu), (ushort)(10_000 + queue), 7_000, IpProtocol.Udp);
+            var behavior = ConsumerBehavior.ReleaseAtOnce with { OnPacketRead = _ => CountRead() };
+            var spec = new ConsumerSpec($"app-{queue}", [_flows[queue]], TotalFrames, behavior);
+            stack.Ask<ConsumerOpened>(new OpenConsumer(spec), Timeout).GetAwaiter().GetResult();
+        }
+
+        _stackQueues = stack.Ask<RxQueuesOpened>(new OpenRxQueues(DeviceName, Queues), Timeout).GetAwaiter().GetResult().Queues;
+    }
+
+    [GlobalCleanup]
+    public void CleanUp()
+    {
+        if (!_system.Terminate().Wait(Timeout))
+        {
+            throw new InvalidOperationException("The actor system did not terminate.");
+        }
+    }
+
+    [IterationSetup]
+    public void PrepareDriver()
+    {
+        Interlocked.Exchange(ref _read, 0);
+        _allRead.Reset();
+        var iommu = new IommuModel(DeviceName);
+        _pools = new PagePool[Queues];
+        var sources = new ITrafficSource[Queues];
+        for (int queue = 0; queue < Queues; queue++)
+        {
+            _pools[queue] = new PagePool(new PagePoolOptions { Device = iommu, QueueIndex = queue, Name = $"{DeviceName}-rx{queue}" });
+            sources[queue] = new SyntheticTrafficSource(new SyntheticTrafficOptions
+            {
+                Flows = [_flows[queue]],
+                FrameSizes = [new FrameSizeWeight(FrameSize, 1)],
+                FramesPerSecond = 0,
+                MaxFrames = TotalFrames / Queues,
+            });
+        }
+
+        _driverSetup = new DriverSetup(DeviceName, iommu, _pools, _stackQueues, new DriverOptions { TrafficSourceFactory = queue => sources[queue] });
+    }
+
+    [IterationCleanup]
+    public void StopDriverAndCheckPages()
+    {
+        IActorRef driver = _driver!;
+        driver.Ask<Quiesced>(Quiesce.Instance, Timeout).GetAwaiter().GetResult();
+        if (!driver.GracefulStop(Timeout).GetAwaiter().GetResult())
+        {
+            throw new InvalidOperationException("The driver did not stop.");
+        }
+
+        foreach (PagePool pool in _pools)
+        {
+            pool.Destroy();
+            if (!pool.WaitForReleaseAsync(Timeout).GetAwaiter().GetResult())
+            {
+                throw new InvalidOperationException($"{pool} still has pages out after the run: the pipeline lost some.");
+            }
+        }
+
+        _driver = null;
+    }
+
+    [Benchmark(OperationsPerInvoke = TotalFrames)]
+    public void DriverToConsumerAndBack()
+    {
+        _driver = _system.ActorOf(DriverActor.Props(_driverSetup!));
+        if (!_allRead.Wait(Timeout))
+        {
+            throw new InvalidOperationException(
+                $"Only {Interlocked.Read(ref _read)} of {TotalFrames} packets were read (demux drops: no socket {_demultiplexer.DroppedNoSocket}, " +
+                $"not parsed {_demultiplexer.DroppedNotParsed}, by consumer {_demultiplexer.DroppedByConsumer}).");
+        }
+    }
+
+    private void CountRead()
+    {
+        if (Interlocked.Increment(ref _read) == TotalFrames)
+        {
+            _allRead.Set();
+        }
+    }
+}
