@@ -9,6 +9,7 @@ if (args.Length > 0 && args[0] == "--plot")
     string results = args.Length > 1 ? args[1] : "BenchmarkDotNet.Artifacts/results";
     string output = args.Length > 2 ? args[2] : "docs/benchmarks";
     DestroyPlots.Render(results, output);
+    EndToEndPlots.Render(results, output);
     return;
 }
 

@@ -44,7 +44,7 @@ public class EndToEndPipelineBenchmarks
     private IActorRef? _driver;
     private long _read;
 
-    [Params(64, 1500)]
+    [Params(64, 512, 1500)]
     public int FrameSize { get; set; }
 
     [Params(1, 2)]

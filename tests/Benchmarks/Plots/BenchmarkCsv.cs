@@ -4,7 +4,8 @@ namespace Netmem.Benchmarks.Plots;
 
 /// <summary>
 /// Reads the rows of BenchmarkDotNet CSV reports written by <see cref="BenchmarkConfig"/> (semicolon-separated,
-/// times in nanoseconds with the unit in the header, e.g. <c>Mean [ns]</c>).
+/// times in nanoseconds with the unit in the header, e.g. <c>Mean [ns]</c>; numbers may be quoted and carry thousands
+/// separators, e.g. <c>"5,323,914.000"</c>).
 /// </summary>
 public sealed class BenchmarkCsv
 {
@@ -56,7 +57,7 @@ public sealed class BenchmarkCsv
         return new BenchmarkCsv(columns, rows);
     }
 
-    public string Text(string[] row, string column) => row[_columns[column]];
+    public string Text(string[] row, string column) => row[_columns[column]].Trim('"');
 
     public double Number(string[] row, string column) =>
         double.Parse(Text(row, column).Replace(",", string.Empty, StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture);
