@@ -19,7 +19,14 @@ public sealed record RandomFrame(int Seed, string Shape, byte[] Bytes)
         FlowKey flow = new(RandomAddress(random, ipVersion), RandomAddress(random, ipVersion), (ushort)random.Next(65536), (ushort)random.Next(65536), protocol);
         int payloadLength = random.Next(4) == 0 ? random.Next(8) : random.Next(1473);
         int frameLength = TestFlows.HeaderLength(ipVersion, protocol, vlanCount) + payloadLength;
-        byte[] frame = TestFrames.Build(source, flow, vlanCount, frameLength, outerTag, (byte)random.Next(256));
+        ushort outerVlanId = (ushort)random.Next(4096);
+        ushort innerVlanId = (ushort)random.Next(4096);
+        byte[] frame = TestFrames.Build(source, flow, vlanCount, frameLength, outerTag, (byte)random.Next(256), outerVlanId, innerVlanId);
+        for (int tag = 0; tag < vlanCount; tag++)
+        {
+            // Random priority and drop-eligible bits above the 12-bit VLAN id.
+            frame[14 + (4 * tag)] |= (byte)(random.Next(16) << 4);
+        }
 
         int networkOffset = 14 + (4 * vlanCount);
         int ipHeaderLength = ipVersion == 4 ? 20 : 40;
@@ -51,7 +58,7 @@ public sealed record RandomFrame(int Seed, string Shape, byte[] Bytes)
             frame = FrameSurgery.PaddedTo(frame, 60 + random.Next(20));
         }
 
-        string shape = $"{source} IPv{ipVersion} {protocol} vlan×{vlanCount}({outerTag}) payload {payloadLength} ipopt {ipv4OptionWords} ext [{string.Join(',', extensions.Select(e => $"{e.Type}:{e.Length}"))}] tcpopt {tcpOptionWords} padded {padded}";
+        string shape = $"{source} IPv{ipVersion} {protocol} vlan×{vlanCount}({outerTag} {outerVlanId}/{innerVlanId}) payload {payloadLength} ipopt {ipv4OptionWords} ext [{string.Join(',', extensions.Select(e => $"{e.Type}:{e.Length}"))}] tcpopt {tcpOptionWords} padded {padded}";
         return new RandomFrame(seed, shape, frame);
     }
 

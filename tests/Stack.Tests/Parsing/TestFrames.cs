@@ -14,7 +14,15 @@ public static class TestFrames
     public const ushort OuterVlanId = 100;
     public const ushort InnerVlanId = 4000;
 
-    public static byte[] Build(FrameSource source, FlowKey flow, int vlanCount, int frameLength, EtherType outerTagType = EtherType.QinQ, byte payloadSeed = 7)
+    public static byte[] Build(
+        FrameSource source,
+        FlowKey flow,
+        int vlanCount,
+        int frameLength,
+        EtherType outerTagType = EtherType.QinQ,
+        byte payloadSeed = 7,
+        ushort outerVlanId = OuterVlanId,
+        ushort innerVlanId = InnerVlanId)
     {
         int ipVersion = flow.IsIPv4 ? 4 : 6;
         if (source == FrameSource.FrameBuilder)
@@ -23,8 +31,8 @@ public static class TestFrames
             var spec = new FrameSpec(flow, frameLength)
             {
                 VlanCount = vlanCount,
-                OuterVlanId = OuterVlanId,
-                InnerVlanId = InnerVlanId,
+                OuterVlanId = outerVlanId,
+                InnerVlanId = innerVlanId,
                 OuterTagType = outerTagType,
                 PayloadSeed = payloadSeed,
                 ComputeTransportChecksum = true,
@@ -38,8 +46,8 @@ public static class TestFrames
         return vlanCount switch
         {
             0 => untagged,
-            1 => FrameSurgery.WithVlanTags(untagged, (EtherType.Vlan, OuterVlanId)),
-            _ => FrameSurgery.WithVlanTags(untagged, (outerTagType, OuterVlanId), (EtherType.Vlan, InnerVlanId)),
+            1 => FrameSurgery.WithVlanTags(untagged, (EtherType.Vlan, outerVlanId)),
+            _ => FrameSurgery.WithVlanTags(untagged, (outerTagType, outerVlanId), (EtherType.Vlan, innerVlanId)),
         };
     }
 }
