@@ -159,6 +159,12 @@ public sealed partial class PagePool
         var outstanding = new List<OutstandingAllocation>();
         foreach (ItemBlock block in SnapshotBlocks())
         {
+            // Once this pool is released its blocks go back to the table and may already serve another pool.
+            if (block.Owner != this)
+            {
+                continue;
+            }
+
             for (int i = 0; i < ItemBlock.ItemsPerBlock; i++)
             {
                 long state = Volatile.Read(ref block.Slots[i].State);
