@@ -62,4 +62,23 @@ public sealed class ItemBlockTableSpecs
         Assert.Empty(device.Violations);
         Assert.Equal(64, device.UnmapCalls);
     }
+
+    [Fact]
+    public void A_released_pool_lists_no_outstanding_pages_once_its_blocks_serve_another_pool()
+    {
+        var first = new PagePool(new PagePoolOptions());
+        NetmemRef returned = first.Allocate();
+        first.Return(returned);
+        first.Destroy();
+        Assert.Equal(PagePoolState.Released, first.State);
+
+        var second = new PagePool(new PagePoolOptions());
+        NetmemRef lent = second.Allocate();
+
+        Assert.Equal(returned.BlockIndex, lent.BlockIndex);
+        Assert.Empty(first.GetOutstandingAllocations());
+        Assert.Single(second.GetOutstandingAllocations());
+        second.Return(lent);
+        second.Destroy();
+    }
 }
