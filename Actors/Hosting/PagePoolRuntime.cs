@@ -10,7 +10,9 @@ namespace Netmem.Actors.Hosting;
 /// <summary>
 /// The composed runtime in one actor system: the network stack (<c>/user/stack</c>), one
 /// <see cref="DeviceSupervisor"/> per device (<c>/user/device-{name}</c>), and a CoordinatedShutdown task that runs
-/// the unbind protocol for every device before the actor system terminates.
+/// the unbind protocol for every device before the actor system terminates, then lets the stack drain the batches
+/// the drivers sent last. An <see cref="UndeliveredBatchReclaimer"/> (a system actor) returns the pages of any batch
+/// that still ends up in dead letters.
 /// </summary>
 /// <remarks>
 /// The shutdown task runs in the <c>service-unbind</c> phase, the first phase of a shutdown, while every actor is
@@ -58,6 +60,7 @@ public sealed class PagePoolRuntime
         }
 
         var demultiplexer = new FlowDemultiplexer();
+        ((ExtendedActorSystem)system).SystemActorOf(UndeliveredBatchReclaimer.Props(), "pagepool-undelivered-batch-reclaimer");
         IActorRef stack = system.ActorOf(NetworkStackActor.Props(demultiplexer), "stack");
         foreach (ConsumerSpec consumer in options.Consumers)
         {
@@ -72,7 +75,9 @@ public sealed class PagePoolRuntime
         {
             try
             {
-                runtime._shutdownUnbinds.TrySetResult(await runtime.UnbindAllAsync().ConfigureAwait(false));
+                IReadOnlyList<Unbound> unbound = await runtime.UnbindAllAsync().ConfigureAwait(false);
+                await runtime.DrainStackAsync().ConfigureAwait(false);
+                runtime._shutdownUnbinds.TrySetResult(unbound);
             }
             catch (Exception exception)
             {
@@ -90,5 +95,21 @@ public sealed class PagePoolRuntime
         TimeSpan timeout = MaxUnbindDuration;
         Unbound[] unbound = await Task.WhenAll(Devices.Values.Select(d => d.Ask<Unbound>(Unbind.Instance, timeout))).ConfigureAwait(false);
         return unbound;
+    }
+
+    /// <summary>
+    /// Waits until every stack queue has handled every batch its (now quiesced) driver sent, so the batches reach
+    /// their sockets (whose owners return the pages) before the actor system stops the stack. A queue's answer to
+    /// a status request proves it: the driver enqueued its last batch before acknowledging the quiesce, and this
+    /// request is enqueued after the unbind that followed it.
+    /// </summary>
+    private async Task DrainStackAsync()
+    {
+        TimeSpan timeout = MaxUnbindDuration;
+        foreach (DeviceOptions device in _deviceOptions)
+        {
+            RxQueuesOpened opened = await Stack.Ask<RxQueuesOpened>(new OpenRxQueues(device.Name, device.QueueCount), timeout).ConfigureAwait(false);
+            await Task.WhenAll(opened.Queues.Select(q => q.Ask<StackQueueStatus>(GetStackQueueStatus.Instance, timeout))).ConfigureAwait(false);
+        }
     }
 }

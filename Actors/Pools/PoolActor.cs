@@ -20,7 +20,7 @@ public sealed class PoolActor : ReceiveActor, IWithTimers
     private readonly int _queueIndex;
     private PoolDestroyed? _destroyed;
 
-    private PoolActor(PagePool pool, int queueIndex)
+    public PoolActor(PagePool pool, int queueIndex)
     {
         _pool = pool;
         _queueIndex = queueIndex;

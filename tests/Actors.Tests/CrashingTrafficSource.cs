@@ -1,0 +1,51 @@
+using Netmem.Driver.Traffic;
+
+namespace Netmem.Actors.Tests;
+
+/// <summary>A wire that throws on a chosen frame (a driver crash mid-poll) and, if asked, when it is stopped (a crash during unbind).</summary>
+internal sealed class CrashingTrafficSource(ITrafficSource inner) : ITrafficSource
+{
+    private long _frames;
+    private long _sent;
+
+    /// <summary>The frame (1-based, counted over the source's life) on which <see cref="TryReceive"/> throws once.</summary>
+    public long? CrashOnFrame { get; set; }
+
+    public bool CrashOnStop { get; set; }
+
+    public int Crashes { get; private set; }
+
+    /// <summary>The driver quiesced this wire; a new bind needs a new one.</summary>
+    public bool Stopped { get; private set; }
+
+    /// <summary>Frames handed to the driver.</summary>
+    public long FramesSent => Volatile.Read(ref _sent);
+
+    public bool TryReceive(Span<byte> destination, out int length)
+    {
+        if (++_frames == CrashOnFrame)
+        {
+            Crashes++;
+            throw new InvalidOperationException($"injected driver crash on frame {_frames}");
+        }
+
+        if (!inner.TryReceive(destination, out length))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _sent, _sent + 1);
+        return true;
+    }
+
+    public void Stop()
+    {
+        Stopped = true;
+        inner.Stop();
+        if (CrashOnStop)
+        {
+            Crashes++;
+            throw new InvalidOperationException("injected driver crash while quiescing");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Netmem.Actors.Devices;
+
+namespace Netmem.Actors.Tests;
+
+/// <summary>The shape of a <see cref="DeviceHarness"/>: device name, queues, flows and traffic.</summary>
+internal sealed record HarnessOptions
+{
+    public string Name { get; init; } = "eth0";
+
+    public int Queues { get; init; } = 2;
+
+    /// <summary>Flows 0 .. Flows−1, spread over the queues by index.</summary>
+    public int Flows { get; init; } = 4;
+
+    public int RingSize { get; init; } = 64;
+
+    /// <summary>Frames each queue's wire sends in all; null: no end.</summary>
+    public long? FramesPerQueue { get; init; }
+
+    /// <summary>Per queue; 0 is as fast as descriptors allow.</summary>
+    public double FramesPerSecond { get; init; } = 100_000;
+
+    /// <summary>Queue 0's wire throws on this frame (a driver crash mid-poll).</summary>
+    public long? CrashOnFrame { get; init; }
+
+    public Func<DeviceOptions, DeviceOptions> Customize { get; init; } = d => d;
+}
