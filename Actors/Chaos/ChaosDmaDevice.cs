@@ -1,5 +1,6 @@
 using Netmem.Pool.Dma;
 using Polly;
+using Polly.Simmy;
 
 namespace Netmem.Actors.Chaos;
 

@@ -1,4 +1,5 @@
 using Polly;
+using Polly.Simmy;
 
 namespace Netmem.Actors.Chaos;
 

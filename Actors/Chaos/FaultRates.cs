@@ -32,7 +32,7 @@ public sealed record FaultRates
         FaultKind.AllocationFailure => 1.0,
         FaultKind.ConsumerThrow => 0.01,
         FaultKind.ConsumerStall => 0.01,
-        FaultKind.DriverCrash => 0.02,
+        FaultKind.DriverCrash => 0.002,
         FaultKind.UnbindUnderLoad => 60.0,
         FaultKind.LateReturnStorm => 40.0,
         FaultKind.ConsumerMisuse => 0.05,

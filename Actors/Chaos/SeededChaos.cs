@@ -30,9 +30,9 @@ public sealed class SeededChaos
     public FaultLedger Ledger { get; }
 
     /// <summary>A context for the next operation of <paramref name="stream"/>; give it back with <see cref="Leave"/>.</summary>
-    public static ResilienceContext Enter(FaultStream stream)
+    public static ResilienceContext Enter(FaultStream stream, CancellationToken cancellationToken = default)
     {
-        ResilienceContext context = ResilienceContextPool.Shared.Get();
+        ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(StreamKey, stream);
         context.Properties.Set(SequenceKey, stream.NextSequence());
         return context;
@@ -64,11 +64,11 @@ public sealed class SeededChaos
         OnOutcomeInjected = args => RecordAsync(kind, args.Context),
     };
 
-    public ChaosBehaviorStrategyOptions Behavior(FaultKind kind, Func<FaultDraw, CancellationToken, ValueTask> behavior) => new()
+    public ChaosBehaviorStrategyOptions Behavior(FaultKind kind, Func<FaultDraw, ResilienceContext, ValueTask> behavior) => new()
     {
         Randomizer = NeverRandom,
         InjectionRateGenerator = args => Rate(kind, args.Context),
-        BehaviorGenerator = args => behavior(DrawOf(kind, args.Context), args.Context.CancellationToken),
+        BehaviorGenerator = args => behavior(DrawOf(kind, args.Context), args.Context),
         OnBehaviorInjected = args => RecordAsync(kind, args.Context),
     };
 

@@ -1,0 +1,113 @@
+using Spectre.Console;
+
+namespace Netmem.Actors.Chaos;
+
+/// <summary>
+/// Runs a chaos run on a console: the seed first, then a live display (elapsed, packets/s, inflight, unbinds,
+/// faults, violations) on a terminal or a plain progress line each second when output is redirected, then the
+/// summary table.
+/// </summary>
+public static class ChaosConsole
+{
+    private static readonly TimeSpan PlainLineInterval = TimeSpan.FromSeconds(1);
+
+    public static async Task<ChaosReport> RunAsync(ChaosSettings settings, TextWriter output, bool plain, CancellationToken cancellationToken)
+    {
+        bool live = !plain && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Interactive = live ? InteractionSupport.Yes : InteractionSupport.No,
+            Ansi = live ? AnsiSupport.Detect : AnsiSupport.No,
+        });
+        console.MarkupLine($"[bold]chaos run[/] seed [yellow]{settings.Seed}[/] · {settings.Duration.TotalSeconds:0.###} s · "
+            + $"{settings.Devices} devices × {settings.QueuesPerDevice} RX queues · {settings.Consumers} consumers · "
+            + $"fault rate {settings.FaultRate} · faults: {(settings.EnabledFaults.Count == 0 ? "none" : string.Join(", ", settings.EnabledFaults.Order()))}");
+        console.MarkupLine($"[grey]replay with: dotnet run -c Release --project Actors -- chaos --seed {settings.Seed}[/]");
+
+        ChaosReport report = live
+            ? await RunLiveAsync(console, settings, cancellationToken).ConfigureAwait(false)
+            : await RunPlainAsync(output, settings, cancellationToken).ConfigureAwait(false);
+        console.Write(ChaosReportTable.Render(report));
+        console.MarkupLine(report.Passed
+            ? "[green bold]PASS[/]: no violations."
+            : $"[red bold]FAIL[/]: {report.TotalViolations} violation(s).");
+        return report;
+    }
+
+    private static async Task<ChaosReport> RunLiveAsync(IAnsiConsole console, ChaosSettings settings, CancellationToken cancellationToken)
+    {
+        var latest = new LatestProgress();
+        Table table = ProgressTable(null);
+        ChaosReport? report = null;
+        await console.Live(table).AutoClear(false).StartAsync(async context =>
+        {
+            Task<ChaosReport> run = ChaosRunner.RunAsync(settings, progress: latest, cancellationToken: cancellationToken);
+            while (!run.IsCompleted)
+            {
+                await Task.WhenAny(run, Task.Delay(250, CancellationToken.None)).ConfigureAwait(false);
+                context.UpdateTarget(ProgressTable(latest.Value));
+            }
+
+            report = await run.ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return report!;
+    }
+
+    private static async Task<ChaosReport> RunPlainAsync(TextWriter output, ChaosSettings settings, CancellationToken cancellationToken)
+    {
+        long lastLine = 0;
+        var progress = new SynchronousProgress(p =>
+        {
+            long now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref lastLine) >= PlainLineInterval.TotalMilliseconds)
+            {
+                Interlocked.Exchange(ref lastLine, now);
+                output.WriteLine(PlainLine(p));
+            }
+        });
+        return await ChaosRunner.RunAsync(settings, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string PlainLine(ChaosProgress p) =>
+        $"[{p.Elapsed.TotalSeconds,6:F1} s] {p.Phase,-13} packets/s {p.PacketsPerSecond,9:N0}  received {p.Received,10:N0}  inflight {p.Inflight,6:N0}  "
+        + $"unbinds {p.Unbinds,3}  faults {p.FaultsInjected,5:N0}  violations {p.Violations}";
+
+    private static Table ProgressTable(ChaosProgress? p)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]chaos run[/]");
+        table.AddColumns("elapsed", "phase", "packets/s", "received", "inflight", "unbinds", "faults", "violations");
+        if (p is null)
+        {
+            table.AddRow("0.0 s", "starting", "-", "-", "-", "-", "-", "-");
+            return table;
+        }
+
+        table.AddRow(
+            $"{p.Elapsed.TotalSeconds:F1} / {p.Duration.TotalSeconds:F0} s",
+            p.Phase,
+            p.PacketsPerSecond.ToString("N0"),
+            p.Received.ToString("N0"),
+            p.Inflight.ToString("N0"),
+            p.Unbinds.ToString("N0"),
+            p.FaultsInjected.ToString("N0"),
+            p.Violations == 0 ? "[green]0[/]" : $"[red]{p.Violations}[/]");
+        return table;
+    }
+
+    /// <summary>Keeps the latest reading for the live display's refresh loop.</summary>
+    private sealed class LatestProgress : IProgress<ChaosProgress>
+    {
+        private ChaosProgress? _value;
+
+        public ChaosProgress? Value => Volatile.Read(ref _value);
+
+        public void Report(ChaosProgress value) => Volatile.Write(ref _value, value);
+    }
+
+    /// <summary>Calls back on the reporting thread (<see cref="Progress{T}"/> would post to a context, reordering lines).</summary>
+    private sealed class SynchronousProgress(Action<ChaosProgress> report) : IProgress<ChaosProgress>
+    {
+        public void Report(ChaosProgress value) => report(value);
+    }
+}

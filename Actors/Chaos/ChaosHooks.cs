@@ -1,0 +1,29 @@
+using Netmem.Pool.Dma;
+using Netmem.Stack.Sockets;
+
+namespace Netmem.Actors.Chaos;
+
+/// <summary>
+/// Extension points for running chaos against your own code: a device implementation of your own in front of the
+/// IOMMU model, an application tap on every packet read, or a different unbind path. The test suite uses them to
+/// plant deliberately broken devices, consumers and supervisors and prove that each violation counter moves.
+/// </summary>
+public sealed record ChaosHooks
+{
+    public static readonly ChaosHooks None = new();
+
+    /// <summary>
+    /// Wraps the device the pools of one bind map through (argument 2: the device's IOMMU model, the oracle).
+    /// The wrapper must keep the inner device's <see cref="IDmaDevice.Name"/>.
+    /// </summary>
+    public Func<IDmaDevice, IommuModel, IDmaDevice>? WrapDevice { get; init; }
+
+    /// <summary>
+    /// Sees every packet a consumer reads (argument 1: the consumer's index). Returning true takes the packet away
+    /// from the consumer: from then on the tap owns it and must dispose it.
+    /// </summary>
+    public Func<int, ReceivedPacket, bool>? TapPacket { get; init; }
+
+    /// <summary>Wraps the bind/unbind path of each device.</summary>
+    public Func<IDeviceLifecycle, IDeviceLifecycle>? WrapLifecycle { get; init; }
+}

@@ -1,0 +1,454 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Netmem.Actors.Devices;
+using Netmem.Actors.Hosting;
+using Netmem.Actors.Protocol;
+using Netmem.Driver;
+using Netmem.Driver.Traffic;
+using Netmem.Pool;
+using Netmem.Pool.Dma;
+using Netmem.Pool.Memory;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Sockets;
+using Polly;
+using Polly.Simmy;
+
+namespace Netmem.Actors.Chaos;
+
+/// <summary>
+/// One chaos run: devices driven by the real driver and stack actors, application consumers on their sockets,
+/// seeded faults at every seam, random unbind/rebind cycles, then a full shutdown and the checks that prove no
+/// page or mapping was lost. Use <see cref="ChaosRunner"/> to run one.
+/// </summary>
+internal sealed class ChaosRun : IAsyncDisposable
+{
+    private static readonly TimeSpan UnbindSlot = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    private static int s_runs;
+
+    private readonly ChaosSettings _settings;
+    private readonly ChaosHooks _hooks;
+    private readonly SeededChaos _chaos;
+    private readonly ActorSystem _system;
+    private readonly PagePoolRuntime _runtime;
+    private readonly IDeviceLifecycle[] _devices;
+    private readonly List<SegmentedPageProvider> _providers = new();
+    private readonly SocketConsumer[] _sockets;
+    private readonly ChaosConsumer[] _consumers;
+    private readonly ConsumerTally _consumerTally = new();
+    private readonly MisuseTally _misuse = new();
+    private readonly LateReturnStorm _storm;
+    private readonly PoolCensus _census;
+    private readonly RxFrameMeter _meter;
+    private readonly List<string> _problems = new();
+    private readonly Stopwatch _clock = new();
+    private long _unbinds;
+    private long _rebinds;
+    private long _inflightAtUnbindSum;
+    private long _inflightAtUnbindMax;
+    private long _unmappedByDestroy;
+    private long _itemsNotReclaimedAtUnbound;
+    private long _negativeInflightSeen;
+    private string _phase = "starting";
+
+    public ChaosRun(ChaosSettings settings, ChaosHooks hooks)
+    {
+        _settings = settings;
+        _hooks = hooks;
+        _chaos = new SeededChaos(new FaultDecider(settings.Seed, settings.Rates), new FaultLedger());
+        int run = Interlocked.Increment(ref s_runs);
+        _system = ActorSystem.Create($"chaos-{run}", ConfigurationFactory.ParseString(
+            "akka { loglevel = OFF, stdout-loglevel = OFF, log-dead-letters = off, log-dead-letters-during-shutdown = off }"));
+        string[] names = Enumerable.Range(0, settings.Devices).Select(d => $"chaos{run}-dev{d}").ToArray();
+        _census = new PoolCensus(names);
+        _meter = new RxFrameMeter(names);
+        DeviceOptions[] devices = names.Select(CreateDeviceOptions).ToArray();
+        _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions { Devices = devices });
+        _devices = devices.Select(options => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options))).ToArray();
+        _storm = new LateReturnStorm(settings.Consumers);
+        _sockets = Enumerable.Range(0, settings.Consumers).Select(c => new SocketConsumer($"consumer{c}", settings.SocketQueueCapacity)).ToArray();
+        _consumers = _sockets.Select((socket, c) => new ChaosConsumer(
+            c, socket, ConsumerProfile.ForConsumer(c), _chaos, _consumerTally, _misuse, _storm, _hooks.TapPacket)).ToArray();
+    }
+
+    public FaultLedger Ledger => _chaos.Ledger;
+
+    public async Task<ChaosReport> RunAsync(IProgress<ChaosProgress>? progress, CancellationToken cancellationToken)
+    {
+        _clock.Start();
+        for (int c = 0; c < _sockets.Length; c++)
+        {
+            foreach (var flow in ChaosFlows.ForConsumer(c))
+            {
+                _runtime.Demultiplexer.Bind(flow, _sockets[c]);
+            }
+        }
+
+        Task[] consumers = _consumers.Select(consumer => Task.Run(() => consumer.RunAsync(CancellationToken.None), CancellationToken.None)).ToArray();
+        for (int d = 0; d < _devices.Length; d++)
+        {
+            await BindAsync(d).ConfigureAwait(false);
+        }
+
+        _phase = "running";
+        using var stopUnbinding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task unbinder = UnbindAtRandomMomentsAsync(stopUnbinding.Token);
+        await WatchAsync(progress, _settings.Duration, cancellationToken).ConfigureAwait(false);
+
+        _phase = "shutting down";
+        await stopUnbinding.CancelAsync().ConfigureAwait(false);
+        await unbinder.ConfigureAwait(false);
+        await ShutDownAsync().ConfigureAwait(false);
+
+        _phase = "draining";
+        foreach (SocketConsumer socket in _sockets)
+        {
+            socket.Complete();
+        }
+
+        try
+        {
+            await Task.WhenAll(consumers).WaitAsync(_settings.PhaseTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            AddProblem($"consumers did not finish within {_settings.PhaseTimeout.TotalSeconds} s of their sockets closing.");
+        }
+
+        await _storm.FireAsync().ConfigureAwait(false);
+        _phase = "checking";
+        await WaitForPoolsReleasedAsync().ConfigureAwait(false);
+        progress?.Report(Snapshot(_settings.Duration));
+        return BuildReport();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _meter.Dispose();
+        if (!_system.WhenTerminated.IsCompleted)
+        {
+            await _system.Terminate().WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
+        }
+
+        foreach (SegmentedPageProvider provider in _providers)
+        {
+            if (provider is HostPageProvider { OutstandingPages: 0 } host)
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    private IDeviceLifecycle WrapLifecycle(IDeviceLifecycle lifecycle) => _hooks.WrapLifecycle?.Invoke(lifecycle) ?? lifecycle;
+
+    private DeviceOptions CreateDeviceOptions(string name, int index)
+    {
+        var iommu = new IommuModel(name);
+        IDmaDevice inner = _hooks.WrapDevice?.Invoke(iommu, iommu) ?? iommu;
+        int[] poolGenerations = new int[_settings.QueuesPerDevice];
+        return new DeviceOptions
+        {
+            Name = name,
+            Iommu = iommu,
+            PoolDevice = new ChaosDmaDevice(inner, _chaos, _chaos.Ledger.Stream($"dev{index}/map")),
+            QueueCount = _settings.QueuesPerDevice,
+            PoolOptions = queue => CreatePoolOptions(index, name, queue, Interlocked.Increment(ref poolGenerations[queue])),
+            Driver = CreateDriverOptions(index),
+            MaxDriverRestarts = 1000,
+            BindOnStart = false,
+        };
+    }
+
+    /// <summary>A pool of its own memory provider, whose allocations go through the allocation-failure seam.</summary>
+    private PagePoolOptions CreatePoolOptions(int device, string name, int queue, int generation)
+    {
+        var provider = new HostPageProvider();
+        new AllocationFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/bind{generation}/alloc")).Attach(provider);
+        lock (_providers)
+        {
+            _providers.Add(provider);
+        }
+
+        return new PagePoolOptions { MemoryProvider = provider, Name = $"{name}-rx{queue}-bind{generation}" };
+    }
+
+    /// <summary>Synthetic traffic on every queue, through the driver-crash seam.</summary>
+    private DriverOptions CreateDriverOptions(int device)
+    {
+        IReadOnlyList<Stack.Parsing.FlowKey> flows = ChaosFlows.OnTheWire(_settings.Consumers);
+        return new DriverOptions
+        {
+            TrafficSourceFactory = queue => new ChaosTrafficSource(
+                new SyntheticTrafficSource(new SyntheticTrafficOptions
+                {
+                    Flows = flows,
+                    FramesPerSecond = _settings.FramesPerSecondPerQueue,
+                    Seed = unchecked((int)_chaos.Decider.Hash(FaultKind.DriverCrash, device, queue)),
+                }),
+                new DriverFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/rx"))),
+        };
+    }
+
+    private async Task<bool> BindAsync(int device)
+    {
+        try
+        {
+            await _devices[device].BindAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            AddProblem($"{_devices[device].Device}: bind failed: {exception.Message}");
+            return false;
+        }
+
+        _census.Observe();
+        return true;
+    }
+
+    /// <summary>
+    /// Every slot, the seed decides (Polly chaos behaviour) whether to unbind a device now; if so it picks the
+    /// device and the moment within the slot, and rebinds after a drawn pause. Cycles run one at a time.
+    /// </summary>
+    private async Task UnbindAtRandomMomentsAsync(CancellationToken cancellationToken)
+    {
+        FaultStream slots = _chaos.Ledger.Stream("unbinder");
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
+            .AddChaosBehavior(_chaos.Behavior(FaultKind.UnbindUnderLoad, (draw, _) => new ValueTask(CycleAsync(draw))))
+            .Build();
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(UnbindSlot, cancellationToken).ConfigureAwait(false);
+                ResilienceContext context = SeededChaos.Enter(slots);
+                try
+                {
+                    await pipeline.ExecuteAsync(static _ => ValueTask.CompletedTask, context).ConfigureAwait(false);
+                }
+                finally
+                {
+                    SeededChaos.Leave(context);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task CycleAsync(FaultDraw draw)
+    {
+        int device = draw.Choose(_devices.Length);
+        await Task.Delay(draw.Between(TimeSpan.Zero, UnbindSlot)).ConfigureAwait(false);
+        await UnbindAsync(device).ConfigureAwait(false);
+        await Task.Delay(draw.Between(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200))).ConfigureAwait(false);
+        if (await BindAsync(device).ConfigureAwait(false))
+        {
+            Interlocked.Increment(ref _rebinds);
+        }
+    }
+
+    /// <summary>
+    /// Unbinds one device, possibly under a late-return storm: consumers hold back their returns for a moment, and
+    /// all of them are let go as the device's pools start to be destroyed. When the <c>Unbound</c> arrives, the
+    /// device's pages are audited at once.
+    /// </summary>
+    private async Task UnbindAsync(int device)
+    {
+        IDeviceLifecycle lifecycle = _devices[device];
+        Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream($"dev{device}/unbind-storms"), _census.PoolsOf(lifecycle.Device)).ConfigureAwait(false);
+        UnbindReport report = await lifecycle.UnbindAsync(CancellationToken.None).ConfigureAwait(false);
+        RecordUnbound(report, _census.PoolsOf(lifecycle.Device));
+        await storm.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The process-exit path: CoordinatedShutdown runs the runtime's task that unbinds every device at once (under a
+    /// storm if the seed says so); then every device's <c>Unbound</c> is audited and the actor system is gone.
+    /// </summary>
+    private async Task ShutDownAsync()
+    {
+        Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream("shutdown-storms"), _census.Pools.ToArray()).ConfigureAwait(false);
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(_settings.PhaseTimeout * 4).ConfigureAwait(false);
+        IReadOnlyList<Unbound> unbound = await _runtime.ShutdownUnbinds.WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
+        foreach (Unbound reply in unbound)
+        {
+            RecordUnbound(reply.Report, _census.PoolsOf(reply.Report.Device));
+        }
+
+        await storm.ConfigureAwait(false);
+    }
+
+    /// <summary>Decides (Polly chaos behaviour) whether this unbind comes with a late-return storm, and if so arms it.</summary>
+    private async Task<Task> StartStormIfDecidedAsync(FaultStream storms, IReadOnlyCollection<PagePool> pools)
+    {
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
+            .AddChaosBehavior(_chaos.Behavior(FaultKind.LateReturnStorm, (draw, _) => new ValueTask(GatherStormAsync(draw))))
+            .Build();
+        ResilienceContext context = SeededChaos.Enter(storms);
+        try
+        {
+            await pipeline.ExecuteAsync(static _ => ValueTask.CompletedTask, context).ConfigureAwait(false);
+        }
+        finally
+        {
+            SeededChaos.Leave(context);
+        }
+
+        PagePool[] active = pools.Where(p => p.State == PagePoolState.Active).ToArray();
+        return _storm.IsArmed ? FireStormWhenDestroyStartsAsync(active) : Task.CompletedTask;
+    }
+
+    private void RecordUnbound(UnbindReport report, IReadOnlyList<PagePool> devicePools)
+    {
+        Interlocked.Add(ref _itemsNotReclaimedAtUnbound, UnboundAudit.CountItemsNotReclaimed(devicePools));
+        if (report.Generation == 0)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _unbinds);
+        Interlocked.Add(ref _inflightAtUnbindSum, report.InflightAtUnbind);
+        Interlocked.Add(ref _unmappedByDestroy, report.UnmappedByDestroy);
+        long max;
+        while (report.InflightAtUnbind > (max = Interlocked.Read(ref _inflightAtUnbindMax))
+            && Interlocked.CompareExchange(ref _inflightAtUnbindMax, report.InflightAtUnbind, max) != max)
+        {
+        }
+
+        foreach (UnbindPhaseResult phase in report.Phases.Where(p => p.Outcome is UnbindPhaseOutcome.TimedOut or UnbindPhaseOutcome.Failed))
+        {
+            AddProblem($"{report.Device} unbind of generation {report.Generation}: {phase.Phase} {phase.Outcome}: {phase.Detail}");
+        }
+    }
+
+    private void AddProblem(string problem)
+    {
+        lock (_problems)
+        {
+            _problems.Add(problem);
+        }
+    }
+
+    private async Task GatherStormAsync(FaultDraw draw)
+    {
+        _storm.Arm();
+        await Task.Delay(draw.Between(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(300))).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits, spinning, for the first of the pools to leave Active (destroy has begun), then fires the storm.</summary>
+    private Task FireStormWhenDestroyStartsAsync(IReadOnlyList<PagePool> pools) => Task.Run(async () =>
+    {
+        long deadline = Environment.TickCount64 + (long)_settings.PhaseTimeout.TotalMilliseconds;
+        var spinner = default(SpinWait);
+        while (pools.All(p => p.State == PagePoolState.Active) && Environment.TickCount64 < deadline)
+        {
+            spinner.SpinOnce();
+        }
+
+        await _storm.FireAsync().ConfigureAwait(false);
+    });
+
+    private async Task WatchAsync(IProgress<ChaosProgress>? progress, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        using var ticks = new PeriodicTimer(ProgressInterval);
+        long lastReceived = 0;
+        TimeSpan lastAt = TimeSpan.Zero;
+        try
+        {
+            while (_clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _census.Observe();
+                foreach (PagePool pool in _census.Pools)
+                {
+                    if (pool.Inflight < 0)
+                    {
+                        Interlocked.Increment(ref _negativeInflightSeen);
+                    }
+                }
+
+                TimeSpan now = _clock.Elapsed;
+                long received = _meter.Received;
+                double rate = (received - lastReceived) / Math.Max(1e-3, (now - lastAt).TotalSeconds);
+                (lastReceived, lastAt) = (received, now);
+                progress?.Report(Snapshot(duration) with { PacketsPerSecond = rate });
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            AddProblem($"the run was cancelled after {_clock.Elapsed.TotalSeconds:F1} s.");
+        }
+    }
+
+    private ChaosProgress Snapshot(TimeSpan duration) => new(
+        _clock.Elapsed,
+        duration,
+        0,
+        _meter.Received,
+        _census.Pools.Where(p => p.State != PagePoolState.Released).Sum(p => p.Inflight),
+        Interlocked.Read(ref _unbinds),
+        _chaos.Ledger.Total,
+        _devices.Sum(d => (long)d.Iommu.ViolationCount) + Interlocked.Read(ref _itemsNotReclaimedAtUnbound) + _misuse.NotRejected,
+        _phase);
+
+    private async Task WaitForPoolsReleasedAsync()
+    {
+        _census.Observe();
+        await Task.WhenAll(_census.Pools.Select(pool => pool.WaitForReleaseAsync(_settings.PhaseTimeout))).ConfigureAwait(false);
+    }
+
+    private ChaosReport BuildReport()
+    {
+        IReadOnlyCollection<PagePool> pools = _census.Pools;
+        long IommuCount(IommuViolationKind kind) => _devices.Sum(d => (long)d.Iommu.CountOf(kind));
+
+        var dropped = new Dictionary<string, long>
+        {
+            ["no socket for the flow"] = _runtime.Demultiplexer.DroppedNoSocket,
+            ["not parsed"] = _runtime.Demultiplexer.DroppedNotParsed,
+            ["socket queue full"] = _sockets.Sum(s => s.DroppedQueueFull),
+            ["socket closed"] = _sockets.Sum(s => s.DroppedClosed),
+            ["drained when the socket closed"] = _sockets.Sum(s => s.DrainedAtClose),
+        };
+        var packets = new PacketCounts(_meter.Received, _consumerTally.Read, dropped);
+
+        var violations = new ChaosViolations(
+            DoubleUnmap: IommuCount(IommuViolationKind.DoubleUnmap),
+            DeviceCallAfterUnbind: IommuCount(IommuViolationKind.CallAfterUnbind),
+            DmaToUnmappedPage: IommuCount(IommuViolationKind.DmaToUnmappedAddress),
+            SyncOfUnmappedPage: IommuCount(IommuViolationKind.SyncOfUnmappedAddress),
+            UnmapOfUnknownAddress: IommuCount(IommuViolationKind.UnmapOfUnknownAddress),
+            MappingLeakedAtUnbind: IommuCount(IommuViolationKind.MappingLeakedAtUnbind),
+            PageLeakedAtEndOfRun: pools.Where(p => p.State != PagePoolState.Released).Sum(p => Math.Max(0, p.Inflight)),
+            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools) + Interlocked.Read(ref _negativeInflightSeen),
+            UnboundWithItemsNotReclaimed: Interlocked.Read(ref _itemsNotReclaimedAtUnbound),
+            MisuseNotRejected: _misuse.NotRejected,
+            PacketsUnaccounted: Math.Abs(packets.Unaccounted));
+
+        return new ChaosReport
+        {
+            Seed = _settings.Seed,
+            DurationSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3),
+            Devices = _settings.Devices,
+            QueuesPerDevice = _settings.QueuesPerDevice,
+            Consumers = _settings.Consumers,
+            FaultRate = _settings.FaultRate,
+            EnabledFaults = _settings.EnabledFaults.Order().ToArray(),
+            Packets = packets,
+            Unbinds = Interlocked.Read(ref _unbinds),
+            Rebinds = Interlocked.Read(ref _rebinds),
+            InflightAtUnbindSum = Interlocked.Read(ref _inflightAtUnbindSum),
+            InflightAtUnbindMax = Interlocked.Read(ref _inflightAtUnbindMax),
+            PagesUnmappedByDestroy = Interlocked.Read(ref _unmappedByDestroy),
+            LateReturns = pools.Sum(p => p.GetStats().LateReturns),
+            ConsumerCrashes = _consumerTally.Crashes,
+            StormReturns = _storm.StormReturns,
+            FaultsInjected = _chaos.Ledger.CountsByKind(),
+            MisuseRejected = _misuse.RejectedByKind(),
+            Violations = violations,
+            Problems = _problems.ToArray(),
+            FaultLedger = _chaos.Ledger.Snapshot(),
+        };
+    }
+}

@@ -1,0 +1,51 @@
+namespace Netmem.Actors.Chaos;
+
+/// <summary>
+/// Every way a run can show that a page or a mapping was mishandled, each counted on its own. A run passes only when
+/// all are zero.
+/// </summary>
+/// <param name="DoubleUnmap">Unmaps of an address that was already unmapped (IOMMU model).</param>
+/// <param name="DeviceCallAfterUnbind">Map, unmap, sync or DMA calls made while the device was unbound (IOMMU model).</param>
+/// <param name="DmaToUnmappedPage">DMA writes into an address with no live mapping (IOMMU model).</param>
+/// <param name="SyncOfUnmappedPage">Syncs of an address with no live mapping (IOMMU model).</param>
+/// <param name="UnmapOfUnknownAddress">Unmaps of an address that was never mapped (IOMMU model).</param>
+/// <param name="MappingLeakedAtUnbind">Mappings still live when a device's IOMMU domain was torn down.</param>
+/// <param name="PageLeakedAtEndOfRun">Pages still lent when the run ended, after every consumer finished.</param>
+/// <param name="AccountingMismatch">Pages on which a pool's hold − release disagrees with its memory provider, or went negative.</param>
+/// <param name="UnboundWithItemsNotReclaimed">Pages neither reclaimed nor unmapped when an <c>Unbound</c> reply arrived.</param>
+/// <param name="MisuseNotRejected">Double returns or uses after dispose that the runtime let through.</param>
+/// <param name="PacketsUnaccounted">Received packets that ended neither delivered nor dropped with a reason.</param>
+public sealed record ChaosViolations(
+    long DoubleUnmap,
+    long DeviceCallAfterUnbind,
+    long DmaToUnmappedPage,
+    long SyncOfUnmappedPage,
+    long UnmapOfUnknownAddress,
+    long MappingLeakedAtUnbind,
+    long PageLeakedAtEndOfRun,
+    long AccountingMismatch,
+    long UnboundWithItemsNotReclaimed,
+    long MisuseNotRejected,
+    long PacketsUnaccounted)
+{
+    public long Total =>
+        DoubleUnmap + DeviceCallAfterUnbind + DmaToUnmappedPage + SyncOfUnmappedPage + UnmapOfUnknownAddress
+        + MappingLeakedAtUnbind + PageLeakedAtEndOfRun + AccountingMismatch + UnboundWithItemsNotReclaimed
+        + MisuseNotRejected + PacketsUnaccounted;
+
+    /// <summary>Each counter with a readable name, in report order.</summary>
+    public IReadOnlyList<(string Name, long Count)> Counters() =>
+    [
+        ("double unmap", DoubleUnmap),
+        ("device call after unbind", DeviceCallAfterUnbind),
+        ("DMA to an unmapped page", DmaToUnmappedPage),
+        ("sync of an unmapped page", SyncOfUnmappedPage),
+        ("unmap of an unknown address", UnmapOfUnknownAddress),
+        ("mapping leaked at unbind", MappingLeakedAtUnbind),
+        ("page leaked at end of run", PageLeakedAtEndOfRun),
+        ("accounting mismatch (hold - release vs provider)", AccountingMismatch),
+        ("Unbound with items neither reclaimed nor unmapped", UnboundWithItemsNotReclaimed),
+        ("misuse not rejected", MisuseNotRejected),
+        ("packets unaccounted", PacketsUnaccounted),
+    ];
+}

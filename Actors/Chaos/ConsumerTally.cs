@@ -1,0 +1,34 @@
+namespace Netmem.Actors.Chaos;
+
+/// <summary>What the application consumers of a run did with the packets they read.</summary>
+public sealed class ConsumerTally
+{
+    private long _read;
+    private long _released;
+    private long _crashes;
+    private long _returnedByCrash;
+
+    /// <summary>Packets the applications took from their sockets (delivered).</summary>
+    public long Read => Interlocked.Read(ref _read);
+
+    /// <summary>Packets the applications let go: disposed, handed to a storm, or returned after a crash.</summary>
+    public long Released => Interlocked.Read(ref _released);
+
+    public long Crashes => Interlocked.Read(ref _crashes);
+
+    /// <summary>Packets returned by the clean-up of a crashed consumer.</summary>
+    public long ReturnedByCrash => Interlocked.Read(ref _returnedByCrash);
+
+    /// <summary>Packets read and not yet returned.</summary>
+    public long Holding => Read - Released;
+
+    public void PacketRead() => Interlocked.Increment(ref _read);
+
+    public void PacketReleased() => Interlocked.Increment(ref _released);
+
+    public void Crashed(int packetsReturned)
+    {
+        Interlocked.Increment(ref _crashes);
+        Interlocked.Add(ref _returnedByCrash, packetsReturned);
+    }
+}
