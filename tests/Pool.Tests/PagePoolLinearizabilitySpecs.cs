@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CsCheck;
 using Netmem.Pool.Memory;
 using Netmem.Pool.Misuse;
@@ -23,7 +24,30 @@ public sealed class PagePoolLinearizabilitySpecs
     [Fact]
     public void Alloc_return_recycle_and_destroy_are_linearizable()
     {
-        Gen.Const(() => (new ActualPool(), new ModelPool()))
+        var created = new ConcurrentBag<ActualPool>();
+        try
+        {
+            Sample(created);
+        }
+        finally
+        {
+            foreach (ActualPool actual in created)
+            {
+                actual.Release();
+            }
+        }
+
+        Assert.All(created, actual => Assert.True(actual.IsReleased, actual.ToString()));
+    }
+
+    private static void Sample(ConcurrentBag<ActualPool> created)
+    {
+        Gen.Const(() =>
+            {
+                var actual = new ActualPool();
+                created.Add(actual);
+                return (actual, new ModelPool());
+            })
             .SampleParallel(
                 [
                     Gen.Int[0, SetupPages - 1].Operation<ActualPool, ModelPool>(i => $"Return({i})", (a, i) => a.Return(i), (m, i) => m.Return(i)),
@@ -139,6 +163,29 @@ public sealed class PagePoolLinearizabilitySpecs
                 && stats.LateReturns == model.LateReturns
                 && Pool.GetOutstandingAllocations().Count == model.LentCount
                 && _created.Value.Provider.OutstandingPages == model.Hold - model.Released;
+        }
+
+        public bool IsReleased => !_created.IsValueCreated || Pool.State == PagePoolState.Released;
+
+        /// <summary>After the sample: destroys the pool if the run did not and returns every page still lent.</summary>
+        public void Release()
+        {
+            if (!_created.IsValueCreated)
+            {
+                return;
+            }
+
+            if (Pool.State == PagePoolState.Active)
+            {
+                Pool.Destroy();
+            }
+
+            foreach (OutstandingAllocation outstanding in Pool.GetOutstandingAllocations())
+            {
+                Pool.Return(outstanding.Netmem);
+            }
+
+            SpinWait.SpinUntil(() => Pool.State == PagePoolState.Released, Patience);
         }
 
         public override string ToString() =>
