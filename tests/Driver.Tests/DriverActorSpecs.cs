@@ -1,0 +1,171 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Netmem.Driver.Traffic;
+using Netmem.Pool;
+using Netmem.Pool.Dma;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Parsing;
+using Polly;
+using Polly.Retry;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Netmem.Driver.Tests;
+
+public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output: output)
+{
+    private const int RingSize = 128;
+
+    private readonly IommuModel _iommu = new("eth0");
+
+    [Fact]
+    public void Polls_hand_the_stack_batches_of_at_most_the_budget_with_every_frame_written_through_the_iommu()
+    {
+        (PagePool pool, TestProbe stack, _) = StartDriver(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4, TestFlows.TcpV6], MaxFrames = 200 });
+
+        List<RxBatch> batches = ReceiveBatches(stack, 200);
+
+        Assert.Equal(64, batches[0].Frames.Count);
+        Assert.All(batches, b => Assert.InRange(b.Frames.Count, 1, RxBatch.MaxFrames));
+        Assert.Equal(200, _iommu.DmaWrites);
+        int index = 0;
+        foreach (RxFrame frame in batches.SelectMany(b => b.Frames))
+        {
+            Assert.True(PacketParser.TryParse(frame.Netmem.GetSpan().Slice(frame.Offset, frame.Length), out ParsedPacket packet));
+            Assert.Equal(index++ % 2 == 0 ? TestFlows.UdpV4 : TestFlows.TcpV6, packet.Flow);
+            frame.Netmem.ReturnToPool();
+        }
+
+        stack.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        AwaitAssert(() => Assert.Equal(RingSize, pool.GetOutstandingAllocations().Count));
+        Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
+    public void Quiesce_stops_polling_and_returns_every_ring_page()
+    {
+        (PagePool pool, TestProbe stack, IActorRef driver) = StartDriver(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], FramesPerSecond = 20_000 });
+        List<RxBatch> received = ReceiveBatches(stack, 100);
+
+        driver.Tell(Quiesce.Instance);
+        Quiesced quiesced = ExpectMsg<Quiesced>();
+        received.AddRange(stack.ReceiveWhile<RxBatch>(TimeSpan.FromMilliseconds(50), m => (m as RxBatch)!));
+        long writes = _iommu.DmaWrites;
+
+        Assert.Equal(RingSize, quiesced.RingPagesReturned);
+        stack.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(writes, _iommu.DmaWrites);
+        Assert.Equal(received.Sum(b => b.Frames.Count), pool.GetOutstandingAllocations().Count);
+        Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
+    public void A_refill_that_cannot_map_is_retried_off_the_poll_loop_and_the_driver_keeps_answering()
+    {
+        _iommu.MapFailureInjector = _ => true;
+        var slowRetries = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions { MaxRetryAttempts = 100, Delay = TimeSpan.FromSeconds(10), ShouldHandle = new PredicateBuilder().Handle<DmaMapException>() })
+            .Build();
+        (PagePool pool, _, IActorRef driver) = StartDriver(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] }, slowRetries);
+        AwaitAssert(() => Assert.True(pool.GetStats().MapFailures > 0));
+
+        // A retry waiting 10 s inside a receive would hold this reply back; off the loop, the quiesce cancels it.
+        driver.Tell(Quiesce.Instance);
+        Quiesced quiesced = ExpectMsg<Quiesced>(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(0, quiesced.RingPagesReturned);
+        Assert.Empty(pool.GetOutstandingAllocations());
+        Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
+    public void A_refill_retried_with_backoff_fills_the_ring_once_maps_succeed_again()
+    {
+        _iommu.MapFailureInjector = operation => operation < 40;
+        var retries = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions { MaxRetryAttempts = 100, Delay = TimeSpan.FromMilliseconds(1), ShouldHandle = new PredicateBuilder().Handle<DmaMapException>() })
+            .Build();
+        (PagePool pool, TestProbe stack, _) = StartDriver(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], MaxFrames = 100 }, retries);
+
+        List<RxBatch> batches = ReceiveBatches(stack, 100);
+
+        Assert.Equal(40, pool.GetStats().MapFailures);
+        AwaitAssert(() => Assert.Equal(RingSize + 100, pool.GetOutstandingAllocations().Count));
+        batches.SelectMany(b => b.Frames).ToList().ForEach(f => f.Netmem.ReturnToPool());
+        Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
+    public void A_crash_mid_poll_returns_the_half_built_batch_and_the_ring_and_the_restarted_driver_goes_on()
+    {
+        var wire = new ThrowingSource(new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], MaxFrames = 100 }), throwOnFrame: 10);
+        (PagePool pool, TestProbe stack, _) = StartDriver(wire);
+
+        // The first poll dies with 9 frames in hand; none of them reaches the stack, all go back to the pool.
+        List<RxBatch> batches = ReceiveBatches(stack, 91);
+
+        Assert.Equal(1, wire.Throws);
+        Assert.Equal(91, batches.Sum(b => b.Frames.Count));
+        AwaitAssert(() => Assert.Equal(RingSize + 91, pool.GetOutstandingAllocations().Count));
+        // The crashed instance held exactly one ring's worth: 119 descriptors and the 9 pages of its half-built batch.
+        Assert.Equal(RingSize, pool.GetStats().RecycleRing);
+        Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
+    public void A_stopped_driver_returns_its_ring()
+    {
+        (PagePool pool, _, IActorRef driver) = StartDriver(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], MaxFrames = 0 });
+        AwaitAssert(() => Assert.Equal(RingSize, pool.GetOutstandingAllocations().Count));
+        Watch(driver);
+
+        Sys.Stop(driver);
+        ExpectTerminated(driver);
+
+        Assert.Empty(pool.GetOutstandingAllocations());
+    }
+
+    private (PagePool Pool, TestProbe Stack, IActorRef Driver) StartDriver(SyntheticTrafficOptions traffic, ResiliencePipeline? retries = null) =>
+        StartDriver(new SyntheticTrafficSource(traffic), retries);
+
+    private (PagePool Pool, TestProbe Stack, IActorRef Driver) StartDriver(ITrafficSource wire, ResiliencePipeline? retries = null)
+    {
+        var pool = new PagePool(new PagePoolOptions { Device = _iommu, SyncForDevice = true, QueueIndex = 0 });
+        TestProbe stack = CreateTestProbe();
+        var options = new DriverOptions { RingSize = RingSize, TrafficSourceFactory = _ => wire, DmaMapRetryPipeline = retries };
+        IActorRef driver = Sys.ActorOf(DriverActor.Props(new DriverSetup("eth0", _iommu, [pool], [stack.Ref], options)));
+        return (pool, stack, driver);
+    }
+
+    private static List<RxBatch> ReceiveBatches(TestProbe stack, int frames)
+    {
+        var batches = new List<RxBatch>();
+        while (batches.Sum(b => b.Frames.Count) < frames)
+        {
+            batches.Add(stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5)));
+        }
+
+        return batches;
+    }
+
+    private sealed class ThrowingSource(ITrafficSource inner, long throwOnFrame) : ITrafficSource
+    {
+        private long _frames;
+
+        public int Throws { get; private set; }
+
+        public bool TryReceive(Span<byte> destination, out int length)
+        {
+            if (++_frames == throwOnFrame)
+            {
+                Throws++;
+                throw new InvalidOperationException("injected crash mid-poll");
+            }
+
+            return inner.TryReceive(destination, out length);
+        }
+
+        public void Stop() => inner.Stop();
+    }
+}

@@ -1,0 +1,81 @@
+using Netmem.Driver.Traffic;
+using Netmem.Stack.Parsing;
+using Xunit;
+
+namespace Netmem.Driver.Tests.Traffic;
+
+public sealed class SyntheticTrafficSourceSpecs
+{
+    private readonly byte[] _buffer = new byte[4096];
+
+    [Fact]
+    public void Frames_arrive_at_the_configured_rate_and_those_that_overflow_the_fifo_are_counted_as_missed()
+    {
+        var clock = new ManualTimeProvider();
+        var source = new SyntheticTrafficSource(new SyntheticTrafficOptions
+        {
+            Flows = [TestFlows.UdpV4],
+            FramesPerSecond = 1_000,
+            FifoFrames = 10,
+            TimeProvider = clock,
+        });
+
+        Assert.False(source.TryReceive(_buffer, out _));
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(5, Drain(source));
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(10, Drain(source));
+        Assert.Equal(90, source.FramesMissed);
+        Assert.Equal(15, source.FramesSent);
+    }
+
+    [Fact]
+    public void Frames_cycle_through_the_flows_with_lengths_from_the_mix_and_parse_back_to_their_flow()
+    {
+        var source = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4, TestFlows.TcpV6], MaxFrames = 1_200 });
+        var lengths = new Dictionary<int, int>();
+
+        for (int i = 0; i < 1_200; i++)
+        {
+            Assert.True(source.TryReceive(_buffer, out int length));
+            Assert.True(PacketParser.TryParse(_buffer.AsSpan(0, length), out ParsedPacket packet));
+            Assert.Equal(i % 2 == 0 ? TestFlows.UdpV4 : TestFlows.TcpV6, packet.Flow);
+            lengths[length] = lengths.GetValueOrDefault(length) + 1;
+        }
+
+        Assert.False(source.TryReceive(_buffer, out _));
+        Assert.Subset(new HashSet<int> { 60, 74, 590, 1514 }, lengths.Keys.ToHashSet());
+        Assert.True(lengths[590] > lengths[1514], "the mix weighs 590-byte frames 4:1 against 1514-byte ones");
+    }
+
+    [Fact]
+    public void A_stopped_wire_sends_nothing_more()
+    {
+        var source = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] });
+        Assert.True(source.TryReceive(_buffer, out _));
+
+        source.Stop();
+
+        Assert.False(source.TryReceive(_buffer, out _));
+        Assert.Equal(1, source.FramesSent);
+    }
+
+    [Fact]
+    public void Options_without_flows_or_with_a_bad_mix_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [] }));
+        Assert.Throws<ArgumentException>(() => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], FrameSizes = [new(64, 0)] }));
+    }
+
+    private int Drain(SyntheticTrafficSource source)
+    {
+        int frames = 0;
+        while (source.TryReceive(_buffer, out _))
+        {
+            frames++;
+        }
+
+        return frames;
+    }
+}
