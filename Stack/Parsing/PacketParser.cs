@@ -32,6 +32,7 @@ public static class PacketParser
         return packet.Status == ParseStatus.Ok;
     }
 
+    /// <summary>Parses <paramref name="frame"/>; the result's <see cref="ParsedPacket.Status"/> says how far it got.</summary>
     public static ParsedPacket Parse(ReadOnlySpan<byte> frame)
     {
         if (frame.Length < EthernetHeaderLength)

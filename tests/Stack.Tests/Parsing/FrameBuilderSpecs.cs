@@ -43,6 +43,25 @@ public sealed class FrameBuilderSpecs
     }
 
     [Fact]
+    public void A_udp_checksum_that_computes_to_zero_is_sent_as_all_ones()
+    {
+        // The checksum moves with the source port, so some port makes the computed sum 0; find it.
+        byte[] frame = new byte[100];
+        FlowKey flow = TestFlows.Make(4, IpProtocol.Udp);
+        int port = Enumerable.Range(0, 65_536).First(candidate =>
+        {
+            FrameBuilder.Write(frame, new FrameSpec(new FlowKey(flow.Source, flow.Destination, (ushort)candidate, flow.DestinationPort, flow.Protocol), 100) { ComputeTransportChecksum = true });
+            return frame[40] == 0xFF && frame[41] == 0xFF;
+        });
+
+        UdpPacket udp = Packet.ParsePacket(LinkLayers.Ethernet, frame).Extract<UdpPacket>();
+
+        Assert.Equal(port, udp.SourcePort);
+        Assert.Equal(0xFFFF, udp.Checksum);
+        Assert.True(udp.ValidUdpChecksum);
+    }
+
+    [Fact]
     public void The_tcp_fields_come_from_the_spec()
     {
         byte[] frame = new byte[100];

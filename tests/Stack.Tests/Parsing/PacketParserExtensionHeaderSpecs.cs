@@ -35,6 +35,21 @@ public sealed class PacketParserExtensionHeaderSpecs
     }
 
     [Fact]
+    public void Ethernet_padding_after_a_packet_with_extension_headers_is_not_payload()
+    {
+        FlowKey flow = TestFlows.Make(6, IpProtocol.Udp);
+        byte[] frame = FrameSurgery.PaddedTo(
+            FrameSurgery.WithIPv6ExtensionHeaders(PacketDotNetFrames.Build(flow, payloadLength: 2), NetworkOffset, ExtensionHeader.DestinationOptions(2)),
+            100);
+
+        PacketParser.TryParse(frame, out ParsedPacket packet);
+
+        Assert.Equal(ParseStatus.Ok, packet.Status);
+        Assert.Equal(40 + 16 + 8 + 2, packet.IpPacketLength);
+        Assert.Equal(2, packet.PayloadLength);
+    }
+
+    [Fact]
     public void An_atomic_ipv6_fragment_header_is_skipped_and_the_packet_is_not_a_fragment()
     {
         FlowKey flow = TestFlows.Make(6, IpProtocol.Tcp);
