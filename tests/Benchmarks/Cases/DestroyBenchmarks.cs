@@ -17,7 +17,8 @@ namespace Netmem.Benchmarks.Cases;
 /// <remarks>
 /// The device's own unmap cost is measured on its own by <see cref="IommuModel_UnmapAlone"/>: the same number of
 /// mappings, made in setup, unmapped in a plain loop. Destroy through the strict model minus that, per page, is what
-/// destroy costs beyond the device; destroy through the no-op device is the pool's cost with a free unmap. The
+/// destroy costs beyond the device; destroy through the no-op device is the pool's cost with a free unmap.
+/// <see cref="OutstandingList_Alone"/> measures the report's list of outstanding pages, which destroy builds too. The
 /// ns/page column divides the mean by <see cref="InflightPages"/>.
 /// </remarks>
 [BenchmarkCategory("06 destroy")]
@@ -45,7 +46,7 @@ public class DestroyBenchmarks
     [GlobalCleanup]
     public void CleanUp() => _provider.Dispose();
 
-    [IterationSetup(Targets = [nameof(Destroy_NoOpDevice)])]
+    [IterationSetup(Targets = [nameof(Destroy_NoOpDevice), nameof(OutstandingList_Alone)])]
     public void LendThroughNoOpDevice() => LendInflightPages(new NoOpDmaDevice());
 
     [IterationSetup(Targets = [nameof(Destroy_IommuModel)])]
@@ -63,6 +64,24 @@ public class DestroyBenchmarks
         if (pool.State != PagePoolState.Released)
         {
             throw new InvalidOperationException($"{pool} did not reach Released after its last page came back.");
+        }
+
+        _pool = null;
+    }
+
+    [IterationCleanup(Targets = [nameof(OutstandingList_Alone)])]
+    public void ReturnPagesThenDestroy()
+    {
+        PagePool pool = _pool!;
+        foreach (NetmemRef page in _pages)
+        {
+            pool.Return(page);
+        }
+
+        pool.Destroy();
+        if (pool.State != PagePoolState.Released)
+        {
+            throw new InvalidOperationException($"{pool} did not reach Released with every page back.");
         }
 
         _pool = null;
@@ -96,6 +115,13 @@ public class DestroyBenchmarks
 
     [Benchmark]
     public PagePoolDestroyReport Destroy_IommuModel() => _pool!.Destroy();
+
+    /// <summary>
+    /// The part of destroy that builds its report's list of outstanding pages (<see cref="PagePool.GetOutstandingAllocations"/>,
+    /// one record per inflight page), measured on its own to show its share of destroy's time and allocation.
+    /// </summary>
+    [Benchmark]
+    public int OutstandingList_Alone() => _pool!.GetOutstandingAllocations().Count;
 
     [Benchmark]
     public int IommuModel_UnmapAlone()

@@ -18,6 +18,7 @@ public static class DestroyPlots
         ("Destroy_NoOpDevice", "Destroy, no-op device"),
         ("Destroy_IommuModel", "Destroy, strict IOMMU model"),
         ("IommuModel_UnmapAlone", "IOMMU model unmaps alone (device cost)"),
+        ("OutstandingList_Alone", "Report's outstanding-page list alone"),
     ];
 
     public static void Render(string resultsDirectory, string outputDirectory)
@@ -75,6 +76,7 @@ public static class DestroyPlots
         AddPerPage(plot, means["Destroy_NoOpDevice"], "Destroy, no-op device");
         AddPerPage(plot, means["Destroy_IommuModel"], "Destroy, strict IOMMU model");
         AddPerPage(plot, device, "IOMMU model unmaps alone");
+        AddPerPage(plot, means["OutstandingList_Alone"], "Report's outstanding-page list alone");
         var beyond = new SortedDictionary<double, double>(
             means["Destroy_IommuModel"].Where(p => device.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => p.Value - device[p.Key]));
         AddPerPage(plot, beyond, "Destroy beyond the device's unmap (IOMMU − unmap alone)");
