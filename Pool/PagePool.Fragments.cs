@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Netmem.Pool.Core;
 using Netmem.Pool.Misuse;
 
@@ -11,9 +12,9 @@ namespace Netmem.Pool;
 // bit per live slice, a "carving" bit while the owner may still cut slices from it, and the page's generation.
 // Returning a slice clears its bit by compare-and-swap after checking the generation and that the bit is set, so a
 // double or stale slice return is refused exactly, before it changes anything. Whoever leaves the word with no slice
-// and no carving bit (the last returner, or the owner when it stops carving) recycles the page: exactly one party,
-// because only one swap can produce that value. The page as a whole stays "lent as fragments" until then, so it
-// cannot be returned whole by mistake.
+// and no carving bit (the last returner, or the owner when it stops carving) recycles the page, or releases it when
+// that owner is destroy: exactly one party, because only one swap can produce that value. The page as a whole stays
+// "lent as fragments" until then, so it cannot be returned whole by mistake.
 public sealed partial class PagePool
 {
     private const int SlicesPerPage = 32;
@@ -98,28 +99,50 @@ public sealed partial class PagePool
     /// <summary>The owner gives up the page it is carving; recycles it if every slice is already back.</summary>
     private void StopCarving()
     {
+        if (TryStopCarvingUnusedPage(out ItemBlock? block, out int index, out NetmemRef page))
+        {
+            RecycleFragmentedPage(block, index, page, allowDirect: true);
+        }
+    }
+
+    /// <summary>
+    /// Destroy's part: stop carving and release the page if every slice is already back; counts 1 if it did.
+    /// Released directly, so it counts neither as a late return nor any concurrent releaser's page.
+    /// </summary>
+    private long ReleaseFragmentPageIfUnused()
+    {
+        if (!TryStopCarvingUnusedPage(out ItemBlock? block, out int index, out NetmemRef page))
+        {
+            return 0;
+        }
+
+        if (_tracking)
+        {
+            TakeBackLentPage(ref block.Slots[index], page, ItemState.LentAsFragments);
+        }
+
+        ReleasePage(block, index, page.ItemId);
+        return 1;
+    }
+
+    /// <summary>Clears the carving bit; true (the caller then owns the page) if no slice was still out.</summary>
+    private bool TryStopCarvingUnusedPage([NotNullWhen(true)] out ItemBlock? block, out int index, out NetmemRef page)
+    {
+        block = null;
+        index = 0;
+        page = default;
         if (_fragmentItemId < 0)
         {
-            return;
+            return false;
         }
 
         int itemId = _fragmentItemId;
         _fragmentItemId = -1;
-        ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
-        int index = itemId & ItemBlock.IndexMask;
+        block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
+        index = itemId & ItemBlock.IndexMask;
+        page = new NetmemRef(itemId, _fragmentGeneration, _unreadable);
         long before = Interlocked.And(ref block.Pages[index].FragmentWord, ~CarvingBit);
-        if ((before & SliceBits) == 0)
-        {
-            RecycleFragmentedPage(block, index, new NetmemRef(itemId, _fragmentGeneration, _unreadable), allowDirect: true);
-        }
-    }
-
-    /// <summary>Destroy's part: stop carving; counts 1 if that released the page.</summary>
-    private long ReleaseFragmentPageIfUnused()
-    {
-        long releasedBefore = Interlocked.Read(ref _releaseCount);
-        StopCarving();
-        return Interlocked.Read(ref _releaseCount) - releasedBefore;
+        return (before & SliceBits) == 0;
     }
 
     private void ReturnSlice(NetmemFragment fragment, bool allowDirect)
