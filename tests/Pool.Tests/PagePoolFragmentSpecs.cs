@@ -115,6 +115,7 @@ public sealed class PagePoolFragmentSpecs
         PagePoolDestroyReport report = t.DestroyAndUnbind();
 
         Assert.Equal(64, report.ReleasedFromCache);
+        Assert.Equal(0, t.Stats.LateReturns);
         Assert.Equal(0, report.UnmappedByDestroy);
         Assert.Equal(PagePoolState.Released, t.Pool.State);
         Assert.Equal(0, t.Provider.OutstandingPages);
