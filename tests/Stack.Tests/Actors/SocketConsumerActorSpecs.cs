@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Netmem.Pool;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Parsing;
+using Netmem.Stack.Sockets;
+using Xunit;
+using Xunit.Abstractions;
+using static Netmem.Stack.Tests.Actors.StackActorFixture;
+
+namespace Netmem.Stack.Tests.Actors;
+
+public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit(output: output)
+{
+    private readonly PagePool _pool = new(new PagePoolOptions());
+    private readonly FlowDemultiplexer _demultiplexer = new();
+
+    [Fact]
+    public void A_consumer_that_crashes_while_holding_pages_returns_them_and_restarts_on_a_fresh_socket()
+    {
+        int crashes = 0;
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+        var behavior = new ConsumerBehavior
+        {
+            HoldTime = null,
+            OnPacketRead = read =>
+            {
+                if (read == 30 && Interlocked.Exchange(ref crashes, 1) == 0)
+                {
+                    throw new InvalidOperationException("application bug");
+                }
+            },
+        };
+        stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, behavior)));
+        IActorRef consumer = ExpectMsg<ConsumerOpened>().Consumer;
+        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+        SocketConsumer first = Socket();
+
+        Deliver(40);
+
+        // The first 30 were held when it crashed; its PostStop returned them (and the 10 still queued). The new
+        // incarnation has its own socket, bound to the same flow.
+        AwaitAssert(() => Assert.NotSame(first, Socket()));
+        AwaitAssert(() => Assert.Equal(0, Lent(_pool)));
+        Assert.Equal(1, crashes);
+        Deliver(5);
+        AwaitAssert(() => Assert.Equal(5, Status(consumer).Held));
+        Assert.Equal(5, Lent(_pool));
+        Assert.Equal(5, Release(consumer));
+        Assert.Equal(0, Lent(_pool));
+    }
+
+    [Fact]
+    public void A_consumer_that_stops_returns_what_it_held_and_what_was_still_queued()
+    {
+        IActorRef consumer = Sys.ActorOf(SocketConsumerActor.Props(_demultiplexer, new ConsumerSpec("app", [Bound], 256, ConsumerBehavior.HoldUntilReleased)));
+        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+        Deliver(20);
+        AwaitAssert(() => Assert.Equal(20, Status(consumer).Held));
+        Watch(consumer);
+
+        Sys.Stop(consumer);
+        ExpectTerminated(consumer);
+
+        Assert.Equal(0, Lent(_pool));
+        Assert.False(_demultiplexer.TryGetConsumer(Bound, out _));
+    }
+
+    [Fact]
+    public void A_consumer_with_a_hold_time_keeps_packets_at_least_that_long_then_returns_them()
+    {
+        IActorRef consumer = Sys.ActorOf(SocketConsumerActor.Props(_demultiplexer, new ConsumerSpec("app", [Bound], 256, new ConsumerBehavior { HoldTime = TimeSpan.FromMilliseconds(200) })));
+        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+
+        Deliver(10);
+        AwaitAssert(() => Assert.Equal(10, Status(consumer).Read));
+
+        Assert.Equal(10, Lent(_pool));
+        AwaitAssert(() => Assert.Equal(0, Lent(_pool)), TimeSpan.FromSeconds(3));
+        Assert.Equal(0, Status(consumer).Held);
+    }
+
+    private SocketConsumer Socket()
+    {
+        Assert.True(_demultiplexer.TryGetConsumer(Bound, out SocketConsumer socket));
+        return socket;
+    }
+
+    private void Deliver(int packets)
+    {
+        for (int i = 0; i < packets; i++)
+        {
+            RxFrame frame = Frame(_pool, Bound);
+            Assert.True(PacketParser.TryParse(frame.Netmem.GetSpan()[..frame.Length], out ParsedPacket packet));
+            _demultiplexer.Dispatch(frame.Netmem, frame.Offset, frame.Length, packet);
+        }
+    }
+
+    private ConsumerStatus Status(IActorRef consumer)
+    {
+        consumer.Tell(GetConsumerStatus.Instance);
+        return ExpectMsg<ConsumerStatus>();
+    }
+
+    private int Release(IActorRef consumer)
+    {
+        consumer.Tell(ReleaseHeld.Instance);
+        return ExpectMsg<HeldReleased>().Released;
+    }
+}

@@ -1,0 +1,29 @@
+using Netmem.Pool;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Parsing;
+
+namespace Netmem.Stack.Tests.Actors;
+
+/// <summary>Pages holding real frames, as a driver would hand them over.</summary>
+internal static class StackActorFixture
+{
+    public static readonly FlowKey Bound = new(IpAddress.FromIPv4(0x0A00_0001), IpAddress.FromIPv4(0x0A00_0002), 1111, 5000, IpProtocol.Udp);
+
+    public static readonly FlowKey Unbound = new(IpAddress.FromIPv4(0x0A00_0003), IpAddress.FromIPv4(0x0A00_0002), 2222, 5000, IpProtocol.Udp);
+
+    public static RxFrame Frame(PagePool pool, FlowKey flow, int length = 128)
+    {
+        NetmemRef page = pool.Allocate();
+        int written = FrameBuilder.Write(page.GetSpan(), new FrameSpec(flow, length)).FrameLength;
+        return new RxFrame(page, 0, written);
+    }
+
+    public static RxFrame Garbage(PagePool pool)
+    {
+        NetmemRef page = pool.Allocate();
+        page.GetSpan()[..20].Fill(0xEE);
+        return new RxFrame(page, 0, 20);
+    }
+
+    public static int Lent(PagePool pool) => pool.GetOutstandingAllocations().Count;
+}

@@ -1,0 +1,30 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Netmem.Pool;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Sockets;
+using Xunit;
+using Xunit.Abstractions;
+using static Netmem.Stack.Tests.Actors.StackActorFixture;
+
+namespace Netmem.Stack.Tests.Actors;
+
+public sealed class UndeliveredBatchReclaimerSpecs(ITestOutputHelper output) : TestKit(output: output)
+{
+    [Fact]
+    public void A_batch_sent_to_a_stopped_stack_actor_has_its_pages_returned()
+    {
+        var pool = new PagePool(new PagePoolOptions());
+        IActorRef reclaimer = ((ExtendedActorSystem)Sys).SystemActorOf(UndeliveredBatchReclaimer.Props(), "reclaimer");
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(new FlowDemultiplexer(), "eth0", 0));
+        Watch(queue);
+        Sys.Stop(queue);
+        ExpectTerminated(queue);
+
+        queue.Tell(new RxBatch("eth0", 0, [Frame(pool, Bound), Frame(pool, Unbound), Frame(pool, Bound)]));
+
+        AwaitAssert(() => Assert.Equal(0, Lent(pool)));
+        reclaimer.Tell(GetReclaimedCount.Instance);
+        Assert.Equal(3L, ExpectMsg<long>());
+    }
+}
