@@ -20,6 +20,11 @@ public static class ChaosConsole
             Interactive = live ? InteractionSupport.Yes : InteractionSupport.No,
             Ansi = live ? AnsiSupport.Detect : AnsiSupport.No,
         });
+        if (!live)
+        {
+            console.Profile.Width = 120;
+        }
+
         console.MarkupLine($"[bold]chaos run[/] seed [yellow]{settings.Seed}[/] · {settings.Duration.TotalSeconds:0.###} s · "
             + $"{settings.Devices} devices × {settings.QueuesPerDevice} RX queues · {settings.Consumers} consumers · "
             + $"fault rate {settings.FaultRate} · faults: {(settings.EnabledFaults.Count == 0 ? "none" : string.Join(", ", settings.EnabledFaults.Order()))}");

@@ -22,7 +22,7 @@ public sealed class ChaosConsumer
     private readonly ConsumerTally _tally;
     private readonly MisuseTally _misuse;
     private readonly LateReturnStorm _storm;
-    private readonly Func<int, ReceivedPacket, bool>? _tap;
+    private readonly Func<SocketConsumer, ReceivedPacket, bool>? _tap;
     private readonly FaultStream _packets;
     private readonly FaultStream _releases;
     private readonly ResiliencePipeline _onRead;
@@ -40,7 +40,7 @@ public sealed class ChaosConsumer
         ConsumerTally tally,
         MisuseTally misuse,
         LateReturnStorm storm,
-        Func<int, ReceivedPacket, bool>? tap = null)
+        Func<SocketConsumer, ReceivedPacket, bool>? tap = null)
     {
         _tap = tap;
         _index = index;
@@ -91,7 +91,7 @@ public sealed class ChaosConsumer
         {
             while (_socket.Reader.TryRead(out ReceivedPacket? packet))
             {
-                if (_tap?.Invoke(_index, packet) == true)
+                if (_tap?.Invoke(_socket, packet) == true)
                 {
                     _tally.PacketRead();
                     _tally.PacketReleased();

@@ -19,10 +19,10 @@ public sealed record ChaosHooks
     public Func<IDmaDevice, IommuModel, IDmaDevice>? WrapDevice { get; init; }
 
     /// <summary>
-    /// Sees every packet a consumer reads (argument 1: the consumer's index). Returning true takes the packet away
-    /// from the consumer: from then on the tap owns it and must dispose it.
+    /// Sees every packet an application consumer reads, with the socket it came from. Returning true takes the
+    /// packet away from the consumer: from then on the tap owns it and must dispose it.
     /// </summary>
-    public Func<int, ReceivedPacket, bool>? TapPacket { get; init; }
+    public Func<SocketConsumer, ReceivedPacket, bool>? TapPacket { get; init; }
 
     /// <summary>Wraps the bind/unbind path of each device.</summary>
     public Func<IDeviceLifecycle, IDeviceLifecycle>? WrapLifecycle { get; init; }

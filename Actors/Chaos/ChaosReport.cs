@@ -7,7 +7,11 @@ public sealed record ChaosReport
 {
     public required ulong Seed { get; init; }
 
+    /// <summary>How long traffic ran (the configured duration, unless the run was cancelled).</summary>
     public required double DurationSeconds { get; init; }
+
+    /// <summary>The whole run, start-up, shutdown and checks included.</summary>
+    public required double WallSeconds { get; init; }
 
     public required int Devices { get; init; }
 
@@ -50,6 +54,9 @@ public sealed record ChaosReport
 
     /// <summary>Every injected fault, in a stable order: what two runs of one seed can be compared on.</summary>
     public required IReadOnlyList<InjectedFault> FaultLedger { get; init; }
+
+    /// <summary>How many operations each fault stream decided on: the operation ids both runs of a seed reached.</summary>
+    public required IReadOnlyDictionary<string, long> OperationsByStream { get; init; }
 
     public long TotalViolations => Violations.Total;
 

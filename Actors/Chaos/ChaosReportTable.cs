@@ -14,7 +14,8 @@ public static class ChaosReportTable
 
         Section(table, "run");
         Row(table, "seed", report.Seed.ToString());
-        Row(table, "duration", $"{report.DurationSeconds:F1} s");
+        Row(table, "traffic time", $"{report.DurationSeconds:F1} s");
+        Row(table, "wall time (with shutdown and checks)", $"{report.WallSeconds:F1} s");
         Row(table, "topology", $"{report.Devices} devices × {report.QueuesPerDevice} RX queues, {report.Consumers} consumers");
         Row(table, "fault rate", report.FaultRate.ToString("G"));
 

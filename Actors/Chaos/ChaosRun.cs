@@ -51,6 +51,7 @@ internal sealed class ChaosRun : IAsyncDisposable
     private long _itemsNotReclaimedAtUnbound;
     private long _negativeInflightSeen;
     private string _phase = "starting";
+    private TimeSpan _trafficTime;
 
     public ChaosRun(ChaosSettings settings, ChaosHooks hooks)
     {
@@ -97,6 +98,7 @@ internal sealed class ChaosRun : IAsyncDisposable
         await WatchAsync(progress, _settings.Duration, cancellationToken).ConfigureAwait(false);
 
         _phase = "shutting down";
+        _trafficTime = _clock.Elapsed;
         await stopUnbinding.CancelAsync().ConfigureAwait(false);
         await unbinder.ConfigureAwait(false);
         await ShutDownAsync().ConfigureAwait(false);
@@ -429,7 +431,8 @@ internal sealed class ChaosRun : IAsyncDisposable
         return new ChaosReport
         {
             Seed = _settings.Seed,
-            DurationSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3),
+            DurationSeconds = Math.Round(_trafficTime.TotalSeconds, 3),
+            WallSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3),
             Devices = _settings.Devices,
             QueuesPerDevice = _settings.QueuesPerDevice,
             Consumers = _settings.Consumers,
@@ -449,6 +452,7 @@ internal sealed class ChaosRun : IAsyncDisposable
             Violations = violations,
             Problems = _problems.ToArray(),
             FaultLedger = _chaos.Ledger.Snapshot(),
+            OperationsByStream = _chaos.Ledger.EvaluatedByStream(),
         };
     }
 }

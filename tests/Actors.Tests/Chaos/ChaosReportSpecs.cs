@@ -1,0 +1,95 @@
+using Netmem.Actors.Chaos;
+using Netmem.Pool.Misuse;
+using Spectre.Console;
+using Xunit;
+
+namespace Netmem.Actors.Tests.Chaos;
+
+public sealed class ChaosReportSpecs
+{
+    [Fact]
+    public void Packets_add_up_only_when_every_received_packet_is_delivered_or_dropped_with_a_reason()
+    {
+        var dropped = new Dictionary<string, long> { ["socket queue full"] = 3, ["no socket for the flow"] = 2 };
+
+        Assert.True(new PacketCounts(15, 10, dropped).AddsUp);
+        Assert.Equal(1, new PacketCounts(16, 10, dropped).Unaccounted);
+        Assert.False(new PacketCounts(16, 10, dropped).AddsUp);
+    }
+
+    [Fact]
+    public void Each_violation_counter_counts_toward_the_verdict_on_its_own()
+    {
+        ChaosViolations none = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ChaosViolations[] single =
+        [
+            none with { DoubleUnmap = 1 }, none with { DeviceCallAfterUnbind = 1 }, none with { DmaToUnmappedPage = 1 },
+            none with { SyncOfUnmappedPage = 1 }, none with { UnmapOfUnknownAddress = 1 }, none with { MappingLeakedAtUnbind = 1 },
+            none with { PageLeakedAtEndOfRun = 1 }, none with { AccountingMismatch = 1 }, none with { UnboundWithItemsNotReclaimed = 1 },
+            none with { MisuseNotRejected = 1 }, none with { PacketsUnaccounted = 1 },
+        ];
+
+        Assert.Equal(0, none.Total);
+        Assert.Equal(none.Counters().Count, single.Length);
+        Assert.All(single, v => Assert.Equal(1, v.Total));
+        Assert.All(single, v => Assert.Single(v.Counters(), c => c.Count == 1));
+    }
+
+    [Fact]
+    public void The_json_report_round_trips_and_names_enums()
+    {
+        ChaosReport report = Sample();
+
+        string json = ChaosReportJson.Serialize(report);
+        ChaosReport back = ChaosReportJson.Deserialize(json)!;
+
+        Assert.Contains("\"doubleUnmap\": 2", json, StringComparison.Ordinal);
+        Assert.Contains("\"DmaMapFailure\": 4", json, StringComparison.Ordinal);
+        Assert.Contains("\"passed\": false", json, StringComparison.Ordinal);
+        Assert.Equal(report.Violations, back.Violations);
+        Assert.Equal(report.FaultLedger, back.FaultLedger);
+        Assert.Equal(report.Packets.DroppedByReason, back.Packets.DroppedByReason);
+    }
+
+    [Fact]
+    public void The_summary_table_shows_every_violation_counter()
+    {
+        var output = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No });
+        console.Profile.Width = 200;
+
+        console.Write(ChaosReportTable.Render(Sample()));
+
+        foreach ((string name, _) in Sample().Violations.Counters())
+        {
+            Assert.Contains(name, output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    private static ChaosReport Sample() => new()
+    {
+        Seed = 5,
+        DurationSeconds = 1,
+        WallSeconds = 2,
+        Devices = 1,
+        QueuesPerDevice = 1,
+        Consumers = 1,
+        FaultRate = 0.01,
+        EnabledFaults = [FaultKind.DmaMapFailure],
+        Packets = new PacketCounts(10, 7, new Dictionary<string, long> { ["socket queue full"] = 3 }),
+        Unbinds = 1,
+        Rebinds = 0,
+        InflightAtUnbindSum = 9,
+        InflightAtUnbindMax = 9,
+        PagesUnmappedByDestroy = 4,
+        LateReturns = 4,
+        ConsumerCrashes = 0,
+        StormReturns = 0,
+        FaultsInjected = new Dictionary<FaultKind, long> { [FaultKind.DmaMapFailure] = 4 },
+        MisuseRejected = new Dictionary<MisuseKind, long> { [MisuseKind.DoubleReturn] = 1 },
+        Violations = new ChaosViolations(2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        Problems = [],
+        FaultLedger = [new InjectedFault(FaultKind.DmaMapFailure, "dev0/map", 17)],
+        OperationsByStream = new Dictionary<string, long> { ["dev0/map"] = 100 },
+    };
+}
