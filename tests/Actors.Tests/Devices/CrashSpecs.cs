@@ -50,7 +50,7 @@ public sealed class CrashSpecs(ITestOutputHelper output) : TestKit(output: outpu
     [Fact]
     public void A_driver_that_crashes_mid_poll_is_restarted_without_losing_a_page_and_one_that_crashes_during_unbind_still_ends_in_a_complete_unbind()
     {
-        var device = DeviceHarness.Start(this, new HarnessOptions { Queues = 1, Flows = 2, FramesPerSecond = 50_000, CrashOnFrame = 1_000 });
+        var device = DeviceHarness.Start(this, new HarnessOptions { Queues = 1, Flows = 2, FramesPerQueue = 5_000, FramesPerSecond = 50_000, CrashOnFrame = 1_000 });
         var consumer = device.OpenConsumer("holder", [0, 1], ConsumerBehavior.HoldUntilReleased);
         device.Bind();
 

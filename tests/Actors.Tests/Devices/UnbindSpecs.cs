@@ -61,7 +61,7 @@ public sealed class UnbindSpecs(ITestOutputHelper output) : TestKit(output: outp
     [Fact]
     public void An_unbind_under_full_traffic_stops_every_device_call_at_Unbound()
     {
-        var device = DeviceHarness.StartBound(this, new HarnessOptions { FramesPerSecond = 200_000 });
+        var device = DeviceHarness.StartBound(this, new HarnessOptions { FramesPerSecond = 100_000 });
         var consumers = new[]
         {
             device.OpenConsumer("fast", [0, 1], ConsumerBehavior.ReleaseAtOnce),
@@ -83,7 +83,7 @@ public sealed class UnbindSpecs(ITestOutputHelper output) : TestKit(output: outp
     [Fact]
     public void Concurrent_and_repeated_unbind_requests_all_get_the_same_Unbound()
     {
-        var device = DeviceHarness.StartBound(this, new HarnessOptions { FramesPerSecond = 50_000 });
+        var device = DeviceHarness.StartBound(this, new HarnessOptions { FramesPerQueue = 2_000, FramesPerSecond = 50_000 });
         device.OpenConsumer("holder", [0, 1, 2, 3], ConsumerBehavior.HoldUntilReleased);
         var first = CreateTestProbe();
         var second = CreateTestProbe();
@@ -105,26 +105,28 @@ public sealed class UnbindSpecs(ITestOutputHelper output) : TestKit(output: outp
     [Fact]
     public void A_device_unbound_then_bound_again_gets_a_new_domain_and_new_pools_and_unbinds_cleanly_again()
     {
-        var device = DeviceHarness.StartBound(this, new HarnessOptions { FramesPerSecond = 50_000 });
+        const int framesPerBind = 2 * 1_500;
+        var device = DeviceHarness.Start(this, new HarnessOptions { FramesPerQueue = framesPerBind / 2, FramesPerSecond = 50_000 });
         var consumer = device.OpenConsumer("holder", [0, 1, 2, 3], ConsumerBehavior.HoldUntilReleased);
-        device.AwaitAssert(() => Assert.True(device.StatusOf(consumer).Held > 500));
+        device.Bind();
+        device.AwaitAssert(() => Assert.Equal(framesPerBind, device.StatusOf(consumer).Held));
         var firstPools = device.Pools;
         UnbindReport first = device.Unbind();
         device.AssertIommuClean(first);
+        Assert.Equal(framesPerBind, first.StillHeld);
 
         Bound rebound = device.Bind();
         Assert.Equal(2, rebound.Generation);
         Assert.True(device.Iommu.IsBound);
         Assert.Empty(rebound.Pools.Select(p => p.Id).Intersect(firstPools.Select(p => p.Id)));
-        long heldBefore = device.StatusOf(consumer).Held;
-        device.AwaitAssert(() => Assert.True(device.StatusOf(consumer).Held > heldBefore + 500));
+        device.AwaitAssert(() => Assert.Equal(2 * framesPerBind, device.StatusOf(consumer).Held));
         UnbindReport second = device.Unbind();
 
         Assert.Equal(2, second.Generation);
         Assert.NotSame(first, second);
         device.AssertIommuClean(second);
-        Assert.Equal(second.StillHeld, device.PoolInflight);
-        device.AwaitAssert(() => Assert.Equal(first.StillHeld + second.StillHeld, device.StatusOf(consumer).Held));
+        Assert.Equal(framesPerBind, second.StillHeld);
+        Assert.Equal(2 * framesPerBind, firstPools.Concat(device.Pools).Sum(p => p.GetStats().Inflight));
         device.Release(consumer);
         device.AssertEveryPageCameBack();
         Assert.All(firstPools, p => Assert.Equal(Pool.PagePoolState.Released, p.State));

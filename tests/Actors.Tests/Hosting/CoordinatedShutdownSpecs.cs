@@ -34,6 +34,7 @@ public sealed class CoordinatedShutdownSpecs(ITestOutputHelper output) : TestKit
                     {
                         Flows = [DeviceHarness.Flow((2 * d) + queue)],
                         FramesPerSecond = 50_000,
+                        MaxFrames = 5_000,
                     }),
                 },
             }).ToArray(),
