@@ -8,10 +8,13 @@ namespace Netmem.Stack.Parsing;
 /// frame content: a short, odd or inconsistent frame gets a <see cref="ParseStatus"/> instead.
 /// </summary>
 /// <remarks>
-/// Lengths are trusted in order of authority: the frame bounds the IP packet, the IP length bounds the transport
-/// segment (so Ethernet padding after a short packet is ignored), and the UDP length bounds the UDP payload. A
-/// header that claims more than its container holds is <see cref="ParseStatus.Truncated"/> when the container is
-/// the frame or the IP packet, and <see cref="ParseStatus.Malformed"/> when it contradicts a length field.
+/// <para>Lengths are trusted in order of authority: the frame bounds the IP packet, the IP length bounds the
+/// transport segment (so Ethernet padding after a short packet is ignored), and the UDP length bounds the UDP
+/// payload. A header that claims more than its container holds is <see cref="ParseStatus.Truncated"/> when the
+/// container is the frame or the IP packet, and <see cref="ParseStatus.Malformed"/> when it contradicts a length
+/// field.</para>
+/// <para>The layers fill one mutable <see cref="Layers"/> on the stack, and the result is built from it once: a
+/// <see cref="ParsedPacket"/> is about a hundred bytes, and copying it per layer cost more than the parsing.</para>
 /// </remarks>
 public static class PacketParser
 {
@@ -35,150 +38,150 @@ public static class PacketParser
     /// <summary>Parses <paramref name="frame"/>; the result's <see cref="ParsedPacket.Status"/> says how far it got.</summary>
     public static ParsedPacket Parse(ReadOnlySpan<byte> frame)
     {
+        Layers layers = default;
+        ParseStatus status = ParseEthernet(frame, ref layers);
+        return layers.ToPacket(status);
+    }
+
+    private static ParseStatus ParseEthernet(ReadOnlySpan<byte> frame, ref Layers layers)
+    {
         if (frame.Length < EthernetHeaderLength)
         {
-            return new ParsedPacket { Status = ParseStatus.Truncated };
+            return ParseStatus.Truncated;
         }
 
-        var packet = new ParsedPacket { DestinationMac = MacAddress.Read(frame), SourceMac = MacAddress.Read(frame[6..]) };
+        layers.DestinationMac = MacAddress.Read(frame);
+        layers.SourceMac = MacAddress.Read(frame[6..]);
         int offset = 12;
         ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
         offset += 2;
-        int vlanCount = 0;
-        ushort outerVlan = 0;
-        ushort innerVlan = 0;
         while (type is (ushort)EtherType.Vlan or (ushort)EtherType.QinQ)
         {
-            if (vlanCount == MaxVlanTags)
+            layers.EtherType = (EtherType)type;
+            if (layers.VlanCount == MaxVlanTags)
             {
-                return packet with { Status = ParseStatus.Unsupported, EtherType = (EtherType)type, VlanCount = vlanCount, OuterVlanId = outerVlan, InnerVlanId = innerVlan };
+                return ParseStatus.Unsupported;
             }
 
             if (frame.Length - offset < VlanTagLength)
             {
-                return packet with { Status = ParseStatus.Truncated, EtherType = (EtherType)type, VlanCount = vlanCount, OuterVlanId = outerVlan, InnerVlanId = innerVlan };
+                return ParseStatus.Truncated;
             }
 
             ushort vlanId = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]) & 0x0FFF);
-            if (vlanCount == 0)
+            if (layers.VlanCount == 0)
             {
-                outerVlan = vlanId;
+                layers.OuterVlanId = vlanId;
             }
             else
             {
-                innerVlan = vlanId;
+                layers.InnerVlanId = vlanId;
             }
 
-            vlanCount++;
+            layers.VlanCount++;
             type = BinaryPrimitives.ReadUInt16BigEndian(frame[(offset + 2)..]);
             offset += VlanTagLength;
         }
 
-        packet = packet with { EtherType = (EtherType)type, VlanCount = vlanCount, OuterVlanId = outerVlan, InnerVlanId = innerVlan, NetworkOffset = offset };
+        layers.EtherType = (EtherType)type;
+        layers.NetworkOffset = offset;
         return (EtherType)type switch
         {
-            EtherType.IPv4 => ParseIPv4(frame, offset, packet),
-            EtherType.IPv6 => ParseIPv6(frame, offset, packet),
-            _ => packet with { Status = ParseStatus.Unsupported },
+            EtherType.IPv4 => ParseIPv4(frame, ref layers),
+            EtherType.IPv6 => ParseIPv6(frame, ref layers),
+            _ => ParseStatus.Unsupported,
         };
     }
 
-    private static ParsedPacket ParseIPv4(ReadOnlySpan<byte> frame, int offset, in ParsedPacket packet)
+    private static ParseStatus ParseIPv4(ReadOnlySpan<byte> frame, ref Layers layers)
     {
+        int offset = layers.NetworkOffset;
         ReadOnlySpan<byte> ip = frame[offset..];
         if (ip.Length < IPv4MinHeaderLength)
         {
-            return packet with { Status = ParseStatus.Truncated };
+            return ParseStatus.Truncated;
         }
 
         int headerLength = (ip[0] & 0x0F) * 4;
         if (ip[0] >> 4 != 4 || headerLength < IPv4MinHeaderLength)
         {
-            return packet with { Status = ParseStatus.Malformed };
+            return ParseStatus.Malformed;
         }
 
         int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
         if (totalLength < headerLength)
         {
-            return packet with { Status = ParseStatus.Malformed };
+            return ParseStatus.Malformed;
         }
 
         if (ip.Length < headerLength || ip.Length < totalLength)
         {
-            return packet with { Status = ParseStatus.Truncated };
+            return ParseStatus.Truncated;
         }
 
         ushort flagsAndOffset = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
-        bool moreFragments = (flagsAndOffset & 0x2000) != 0;
-        int fragmentOffset = (flagsAndOffset & 0x1FFF) * 8;
-        ParsedPacket withIp = packet with
-        {
-            IpVersion = 4,
-            HopLimit = ip[8],
-            Protocol = (IpProtocol)ip[9],
-            Source = IpAddress.ReadIPv4(ip[12..]),
-            Destination = IpAddress.ReadIPv4(ip[16..]),
-            IpPacketLength = totalLength,
-            IsFragment = moreFragments || fragmentOffset != 0,
-            FragmentOffset = fragmentOffset,
-            TransportOffset = offset + headerLength,
-        };
-        return ParseTransport(frame[..(offset + totalLength)], withIp);
+        layers.IpVersion = 4;
+        layers.HopLimit = ip[8];
+        layers.Protocol = (IpProtocol)ip[9];
+        layers.Source = IpAddress.ReadIPv4(ip[12..]);
+        layers.Destination = IpAddress.ReadIPv4(ip[16..]);
+        layers.IpPacketLength = totalLength;
+        layers.FragmentOffset = (flagsAndOffset & 0x1FFF) * 8;
+        layers.IsFragment = (flagsAndOffset & 0x2000) != 0 || layers.FragmentOffset != 0;
+        layers.TransportOffset = offset + headerLength;
+        return ParseTransport(frame[..(offset + totalLength)], ref layers);
     }
 
-    private static ParsedPacket ParseIPv6(ReadOnlySpan<byte> frame, int offset, in ParsedPacket packet)
+    private static ParseStatus ParseIPv6(ReadOnlySpan<byte> frame, ref Layers layers)
     {
+        int offset = layers.NetworkOffset;
         ReadOnlySpan<byte> ip = frame[offset..];
         if (ip.Length < IPv6HeaderLength)
         {
-            return packet with { Status = ParseStatus.Truncated };
+            return ParseStatus.Truncated;
         }
 
         if (ip[0] >> 4 != 6)
         {
-            return packet with { Status = ParseStatus.Malformed };
+            return ParseStatus.Malformed;
         }
 
         int totalLength = IPv6HeaderLength + BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
         if (ip.Length < totalLength)
         {
-            return packet with { Status = ParseStatus.Truncated };
+            return ParseStatus.Truncated;
         }
 
-        ParsedPacket withIp = packet with
-        {
-            IpVersion = 6,
-            HopLimit = ip[7],
-            Source = IpAddress.ReadIPv6(ip[8..]),
-            Destination = IpAddress.ReadIPv6(ip[24..]),
-            IpPacketLength = totalLength,
-        };
+        layers.IpVersion = 6;
+        layers.HopLimit = ip[7];
+        layers.Source = IpAddress.ReadIPv6(ip[8..]);
+        layers.Destination = IpAddress.ReadIPv6(ip[24..]);
+        layers.IpPacketLength = totalLength;
 
         // Walk the extension-header chain. Every step consumes at least 8 bytes of a packet of at most 64 KiB, so
         // the walk is bounded without a separate hop limit.
         ip = ip[..totalLength];
         var next = (IpProtocol)ip[6];
         int cursor = IPv6HeaderLength;
-        bool isFragment = false;
-        int fragmentOffset = 0;
         while (next is IpProtocol.IPv6HopByHop or IpProtocol.IPv6Routing or IpProtocol.IPv6DestinationOptions or IpProtocol.IPv6Fragment)
         {
+            layers.Protocol = next;
             if (next == IpProtocol.IPv6HopByHop && cursor != IPv6HeaderLength)
             {
-                return withIp with { Status = ParseStatus.Malformed, Protocol = next };
+                return ParseStatus.Malformed;
             }
 
             if (ip.Length - cursor < IPv6ExtensionUnit)
             {
-                return withIp with { Status = ParseStatus.Truncated, Protocol = next };
+                return ParseStatus.Truncated;
             }
 
             int extensionLength;
             if (next == IpProtocol.IPv6Fragment)
             {
                 ushort offsetAndFlags = BinaryPrimitives.ReadUInt16BigEndian(ip[(cursor + 2)..]);
-                fragmentOffset = offsetAndFlags & 0xFFF8;
-                isFragment = fragmentOffset != 0 || (offsetAndFlags & 1) != 0;
+                layers.FragmentOffset = offsetAndFlags & 0xFFF8;
+                layers.IsFragment = layers.FragmentOffset != 0 || (offsetAndFlags & 1) != 0;
                 extensionLength = IPv6ExtensionUnit;
             }
             else
@@ -186,7 +189,7 @@ public static class PacketParser
                 extensionLength = (ip[cursor + 1] + 1) * IPv6ExtensionUnit;
                 if (ip.Length - cursor < extensionLength)
                 {
-                    return withIp with { Status = ParseStatus.Truncated, Protocol = next };
+                    return ParseStatus.Truncated;
                 }
             }
 
@@ -194,27 +197,30 @@ public static class PacketParser
             cursor += extensionLength;
         }
 
-        withIp = withIp with { Protocol = next, IsFragment = isFragment, FragmentOffset = fragmentOffset, TransportOffset = offset + cursor };
-        return ParseTransport(frame[..(offset + totalLength)], withIp);
+        layers.Protocol = next;
+        layers.TransportOffset = offset + cursor;
+        return ParseTransport(frame[..(offset + totalLength)], ref layers);
     }
 
     /// <param name="ipBounded">The frame cut at the end of the IP packet.</param>
-    private static ParsedPacket ParseTransport(ReadOnlySpan<byte> ipBounded, in ParsedPacket packet)
+    private static ParseStatus ParseTransport(ReadOnlySpan<byte> ipBounded, ref Layers layers)
     {
-        int start = packet.TransportOffset;
+        int start = layers.TransportOffset;
         ReadOnlySpan<byte> segment = ipBounded[start..];
-        if (packet.FragmentOffset != 0)
+        if (layers.FragmentOffset != 0)
         {
-            return packet with { Status = ParseStatus.Ok, PayloadOffset = start, PayloadLength = segment.Length };
+            layers.PayloadOffset = start;
+            layers.PayloadLength = segment.Length;
+            return ParseStatus.Ok;
         }
 
-        switch (packet.Protocol)
+        switch (layers.Protocol)
         {
             case IpProtocol.Udp:
             {
                 if (segment.Length < UdpHeaderLength)
                 {
-                    return packet with { Status = ParseStatus.Truncated };
+                    return ParseStatus.Truncated;
                 }
 
                 int udpLength = BinaryPrimitives.ReadUInt16BigEndian(segment[4..]);
@@ -222,57 +228,105 @@ public static class PacketParser
 
                 // The first fragment of a datagram carries a UDP length covering every fragment; only an
                 // unfragmented datagram can be checked against it.
-                if (!packet.IsFragment)
+                if (!layers.IsFragment)
                 {
                     if (udpLength < UdpHeaderLength || udpLength > segment.Length)
                     {
-                        return packet with { Status = ParseStatus.Malformed };
+                        return ParseStatus.Malformed;
                     }
 
                     payloadLength = udpLength - UdpHeaderLength;
                 }
 
-                return packet with
-                {
-                    Status = ParseStatus.Ok,
-                    SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment),
-                    DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]),
-                    PayloadOffset = start + UdpHeaderLength,
-                    PayloadLength = payloadLength,
-                };
+                layers.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment);
+                layers.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]);
+                layers.PayloadOffset = start + UdpHeaderLength;
+                layers.PayloadLength = payloadLength;
+                return ParseStatus.Ok;
             }
 
             case IpProtocol.Tcp:
             {
                 if (segment.Length < TcpMinHeaderLength)
                 {
-                    return packet with { Status = ParseStatus.Truncated };
+                    return ParseStatus.Truncated;
                 }
 
                 int headerLength = (segment[12] >> 4) * 4;
                 if (headerLength < TcpMinHeaderLength)
                 {
-                    return packet with { Status = ParseStatus.Malformed };
+                    return ParseStatus.Malformed;
                 }
 
                 if (headerLength > segment.Length)
                 {
-                    return packet with { Status = ParseStatus.Truncated };
+                    return ParseStatus.Truncated;
                 }
 
-                return packet with
-                {
-                    Status = ParseStatus.Ok,
-                    SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment),
-                    DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]),
-                    TcpFlags = segment[13],
-                    PayloadOffset = start + headerLength,
-                    PayloadLength = segment.Length - headerLength,
-                };
+                layers.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(segment);
+                layers.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(segment[2..]);
+                layers.TcpFlags = segment[13];
+                layers.PayloadOffset = start + headerLength;
+                layers.PayloadLength = segment.Length - headerLength;
+                return ParseStatus.Ok;
             }
 
             default:
-                return packet with { Status = ParseStatus.Unsupported, PayloadOffset = start, PayloadLength = segment.Length };
+                layers.PayloadOffset = start;
+                layers.PayloadLength = segment.Length;
+                return ParseStatus.Unsupported;
         }
+    }
+
+    /// <summary>The parser's scratch copy of <see cref="ParsedPacket"/>'s fields, filled layer by layer.</summary>
+    private struct Layers
+    {
+        public MacAddress DestinationMac;
+        public MacAddress SourceMac;
+        public EtherType EtherType;
+        public int VlanCount;
+        public ushort OuterVlanId;
+        public ushort InnerVlanId;
+        public int NetworkOffset;
+        public int IpVersion;
+        public IpAddress Source;
+        public IpAddress Destination;
+        public IpProtocol Protocol;
+        public byte HopLimit;
+        public int IpPacketLength;
+        public bool IsFragment;
+        public int FragmentOffset;
+        public int TransportOffset;
+        public ushort SourcePort;
+        public ushort DestinationPort;
+        public byte TcpFlags;
+        public int PayloadOffset;
+        public int PayloadLength;
+
+        public readonly ParsedPacket ToPacket(ParseStatus status) => new()
+        {
+            Status = status,
+            DestinationMac = DestinationMac,
+            SourceMac = SourceMac,
+            EtherType = EtherType,
+            VlanCount = VlanCount,
+            OuterVlanId = OuterVlanId,
+            InnerVlanId = InnerVlanId,
+            NetworkOffset = NetworkOffset,
+            IpVersion = IpVersion,
+            Source = Source,
+            Destination = Destination,
+            Protocol = Protocol,
+            HopLimit = HopLimit,
+            IpPacketLength = IpPacketLength,
+            IsFragment = IsFragment,
+            FragmentOffset = FragmentOffset,
+            TransportOffset = TransportOffset,
+            SourcePort = SourcePort,
+            DestinationPort = DestinationPort,
+            TcpFlags = TcpFlags,
+            PayloadOffset = PayloadOffset,
+            PayloadLength = PayloadLength,
+        };
     }
 }
