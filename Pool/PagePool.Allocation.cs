@@ -45,13 +45,18 @@ public sealed partial class PagePool
             throw new PoolDestroyedException($"{Name} (id {Id}) is {State}; it can no longer allocate.");
         }
 
-        if (RefillFromRing())
+        int takenFromRing = RefillFromRing();
+        if (_cacheCount > 0)
         {
             _allocRefill++;
             return Lend(_cache[--_cacheCount], lifecycle);
         }
 
-        _allocEmpty++;
+        if (takenFromRing == 0)
+        {
+            _allocEmpty++;
+        }
+
         BringInPages();
         _allocSlow++;
         return Lend(_cache[--_cacheCount], lifecycle);
@@ -78,7 +83,8 @@ public sealed partial class PagePool
         return new NetmemRef(itemId, generation, _unreadable);
     }
 
-    private bool RefillFromRing()
+    /// <summary>Refills the cache from the ring, waiving pages of another node; returns how many the ring gave.</summary>
+    private int RefillFromRing()
     {
         int taken = _ring.DequeueBatch(_cache.AsSpan(0, RefillBatch));
         int kept = 0;
@@ -98,7 +104,7 @@ public sealed partial class PagePool
         }
 
         _cacheCount = kept;
-        return kept > 0;
+        return taken;
     }
 
     private void BringInPages()
@@ -161,12 +167,13 @@ public sealed partial class PagePool
         try
         {
             ulong dmaAddress = _device!.Map(new DmaBuffer(page, _provider.GetHostAddress(page), _pageSize), _dmaDirection);
-            metadata.DmaAddress = dmaAddress;
-            Volatile.Write(ref metadata.Mapped, 1);
             if (_syncForDevice)
             {
-                _device.SyncForDevice(dmaAddress, _syncOffset, _syncLength, _dmaDirection);
+                SyncNewMappingOrUnmap(dmaAddress);
             }
+
+            metadata.DmaAddress = dmaAddress;
+            Volatile.Write(ref metadata.Mapped, 1);
 
             failure = null;
             return true;
@@ -180,6 +187,20 @@ public sealed partial class PagePool
         finally
         {
             _deviceGate.Exit();
+        }
+    }
+
+    /// <summary>A failed first sync must not leave the fresh mapping behind: undo it before reporting the failure.</summary>
+    private void SyncNewMappingOrUnmap(ulong dmaAddress)
+    {
+        try
+        {
+            _device!.SyncForDevice(dmaAddress, _syncOffset, _syncLength, _dmaDirection);
+        }
+        catch
+        {
+            _device!.Unmap(dmaAddress, _pageSize, _dmaDirection);
+            throw;
         }
     }
 

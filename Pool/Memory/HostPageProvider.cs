@@ -43,6 +43,7 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
         }
 
         _disposed = true;
+        Retire();
         foreach (nint chunk in _chunks)
         {
             unsafe

@@ -17,6 +17,7 @@ public abstract class SegmentedPageProvider : IMemoryProvider
     private int[][] _referenceCounts = [];
     private ulong[] _freePages = new ulong[64];
     private int _freeCount;
+    private bool _retired;
     private long _allocationCalls;
     private long _injectedFailures;
     private long _outstandingPages;
@@ -69,6 +70,7 @@ public abstract class SegmentedPageProvider : IMemoryProvider
 
     public bool TryAllocatePage(out ulong pageId)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _retired), this);
         long call = Interlocked.Increment(ref _allocationCalls) - 1;
         if (AllocationFailureInjector?.Invoke(call) == true)
         {
@@ -129,6 +131,9 @@ public abstract class SegmentedPageProvider : IMemoryProvider
 
     /// <summary>The current reference count of a page (0 when free).</summary>
     public int GetReferenceCount(ulong pageId) => Volatile.Read(ref ReferenceCount(pageId));
+
+    /// <summary>Refuses every later allocation; a provider whose memory is about to be freed calls it.</summary>
+    protected void Retire() => Volatile.Write(ref _retired, true);
 
     /// <summary>Provides the backing memory of a new segment; false if it cannot.</summary>
     protected abstract bool TryAddSegmentBacking(int segment);

@@ -1,5 +1,6 @@
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
+using Netmem.Pool.Tests.Dma;
 using Xunit;
 
 namespace Netmem.Pool.Tests;
@@ -108,6 +109,7 @@ public sealed class PagePoolAllocationSpecs
         PagePoolStats stats = t.Stats;
         Assert.Equal(64, stats.AllocWaive);
         Assert.Equal(0, stats.AllocRefill);
+        Assert.Equal(1, stats.AllocEmpty);
         Assert.Equal(2, stats.AllocSlow);
         Assert.Equal(64, stats.Release);
         Assert.Equal(128, stats.Hold);
@@ -291,5 +293,24 @@ public sealed class PagePoolAllocationSpecs
         Assert.Equal(1, t.Iommu.CountOf(IommuViolationKind.MappingLeakedAtUnbind));
         t.Pool.Return(held);
         Assert.Equal(PagePoolState.Released, t.Pool.State);
+    }
+
+    [Fact]
+    public void A_first_sync_that_fails_undoes_its_mapping_and_changes_no_accounting()
+    {
+        var iommu = new IommuModel("sync-fails");
+        var device = new SyncFailingDevice(iommu);
+        var pool = new PagePool(new PagePoolOptions { Device = device, SyncForDevice = true });
+
+        Assert.Throws<InvalidOperationException>(() => pool.Allocate());
+
+        Assert.Equal(1, iommu.MapCalls);
+        Assert.Equal(1, iommu.UnmapCalls);
+        Assert.Equal(0, iommu.LiveMappingCount);
+        Assert.Equal(0, pool.GetStats().Hold);
+        Assert.Equal(1, pool.GetStats().MapFailures);
+        pool.Destroy();
+        Assert.Equal(0, iommu.Unbind());
+        Assert.Empty(iommu.Violations);
     }
 }

@@ -172,4 +172,15 @@ public sealed class HostPageProviderSpecs
 
     private static unsafe Span<byte> Span(HostPageProvider provider, ulong page) =>
         new((void*)provider.GetHostAddress(page), provider.PageSize);
+
+    [Fact]
+    public void A_disposed_provider_refuses_to_hand_out_pages_whose_memory_is_gone()
+    {
+        var provider = new HostPageProvider(4096, chunkBytes: 4 * 4096, maxPages: 4);
+        Assert.True(provider.TryAllocatePage(out ulong page));
+        provider.ReleasePage(page);
+        provider.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => provider.TryAllocatePage(out _));
+    }
 }
