@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
@@ -18,7 +17,7 @@ public sealed class PhaseTimeoutSpecs(ITestOutputHelper output) : TestKit(output
             Customize = d => d with
             {
                 QuiesceTimeout = TimeSpan.FromMilliseconds(300),
-                DriverProps = _ => Props.Create(() => new ForwardingActor(driver.Ref)),
+                DriverProps = _ => ProbeDriver.Props(driver.Ref),
             },
         });
 
@@ -35,11 +34,5 @@ public sealed class PhaseTimeoutSpecs(ITestOutputHelper output) : TestKit(output
         Assert.Equal(2, report.Pools.Count);
         device.AssertIommuClean(report);
         device.AssertEveryPageCameBack();
-    }
-
-    /// <summary>A stand-in driver that passes everything to a probe and never answers.</summary>
-    private sealed class ForwardingActor : ReceiveActor
-    {
-        public ForwardingActor(IActorRef target) => ReceiveAny(message => target.Forward(message));
     }
 }
