@@ -58,8 +58,6 @@ internal sealed class RxQueue
 
     public int EmptyDescriptors => _ring.Length - _ringCount;
 
-    public int FilledDescriptors => _ringCount;
-
     public ReadOnlySpan<KeyValuePair<string, object?>> Tags => _tags;
 
     /// <summary>Fills every empty descriptor from the pool. A failure propagates; the pages taken so far stay in the ring.</summary>

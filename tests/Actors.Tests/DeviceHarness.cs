@@ -87,7 +87,12 @@ internal sealed class DeviceHarness
     public UnbindReport Unbind()
     {
         Device.Tell(Protocol.Unbind.Instance, _probe);
-        return _probe.ExpectMsg<Unbound>(Patience).Report;
+        UnbindReport report = _probe.ExpectMsg<Unbound>(Patience).Report;
+        _kit.Sys.Log.Info(
+            "{0} unbind #{1}: {2} ms; ring pages {3}, inflight {4}, unmapped by destroy {5}, still held {6}; phases: {7}",
+            report.Device, report.Generation, report.Duration.TotalMilliseconds, report.RingPagesReturned, report.InflightAtUnbind,
+            report.UnmappedByDestroy, report.StillHeld, string.Join(", ", report.Phases.Select(p => $"{p.Phase} {p.Outcome} {p.Duration.TotalMilliseconds:F2} ms")));
+        return report;
     }
 
     /// <summary>Opens a consumer for the flows of <paramref name="flowIndexes"/>.</summary>

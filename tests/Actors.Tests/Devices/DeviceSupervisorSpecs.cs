@@ -68,4 +68,23 @@ public sealed class DeviceSupervisorSpecs(ITestOutputHelper output) : TestKit(ou
         Assert.Equal(0, report.RingPagesReturned);
         Assert.Equal(DeviceState.Unbound, device.Status().State);
     }
+
+    [Fact]
+    public void A_bind_with_invalid_pool_options_is_refused_and_leaves_the_device_unbound_with_no_mapping()
+    {
+        var device = DeviceHarness.Start(this, new HarnessOptions
+        {
+            Customize = d => d with { PoolOptions = queue => new Pool.PagePoolOptions { PoolSize = queue == 0 ? 1024 : 3 } },
+        });
+        var requester = CreateTestProbe();
+
+        device.Device.Tell(Bind.Instance, requester);
+        var failure = requester.ExpectMsg<Akka.Actor.Status.Failure>(DeviceHarness.Patience);
+
+        Assert.IsType<ArgumentOutOfRangeException>(failure.Cause);
+        Assert.Equal(DeviceState.Unbound, device.Status().State);
+        Assert.Empty(device.Status().Pools);
+        Assert.Equal(0, device.Iommu.LiveMappingCount);
+        Assert.Empty(device.Iommu.Violations);
+    }
 }
