@@ -80,23 +80,17 @@ public static class ChaosConsole
 
     private static Table ProgressTable(ChaosProgress? p)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]chaos run[/]");
-        table.AddColumns("elapsed", "phase", "packets/s", "received", "inflight", "unbinds", "faults", "violations");
-        if (p is null)
-        {
-            table.AddRow("0.0 s", "starting", "-", "-", "-", "-", "-", "-");
-            return table;
-        }
-
-        table.AddRow(
-            $"{p.Elapsed.TotalSeconds:F1} / {p.Duration.TotalSeconds:F0} s",
-            p.Phase,
-            p.PacketsPerSecond.ToString("N0"),
-            p.Received.ToString("N0"),
-            p.Inflight.ToString("N0"),
-            p.Unbinds.ToString("N0"),
-            p.FaultsInjected.ToString("N0"),
-            p.Violations == 0 ? "[green]0[/]" : $"[red]{p.Violations}[/]");
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]chaos run[/]").HideHeaders();
+        table.AddColumn("what");
+        table.AddColumn(new TableColumn("now").RightAligned());
+        table.AddRow("elapsed", p is null ? "0.0 s" : $"{p.Elapsed.TotalSeconds:F1} of {p.Duration.TotalSeconds:0.#} s");
+        table.AddRow("phase", p?.Phase ?? "starting");
+        table.AddRow("packets/s", p?.PacketsPerSecond.ToString("N0") ?? "-");
+        table.AddRow("received", p?.Received.ToString("N0") ?? "-");
+        table.AddRow("inflight pages", p?.Inflight.ToString("N0") ?? "-");
+        table.AddRow("unbinds", p?.Unbinds.ToString("N0") ?? "-");
+        table.AddRow("faults injected", p?.FaultsInjected.ToString("N0") ?? "-");
+        table.AddRow("violations", p is null ? "-" : p.Violations == 0 ? "[green]0[/]" : $"[red bold]{p.Violations}[/]");
         return table;
     }
 

@@ -60,8 +60,6 @@ public sealed class ChaosConsumer
             .Build();
     }
 
-    public SocketConsumer Socket => _socket;
-
     /// <summary>Consumes until the socket is closed and drained, restarting after every injected crash.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -75,7 +73,8 @@ public sealed class ChaosConsumer
             }
             catch (InjectedConsumerCrashException)
             {
-                _tally.Crashed(ReleaseAll());
+                ReleaseAll();
+                _tally.Crashed();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -140,16 +139,13 @@ public sealed class ChaosConsumer
         }
     }
 
-    private int ReleaseAll()
+    private void ReleaseAll()
     {
-        int released = _held.Count;
         while (_held.Count > 0)
         {
             _held.Dequeue().Packet.Dispose();
             _tally.PacketReleased();
         }
-
-        return released;
     }
 
     private void Release(ReceivedPacket packet)

@@ -49,7 +49,6 @@ internal sealed class ChaosRun : IAsyncDisposable
     private long _inflightAtUnbindMax;
     private long _unmappedByDestroy;
     private long _itemsNotReclaimedAtUnbound;
-    private long _negativeInflightSeen;
     private string _phase = "starting";
     private TimeSpan _trafficTime;
 
@@ -72,8 +71,6 @@ internal sealed class ChaosRun : IAsyncDisposable
         _consumers = _sockets.Select((socket, c) => new ChaosConsumer(
             c, socket, ConsumerProfile.ForConsumer(c), _chaos, _consumerTally, _misuse, _storm, _hooks.TapPacket)).ToArray();
     }
-
-    public FaultLedger Ledger => _chaos.Ledger;
 
     public async Task<ChaosReport> RunAsync(IProgress<ChaosProgress>? progress, CancellationToken cancellationToken)
     {
@@ -362,14 +359,6 @@ internal sealed class ChaosRun : IAsyncDisposable
             while (_clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 _census.Observe();
-                foreach (PagePool pool in _census.Pools)
-                {
-                    if (pool.Inflight < 0)
-                    {
-                        Interlocked.Increment(ref _negativeInflightSeen);
-                    }
-                }
-
                 TimeSpan now = _clock.Elapsed;
                 long received = _meter.Received;
                 double rate = (received - lastReceived) / Math.Max(1e-3, (now - lastAt).TotalSeconds);
@@ -423,7 +412,7 @@ internal sealed class ChaosRun : IAsyncDisposable
             UnmapOfUnknownAddress: IommuCount(IommuViolationKind.UnmapOfUnknownAddress),
             MappingLeakedAtUnbind: IommuCount(IommuViolationKind.MappingLeakedAtUnbind),
             PageLeakedAtEndOfRun: pools.Where(p => p.State != PagePoolState.Released).Sum(p => Math.Max(0, p.Inflight)),
-            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools) + Interlocked.Read(ref _negativeInflightSeen),
+            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools),
             UnboundWithItemsNotReclaimed: Interlocked.Read(ref _itemsNotReclaimedAtUnbound),
             MisuseNotRejected: _misuse.NotRejected,
             PacketsUnaccounted: Math.Abs(packets.Unaccounted));

@@ -6,7 +6,6 @@ public sealed class ConsumerTally
     private long _read;
     private long _released;
     private long _crashes;
-    private long _returnedByCrash;
 
     /// <summary>Packets the applications took from their sockets (delivered).</summary>
     public long Read => Interlocked.Read(ref _read);
@@ -16,19 +15,9 @@ public sealed class ConsumerTally
 
     public long Crashes => Interlocked.Read(ref _crashes);
 
-    /// <summary>Packets returned by the clean-up of a crashed consumer.</summary>
-    public long ReturnedByCrash => Interlocked.Read(ref _returnedByCrash);
-
-    /// <summary>Packets read and not yet returned.</summary>
-    public long Holding => Read - Released;
-
     public void PacketRead() => Interlocked.Increment(ref _read);
 
     public void PacketReleased() => Interlocked.Increment(ref _released);
 
-    public void Crashed(int packetsReturned)
-    {
-        Interlocked.Increment(ref _crashes);
-        Interlocked.Add(ref _returnedByCrash, packetsReturned);
-    }
+    public void Crashed() => Interlocked.Increment(ref _crashes);
 }

@@ -19,9 +19,6 @@ public sealed record FaultRates
         }
     }
 
-    /// <summary>No fault at all.</summary>
-    public static FaultRates None { get; } = new(0, new HashSet<FaultKind>());
-
     public double this[FaultKind kind] => _rates[(int)kind];
 
     /// <summary>How one unit of fault rate translates into this kind's per-operation probability.</summary>
