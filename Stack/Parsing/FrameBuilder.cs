@@ -45,10 +45,7 @@ public static class FrameBuilder
         int payloadOffset = transportOffset + TransportHeaderLength(flow.Protocol);
         Span<byte> segment = frame[transportOffset..];
         Span<byte> payload = frame[payloadOffset..];
-        for (int i = 0; i < payload.Length; i++)
-        {
-            payload[i] = (byte)(spec.PayloadSeed + i);
-        }
+        FillPayload(payload, spec.PayloadSeed);
 
         if (isIPv4)
         {
@@ -121,6 +118,27 @@ public static class FrameBuilder
         if (spec.FrameLength > capacity)
         {
             throw new ArgumentOutOfRangeException(nameof(spec), spec.FrameLength, $"The destination holds only {capacity} bytes.");
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>(byte)(seed + i)</c> at each index. The pattern repeats every 256 bytes, so the first 256 are
+    /// written one by one and the rest copied in doubling blocks, each starting at a multiple of 256.
+    /// </summary>
+    private static void FillPayload(Span<byte> payload, byte seed)
+    {
+        const int Period = 256;
+        int filled = Math.Min(payload.Length, Period);
+        for (int i = 0; i < filled; i++)
+        {
+            payload[i] = (byte)(seed + i);
+        }
+
+        while (filled < payload.Length)
+        {
+            int copy = Math.Min(filled, payload.Length - filled);
+            payload[..copy].CopyTo(payload[filled..]);
+            filled += copy;
         }
     }
 

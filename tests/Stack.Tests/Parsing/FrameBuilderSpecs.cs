@@ -33,6 +33,25 @@ public sealed class FrameBuilderSpecs
     }
 
     [Fact]
+    public void Checksums_and_payload_stay_right_for_every_frame_size_up_to_a_jumbo()
+    {
+        byte[] frame = new byte[9018];
+        for (int length = 74; length <= frame.Length; length += length < 400 ? 1 : 37)
+        {
+            foreach (FlowKey flow in new[] { TestFlows.Make(4, IpProtocol.Udp), TestFlows.Make(6, IpProtocol.Tcp) })
+            {
+                FrameLayout layout = FrameBuilder.Write(frame, new FrameSpec(flow, length) { ComputeTransportChecksum = true, PayloadSeed = (byte)length });
+
+                Packet parsed = Packet.ParsePacket(LinkLayers.Ethernet, frame[..length]);
+                bool valid = flow.Protocol == IpProtocol.Udp ? parsed.Extract<UdpPacket>().ValidUdpChecksum : parsed.Extract<TcpPacket>().ValidTcpChecksum;
+                Assert.True(valid, $"{flow} length {length}");
+                byte[] expected = Enumerable.Range(0, layout.PayloadLength).Select(i => (byte)(length + i)).ToArray();
+                Assert.True(frame.AsSpan(layout.PayloadOffset, layout.PayloadLength).SequenceEqual(expected), $"{flow} length {length}: payload");
+            }
+        }
+    }
+
+    [Fact]
     public void Without_transport_checksums_the_field_is_left_zero()
     {
         byte[] frame = new byte[100];
