@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Event;
 using Akka.TestKit;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Protocol;
@@ -89,9 +90,9 @@ internal sealed class DeviceHarness
         Device.Tell(Protocol.Unbind.Instance, _probe);
         UnbindReport report = _probe.ExpectMsg<Unbound>(Patience).Report;
         _kit.Sys.Log.Info(
-            "{0} unbind #{1}: {2} ms; ring pages {3}, inflight {4}, unmapped by destroy {5}, still held {6}; phases: {7}",
-            report.Device, report.Generation, report.Duration.TotalMilliseconds, report.RingPagesReturned, report.InflightAtUnbind,
-            report.UnmappedByDestroy, report.StillHeld, string.Join(", ", report.Phases.Select(p => $"{p.Phase} {p.Outcome} {p.Duration.TotalMilliseconds:F2} ms")));
+            $"{report.Device} unbind #{report.Generation}: {report.Duration.TotalMilliseconds:F2} ms; ring pages {report.RingPagesReturned}, "
+            + $"inflight {report.InflightAtUnbind}, unmapped by destroy {report.UnmappedByDestroy}, still held {report.StillHeld}; phases: "
+            + string.Join(", ", report.Phases.Select(p => $"{p.Phase} {p.Outcome} {p.Duration.TotalMilliseconds:F2} ms")));
         return report;
     }
 
