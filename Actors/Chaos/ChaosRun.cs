@@ -42,6 +42,7 @@ internal sealed class ChaosRun : IAsyncDisposable
     private readonly PoolCensus _census;
     private readonly RxFrameMeter _meter;
     private readonly List<string> _problems = new();
+    private readonly HashSet<(string Device, int Generation)> _unbindsRecorded = new();
     private readonly Stopwatch _clock = new();
     private long _unbinds;
     private long _rebinds;
@@ -302,9 +303,14 @@ internal sealed class ChaosRun : IAsyncDisposable
     private void RecordUnbound(UnbindReport report, IReadOnlyList<PagePool> devicePools)
     {
         Interlocked.Add(ref _itemsNotReclaimedAtUnbound, UnboundAudit.CountItemsNotReclaimed(devicePools));
-        if (report.Generation == 0)
+        lock (_unbindsRecorded)
         {
-            return;
+            // An unbind of a device that is not bound is answered with the last Unbound again (or with an empty
+            // report if it never was bound): audit it, but count each unbind once.
+            if (report.Generation == 0 || !_unbindsRecorded.Add((report.Device, report.Generation)))
+            {
+                return;
+            }
         }
 
         Interlocked.Increment(ref _unbinds);
@@ -336,12 +342,15 @@ internal sealed class ChaosRun : IAsyncDisposable
         await Task.Delay(draw.Between(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(300))).ConfigureAwait(false);
     }
 
-    /// <summary>Waits, spinning, for the first of the pools to leave Active (destroy has begun), then fires the storm.</summary>
+    /// <summary>
+    /// Waits, spinning, for the first of the pools to leave Active (destroy has begun), then fires the storm; with no
+    /// active pool to watch it fires at once.
+    /// </summary>
     private Task FireStormWhenDestroyStartsAsync(IReadOnlyList<PagePool> pools) => Task.Run(async () =>
     {
         long deadline = Environment.TickCount64 + (long)_settings.PhaseTimeout.TotalMilliseconds;
         var spinner = default(SpinWait);
-        while (pools.All(p => p.State == PagePoolState.Active) && Environment.TickCount64 < deadline)
+        while (pools.Count > 0 && pools.All(p => p.State == PagePoolState.Active) && Environment.TickCount64 < deadline)
         {
             spinner.SpinOnce();
         }

@@ -21,7 +21,12 @@ public sealed record FaultRates
 
     public double this[FaultKind kind] => _rates[(int)kind];
 
-    /// <summary>How one unit of fault rate translates into this kind's per-operation probability.</summary>
+    /// <summary>
+    /// How one unit of fault rate translates into this kind's per-operation probability. The operations are: a DMA
+    /// map (failure, latency), a provider allocation, a packet read by a consumer (throw, stall), a packet released
+    /// (misuse), a frame asked of the traffic source inside a poll (driver crash), a 250 ms slot of the unbinder
+    /// (unbind under load) and an unbind (late-return storm).
+    /// </summary>
     public static double WeightOf(FaultKind kind) => kind switch
     {
         FaultKind.DmaMapFailure => 1.0,

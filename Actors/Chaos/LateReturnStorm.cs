@@ -8,6 +8,11 @@ namespace Netmem.Actors.Chaos;
 /// of them are disposed at once, from one task per consumer released together, so the returns pile onto the pools
 /// at the instant destroy walks them.
 /// </summary>
+/// <remarks>
+/// A consumer that saw the storm armed just before it fired may add its packet after the returners emptied its
+/// queue; that packet simply waits for the next storm, and the run fires once more after every consumer has
+/// finished, so nothing stays held back. <see cref="MaxHeldBack"/> caps the hold-back attempts between two fires.
+/// </remarks>
 public sealed class LateReturnStorm
 {
     /// <summary>The most packets held back, so a storm cannot starve the pools for good.</summary>
