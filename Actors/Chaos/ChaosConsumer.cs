@@ -7,14 +7,16 @@ namespace Netmem.Actors.Chaos;
 
 /// <summary>
 /// The application side of one socket: reads packets, holds each for its profile's hold time (up to a number held
-/// at once), then disposes it. Faults come in through three seams decided per packet read: a stall (Polly latency)
-/// that holds every page it has, a crash (Polly fault) while holding pages, after which the consumer returns what it
-/// held and starts again, and a misuse (Polly behaviour) when it lets a packet go.
+/// at once), then disposes it. Faults come in through three seams: per packet read, a stall (Polly latency) that
+/// holds every page it has, or a crash (Polly fault) while holding pages, after which the consumer returns what it
+/// held and starts again; per packet let go, a misuse (Polly behaviour). While a late-return storm gathers, packets
+/// let go are handed to the storm instead.
 /// </summary>
 public sealed class ChaosConsumer
 {
     private static readonly TimeSpan MinStall = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxStall = TimeSpan.FromMilliseconds(1500);
+    private static readonly ResiliencePropertyKey<ReceivedPacket> PacketKey = new("netmem.chaos.packet");
 
     private readonly int _index;
     private readonly SocketConsumer _socket;
@@ -27,8 +29,6 @@ public sealed class ChaosConsumer
     private readonly FaultStream _releases;
     private readonly ResiliencePipeline _onRead;
     private readonly ResiliencePipeline _onRelease;
-    private static readonly ResiliencePropertyKey<ReceivedPacket> PacketKey = new("netmem.chaos.packet");
-
     private readonly Queue<(ReceivedPacket Packet, long DueTicks)> _held = new();
 
     /// <param name="tap">Sees every packet read; returning true takes the packet away (see <see cref="ChaosHooks.TapPacket"/>).</param>
