@@ -15,16 +15,17 @@ namespace Netmem.Driver;
 /// a timer (the interrupt). Each poll hands at most one batch per queue to the stack, never single packets.</para>
 /// <para>Ring refills run inline; one that fails to map or allocate is handed to the retry pipeline as a task (see
 /// <see cref="RingRefill"/>), never retried inside a receive.</para>
-/// <para>Crashes: every page the driver holds is in a ring, an unsent batch or a pending refill, and
-/// <see cref="PostStop"/> (also run before a restart) returns all of them, so a crash loses no page. The restarted
-/// instance fills its rings again from the same pools.</para>
+/// <para>Crashes: every page the driver holds is in a ring, an unsent batch or a pending refill.
+/// <see cref="PreRestart"/> returns the rings and batches, and a pending refill passes to the restarted instance
+/// (<see cref="DriverLifetime"/>), which fills its rings again from the same pools; <see cref="PostStop"/> returns
+/// everything. So a crash loses no page, and a queue's allocation side never has two owners.</para>
 /// </remarks>
 public sealed class DriverActor : ReceiveActor, IWithTimers
 {
     private readonly DriverSetup _setup;
     private readonly RxQueue[] _queues;
     private readonly ResiliencePipeline _retryPipeline;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopping;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _quiesceRequester;
     private long _ringPagesReturned;
@@ -41,10 +42,11 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
 
         _setup = setup;
         _retryPipeline = setup.Options.DmaMapRetryPipeline ?? DmaMapRetryPipeline.CreateDefault();
+        _stopping = setup.Lifetime.Stopping;
         _queues = new RxQueue[setup.Pools.Count];
         for (int i = 0; i < _queues.Length; i++)
         {
-            _queues[i] = new RxQueue(setup.Device, i, setup.Pools[i], setup.Iommu, setup.Options.TrafficSourceFactory(i), setup.StackQueues[i], setup.Options);
+            _queues[i] = new RxQueue(setup.Device, i, setup.Pools[i], setup.Iommu, setup.Options.TrafficSourceFactory(i), setup.StackQueues[i], setup.Options, setup.Lifetime.PendingRefills);
         }
 
         Receive<PollQueue>(poll => Poll(_queues[poll.Queue]));
@@ -66,6 +68,16 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Before a restart: give back the rings and unsent batches; running refills pass to the next incarnation.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        foreach (RxQueue queue in _queues)
+        {
+            queue.ReturnAll();
+        }
+    }
+
+    /// <summary>A real stop: give back the rings and unsent batches, and abandon running refills (see <see cref="RingRefill"/>).</summary>
     protected override void PostStop()
     {
         _stopping.Cancel();
@@ -75,8 +87,6 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             queue.Refill = null;
             queue.ReturnAll();
         }
-
-        _stopping.Dispose();
     }
 
     private void Poll(RxQueue queue)
@@ -151,6 +161,18 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
     private void OnRefillEnded(RingRefillEnded ended)
     {
         RxQueue queue = _queues[ended.Queue];
+        if (!ReferenceEquals(queue.Refill, ended.Refill))
+        {
+            // Cannot happen while refills are adopted across restarts; if it does, the pages are still ours to return.
+            _log.Error("{0} rx{1}: a refill ended that this queue was not waiting for; returning its pages", _setup.Device, queue.Index);
+            foreach (var page in ended.Refill.Pages)
+            {
+                queue.Pool.Return(page);
+            }
+
+            return;
+        }
+
         queue.Refill = null;
         queue.TakeRefill(ended.Refill);
         if (_quiescing)

@@ -27,8 +27,11 @@ internal sealed class RxQueue
     private int _ringCount;
     private int _batchCount;
 
-    public RxQueue(string device, int index, PagePool pool, IommuModel iommu, ITrafficSource source, IActorRef stack, DriverOptions options)
+    private readonly RingRefill?[] _pendingRefills;
+
+    public RxQueue(string device, int index, PagePool pool, IommuModel iommu, ITrafficSource source, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills)
     {
+        _pendingRefills = pendingRefills;
         _device = device;
         Index = index;
         Pool = pool;
@@ -53,8 +56,15 @@ internal sealed class RxQueue
 
     public RefillQueue RefillMessage { get; }
 
-    /// <summary>The refill running under the retry pipeline, if any; while set, this queue makes no allocation.</summary>
-    public RingRefill? Refill { get; set; }
+    /// <summary>
+    /// The refill running under the retry pipeline, if any, whichever incarnation of the driver started it; while
+    /// set, this queue makes no allocation.
+    /// </summary>
+    public RingRefill? Refill
+    {
+        get => _pendingRefills[Index];
+        set => _pendingRefills[Index] = value;
+    }
 
     public int EmptyDescriptors => _ring.Length - _ringCount;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
@@ -114,6 +115,56 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
     }
 
     [Fact]
+    public void A_driver_restarted_while_a_refill_is_retrying_adopts_the_refill_instead_of_allocating_beside_it()
+    {
+        // Maps 0..4 succeed, then every map fails until the test lets them through: the ring gets 5 pages inline and
+        // the other 123 are left to a refill that keeps retrying. The first poll then crashes the driver.
+        bool mapsFail = true;
+        _iommu.MapFailureInjector = operation => operation >= 5 && Volatile.Read(ref mapsFail);
+        var retries = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions { MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromMilliseconds(5), ShouldHandle = new PredicateBuilder().Handle<DmaMapException>() })
+            .Build();
+        var wire = new ThrowingSource(new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], MaxFrames = 0 }), throwOnFrame: 1);
+        long deferredRefills = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == DriverMetrics.MeterName && instrument.Name == "driver.ring_refill.deferred")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "device" && Equals(tag.Value, "eth-adopt"))
+                {
+                    Interlocked.Add(ref deferredRefills, value);
+                }
+            }
+        });
+        listener.Start();
+        (PagePool pool, _, IActorRef driver) = StartDriver(wire, retries, "eth-adopt");
+        AwaitAssert(() => Assert.Equal(1, wire.Throws));
+        AwaitAssert(() => Assert.Equal(5, pool.GetStats().RecycleRing));
+        long failuresAtCrash = pool.GetStats().MapFailures;
+        AwaitAssert(() => Assert.True(pool.GetStats().MapFailures > failuresAtCrash + 2));
+
+        Volatile.Write(ref mapsFail, false);
+
+        // The restarted driver waited for the crashed one's refill and took its 123 pages into its ring: nothing but
+        // the 5 ring pages went back at the crash, and the ring is full again.
+        AwaitAssert(() => Assert.Equal(RingSize, pool.GetOutstandingAllocations().Count));
+        Assert.Equal(5, pool.GetStats().RecycleRing);
+        Assert.Equal(1, Interlocked.Read(ref deferredRefills));
+        driver.Tell(Quiesce.Instance);
+        Assert.Equal(RingSize, ExpectMsg<Quiesced>().RingPagesReturned);
+        Assert.Empty(pool.GetOutstandingAllocations());
+        Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
     public void A_stopped_driver_returns_its_ring()
     {
         (PagePool pool, _, IActorRef driver) = StartDriver(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], MaxFrames = 0 });
@@ -129,12 +180,12 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
     private (PagePool Pool, TestProbe Stack, IActorRef Driver) StartDriver(SyntheticTrafficOptions traffic, ResiliencePipeline? retries = null) =>
         StartDriver(new SyntheticTrafficSource(traffic), retries);
 
-    private (PagePool Pool, TestProbe Stack, IActorRef Driver) StartDriver(ITrafficSource wire, ResiliencePipeline? retries = null)
+    private (PagePool Pool, TestProbe Stack, IActorRef Driver) StartDriver(ITrafficSource wire, ResiliencePipeline? retries = null, string device = "eth0")
     {
         var pool = new PagePool(new PagePoolOptions { Device = _iommu, SyncForDevice = true, QueueIndex = 0 });
         TestProbe stack = CreateTestProbe();
         var options = new DriverOptions { RingSize = RingSize, TrafficSourceFactory = _ => wire, DmaMapRetryPipeline = retries };
-        IActorRef driver = Sys.ActorOf(DriverActor.Props(new DriverSetup("eth0", _iommu, [pool], [stack.Ref], options)));
+        IActorRef driver = Sys.ActorOf(DriverActor.Props(new DriverSetup(device, _iommu, [pool], [stack.Ref], options)));
         return (pool, stack, driver);
     }
 
