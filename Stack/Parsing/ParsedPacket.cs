@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Netmem.Stack.Parsing;
 
 /// <summary>
@@ -5,10 +7,13 @@ namespace Netmem.Stack.Parsing;
 /// allocates nothing. Offsets are from the start of the frame.
 /// </summary>
 /// <remarks>
-/// When <see cref="Status"/> is not <see cref="ParseStatus.Ok"/>, the layers before the failing one are filled in and
+/// <para>When <see cref="Status"/> is not <see cref="ParseStatus.Ok"/>, the layers before the failing one are filled in and
 /// the rest keep their defaults. A non-first IP fragment has no transport header: its ports are 0 and its payload is
-/// the fragment's data.
+/// the fragment's data.</para>
+/// <para>Auto layout lets the runtime pack the fields (96 bytes instead of 120 in declaration order), which
+/// every copy and every queued <c>ReceivedPacket</c> pays for.</para>
 /// </remarks>
+[StructLayout(LayoutKind.Auto)]
 public readonly struct ParsedPacket
 {
     public ParseStatus Status { get; init; }
