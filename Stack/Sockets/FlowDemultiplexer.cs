@@ -13,6 +13,8 @@ namespace Netmem.Stack.Sockets;
 /// Look-ups are lock-free and allocation-free (a <see cref="ConcurrentDictionary{TKey,TValue}"/> read with a struct
 /// key), so several stack actors may dispatch through one demultiplexer while consumers bind and unbind. The only
 /// per-packet allocation is the <see cref="ReceivedPacket"/> of a packet that has a consumer to go to.
+/// IP fragments are not reassembled: a first fragment routes by its ports like any packet, while later fragments
+/// carry no ports and so match only a flow bound with ports 0, or go to the unmatched consumer.
 /// </remarks>
 public sealed class FlowDemultiplexer
 {

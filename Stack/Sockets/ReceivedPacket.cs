@@ -18,7 +18,14 @@ public sealed class ReceivedPacket : IDisposable
     private readonly NetmemRef _page;
     private readonly NetmemFragment _fragment;
     private readonly bool _inFragment;
+    // Dispose-once: _disposed goes 0 -> 1 by Interlocked.Exchange and never back, so exactly one Dispose call sees 0
+    // and returns the buffer; every other call, on any thread, sees 1 and does nothing. The pool would refuse a
+    // second return of the handle anyway (its generation check), but by throwing; this turns it into a no-op.
     private int _disposed;
+
+    // Written only by the socket queue's drop callback, which the channel runs synchronously inside the writer's
+    // TryWrite for this very item; read by that same writer right after TryWrite returns. One thread writes and reads
+    // it in program order, so no other thread's view of it matters.
     private bool _droppedByFullQueue;
 
     /// <summary>A frame at <paramref name="frameOffset"/> in a whole page; the packet takes ownership of the page.</summary>
@@ -90,7 +97,7 @@ public sealed class ReceivedPacket : IDisposable
     public ReadOnlySpan<byte> Payload => Packet.PayloadOf(Frame);
 
     /// <summary>Set by the socket queue when it dropped this packet for want of room, before disposing it.</summary>
-    internal bool DroppedByFullQueue => Volatile.Read(ref _droppedByFullQueue);
+    internal bool DroppedByFullQueue => _droppedByFullQueue;
 
     /// <summary>
     /// Returns the buffer to its pool, from any thread; later calls do nothing. If the pool refuses the return (the
@@ -115,7 +122,7 @@ public sealed class ReceivedPacket : IDisposable
 
     public override string ToString() => $"{Packet} in {Page}{(IsDisposed ? " (disposed)" : string.Empty)}";
 
-    internal void MarkDroppedByFullQueue() => Volatile.Write(ref _droppedByFullQueue, true);
+    internal void MarkDroppedByFullQueue() => _droppedByFullQueue = true;
 
     private static void ValidateFrame(int frameLength, in ParsedPacket packet)
     {
