@@ -99,7 +99,7 @@ internal sealed class ChaosOptions
 
     private static Option<bool> Switch(string name, string what) => new(name)
     {
-        Description = $"Inject faults where {what} (default true; '{name} false' switches it off).",
+        Description = $"Fault: {what}. On by default; '{name} false' turns it off.",
         DefaultValueFactory = _ => true,
     };
 }

@@ -29,5 +29,6 @@ public sealed class ChaosRegressionSpecs
         Assert.True(report.Passed, string.Join(", ", report.Violations.Counters().Where(c => c.Count != 0)));
         Assert.True(report.Rebinds > 0);
         Assert.True(report.FaultsInjected[FaultKind.LateReturnStorm] > 0);
+        Assert.True(report.StormReturns > 0);
     }
 }

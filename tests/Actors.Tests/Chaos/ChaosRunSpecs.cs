@@ -20,6 +20,8 @@ public sealed class ChaosRunSpecs
         Assert.True(report.Packets.Received > 0);
         Assert.True(report.Packets.Delivered > 0);
         Assert.True(report.Unbinds >= report.Devices, "every device is unbound at least once, at shutdown");
+        Assert.True(report.PagesUnmappedByDestroy > 0, "consumers hold pages at every unbind, so destroy unmaps some");
+        Assert.True(report.LateReturns > 0);
         Assert.Equal(report.FaultLedger.Count, report.FaultsInjected.Values.Sum());
         Assert.True(report.FaultsInjected[FaultKind.DmaMapFailure] + report.FaultsInjected[FaultKind.AllocationFailure] > 0);
         Assert.True(report.FaultsInjected[FaultKind.ConsumerMisuse] > 0);
