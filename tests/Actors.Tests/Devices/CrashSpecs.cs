@@ -73,4 +73,35 @@ public sealed class CrashSpecs(ITestOutputHelper output) : TestKit(output: outpu
         device.Release(consumer);
         device.AssertEveryPageCameBack();
     }
+
+    [Fact]
+    public void A_driver_that_crashes_more_often_than_allowed_stays_stopped_and_the_unbind_skips_its_quiesce()
+    {
+        var device = DeviceHarness.Start(this, new HarnessOptions
+        {
+            Queues = 1,
+            Flows = 1,
+            FramesPerQueue = 1_000,
+            CrashOnFrame = 100,
+            Customize = d => d with { MaxDriverRestarts = 0 },
+        });
+        var consumer = device.OpenConsumer("holder", [0], ConsumerBehavior.HoldUntilReleased);
+        device.Bind();
+
+        device.AwaitAssert(() => Assert.Null(device.Status().Driver));
+        Assert.Equal(DeviceState.Bound, device.Status().State);
+        device.AwaitAssert(() =>
+        {
+            ConsumerStatus status = device.StatusOf(consumer);
+            Assert.Equal(status.Held + status.Queued, device.PagesLent);
+        });
+        UnbindReport report = device.Unbind();
+
+        Assert.Equal(UnbindPhaseOutcome.DriverStopped, report.Phases[0].Outcome);
+        Assert.Contains("already stopped", report.Phases[0].Detail);
+        device.AssertIommuClean(report);
+        Assert.Equal(report.StillHeld, device.PoolInflight);
+        device.Release(consumer);
+        device.AssertEveryPageCameBack();
+    }
 }
