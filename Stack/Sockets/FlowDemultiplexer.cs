@@ -12,7 +12,8 @@ namespace Netmem.Stack.Sockets;
 /// <remarks>
 /// Look-ups are lock-free and allocation-free (a <see cref="ConcurrentDictionary{TKey,TValue}"/> read with a struct
 /// key), so several stack actors may dispatch through one demultiplexer while consumers bind and unbind. The only
-/// per-packet allocation is the <see cref="ReceivedPacket"/> of a packet that has a consumer to go to.
+/// per-packet allocation is the <see cref="ReceivedPacket"/> of a packet queued for a consumer; drops (no socket,
+/// not parsed, a consumer already flooded) allocate nothing.
 /// IP fragments are not reassembled: a first fragment routes by its ports like any packet, while later fragments
 /// carry no ports and so match only a flow bound with ports 0, or go to the unmatched consumer.
 /// </remarks>
@@ -65,13 +66,19 @@ public sealed class FlowDemultiplexer
     public bool TryGetConsumer(FlowKey flow, out SocketConsumer consumer) => _consumers.TryGetValue(flow, out consumer!);
 
     /// <summary>Routes a frame held in a whole page; takes ownership of the page, whatever happens.</summary>
-    /// <exception cref="ArgumentException">The frame bounds or the parsed payload are invalid; the page was returned.</exception>
+    /// <exception cref="ArgumentException">The frame bounds or the parsed payload are invalid (checked when a packet is to be queued); the page was returned.</exception>
     public DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
     {
         if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
         {
             page.ReturnToPool();
             return dropped;
+        }
+
+        if (consumer.TryDropBeforeDelivery())
+        {
+            page.ReturnToPool();
+            return CountRefusal();
         }
 
         ReceivedPacket received;
@@ -89,13 +96,19 @@ public sealed class FlowDemultiplexer
     }
 
     /// <summary>Routes a frame held at the start of a fragment; takes ownership of the fragment, whatever happens.</summary>
-    /// <exception cref="ArgumentException">The frame length or the parsed payload are invalid; the fragment was returned.</exception>
+    /// <exception cref="ArgumentException">The frame length or the parsed payload are invalid (checked when a packet is to be queued); the fragment was returned.</exception>
     public DispatchOutcome Dispatch(NetmemFragment fragment, int frameLength, in ParsedPacket packet)
     {
         if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
         {
             fragment.ReturnToPool();
             return dropped;
+        }
+
+        if (consumer.TryDropBeforeDelivery())
+        {
+            fragment.ReturnToPool();
+            return CountRefusal();
         }
 
         ReceivedPacket received;
@@ -144,6 +157,11 @@ public sealed class FlowDemultiplexer
             return DispatchOutcome.Queued;
         }
 
+        return CountRefusal();
+    }
+
+    private DispatchOutcome CountRefusal()
+    {
         Interlocked.Increment(ref _droppedByConsumer);
         return DispatchOutcome.DroppedByConsumer;
     }

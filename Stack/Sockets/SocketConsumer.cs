@@ -23,6 +23,13 @@ public sealed class SocketConsumer : IDisposable
     private long _droppedClosed;
     private long _drainedAtClose;
 
+    // Overload hint: set by the drop callback, cleared by the next packet that is queued. Only while it is set does
+    // TryDropBeforeDelivery pay for the channel's locked Count, so a consumer that is keeping up costs nothing extra,
+    // and one that is flooded drops without a ReceivedPacket being built for each dropped frame. A stale value costs
+    // at most one locked Count (still set) or one allocation (already cleared); either way the packet meets the same
+    // DropWrite decision, at most a reader's dequeue earlier.
+    private int _overloaded;
+
     public SocketConsumer(string name, int capacity)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -89,6 +96,26 @@ public sealed class SocketConsumer : IDisposable
         }
 
         Interlocked.Increment(ref _delivered);
+        if (Volatile.Read(ref _overloaded) != 0)
+        {
+            Volatile.Write(ref _overloaded, 0);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// True, counting a queue-full drop, when this consumer has been dropping and its queue is still full: the caller
+    /// then returns the buffer itself instead of building a <see cref="ReceivedPacket"/> only to have it dropped.
+    /// </summary>
+    internal bool TryDropBeforeDelivery()
+    {
+        if (Volatile.Read(ref _overloaded) == 0 || _channel.Reader.Count < Capacity)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _droppedQueueFull);
         return true;
     }
 
@@ -118,6 +145,7 @@ public sealed class SocketConsumer : IDisposable
     private void DropBecauseQueueFull(ReceivedPacket packet)
     {
         packet.MarkDroppedByFullQueue();
+        Volatile.Write(ref _overloaded, 1);
         Interlocked.Increment(ref _droppedQueueFull);
         packet.Dispose();
     }

@@ -177,6 +177,54 @@ public sealed class FlowDemultiplexerSpecs : IDisposable
         Assert.Equal(0, consumer.QueuedCount);
     }
 
+    [Fact]
+    public async Task Dispatching_from_two_queues_while_the_flow_is_bound_and_unbound_accounts_for_every_page()
+    {
+        const int PerQueue = 5_000;
+        var demultiplexer = new FlowDemultiplexer();
+        var consumer = new SocketConsumer("app", 64);
+        using var secondQueue = new FramePool("second-queue");
+        FramePool[] queues = [_frames, secondQueue];
+        using var stop = new CancellationTokenSource();
+
+        // Pages are written before the race: a pool allocates only on its owner's thread.
+        var work = queues.Select(queue => Enumerable.Range(0, PerQueue).Select(_ => queue.WriteFrame(FramePool.Flow())).ToArray()).ToArray();
+        Task reader = Task.Run(async () =>
+        {
+            await foreach (ReceivedPacket packet in consumer.Reader.ReadAllAsync())
+            {
+                packet.Dispose();
+            }
+        });
+        Task binder = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                demultiplexer.Bind(FramePool.Flow(), consumer);
+                Thread.Yield();
+                demultiplexer.Unbind(FramePool.Flow(), consumer);
+            }
+        });
+        Task[] dispatchers = work.Select(frames => Task.Run(() =>
+        {
+            foreach ((NetmemRef page, int frameLength, ParsedPacket packet) in frames)
+            {
+                demultiplexer.Dispatch(page, FramePool.Headroom, frameLength, packet);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(dispatchers).WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await binder.WaitAsync(TimeSpan.FromSeconds(10));
+        consumer.Complete();
+        await reader.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2 * PerQueue, demultiplexer.Queued + demultiplexer.DroppedNoSocket + demultiplexer.DroppedByConsumer);
+        Assert.Equal(demultiplexer.Queued, consumer.Delivered);
+        Assert.Equal(demultiplexer.DroppedByConsumer, consumer.DroppedQueueFull + consumer.DroppedClosed);
+        Assert.All(queues, queue => Assert.Equal(0, queue.Outstanding));
+    }
+
     private DispatchOutcome Dispatch(FlowDemultiplexer demultiplexer, FlowKey flow)
     {
         (NetmemRef page, int frameLength, ParsedPacket packet) = _frames.WriteFrame(flow);

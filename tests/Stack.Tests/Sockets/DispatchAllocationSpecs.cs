@@ -1,0 +1,100 @@
+using Netmem.Pool;
+using Netmem.Stack.Parsing;
+using Netmem.Stack.Sockets;
+using Xunit;
+
+namespace Netmem.Stack.Tests.Sockets;
+
+/// <summary>Every way the demultiplexer drops a packet allocates nothing, measured on this thread.</summary>
+public sealed class DispatchAllocationSpecs : IDisposable
+{
+    private const int Packets = 10_000;
+    private readonly FramePool _frames = new();
+
+    public void Dispose() => _frames.Dispose();
+
+    [Fact]
+    public void Dropping_packets_no_socket_wants_allocates_nothing()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        ParsedPacket packet = ParsedFrame(FramePool.Flow());
+        DispatchMany(demultiplexer, packet, 1_000);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        DispatchMany(demultiplexer, packet, Packets);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(1_000 + Packets, demultiplexer.DroppedNoSocket);
+        Assert.Equal(0, _frames.Outstanding);
+    }
+
+    [Fact]
+    public void Dropping_packets_the_parser_did_not_finish_allocates_nothing()
+    {
+        var demultiplexer = new FlowDemultiplexer(new SocketConsumer("sniffer", 8));
+        ParsedPacket truncated = PacketParser.Parse(new byte[20]);
+        DispatchMany(demultiplexer, truncated, 1_000);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        DispatchMany(demultiplexer, truncated, Packets);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(1_000 + Packets, demultiplexer.DroppedNotParsed);
+    }
+
+    [Fact]
+    public void Once_a_consumer_is_flooded_its_drops_allocate_nothing_and_are_all_counted()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        using var flooded = new SocketConsumer("flooded", 4);
+        demultiplexer.Bind(FramePool.Flow(), flooded);
+        ParsedPacket packet = ParsedFrame(FramePool.Flow());
+        DispatchMany(demultiplexer, packet, 1_000);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        DispatchMany(demultiplexer, packet, Packets);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal((4L, 1_000L + Packets - 4), (flooded.Delivered, flooded.DroppedQueueFull));
+        Assert.Equal(1_000 + Packets - 4, demultiplexer.DroppedByConsumer);
+        Assert.Equal(4, _frames.Outstanding);
+    }
+
+    [Fact]
+    public void A_flooded_consumer_that_catches_up_is_delivered_to_again()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        using var consumer = new SocketConsumer("catching-up", 2);
+        demultiplexer.Bind(FramePool.Flow(), consumer);
+        ParsedPacket packet = ParsedFrame(FramePool.Flow());
+        DispatchMany(demultiplexer, packet, 5);
+
+        consumer.Reader.TryRead(out ReceivedPacket? read);
+        read!.Dispose();
+        DispatchOutcome[] outcomes = [Dispatch(demultiplexer, packet), Dispatch(demultiplexer, packet)];
+
+        Assert.Equal([DispatchOutcome.Queued, DispatchOutcome.DroppedByConsumer], outcomes);
+        Assert.Equal((3L, 4L), (consumer.Delivered, consumer.DroppedQueueFull));
+    }
+
+    private ParsedPacket ParsedFrame(FlowKey flow)
+    {
+        (NetmemRef page, _, ParsedPacket packet) = _frames.WriteFrame(flow);
+        page.ReturnToPool();
+        return packet;
+    }
+
+    private DispatchOutcome Dispatch(FlowDemultiplexer demultiplexer, in ParsedPacket packet) =>
+        demultiplexer.Dispatch(_frames.Pool.Allocate(), FramePool.Headroom, 128, packet);
+
+    private void DispatchMany(FlowDemultiplexer demultiplexer, in ParsedPacket packet, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Dispatch(demultiplexer, packet);
+        }
+    }
+}
