@@ -33,7 +33,9 @@ public static class ChaosCommand
             return ExitBadUsage;
         }
 
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
+        // Ctrl+C cancels the traffic; the run still shuts down, checks and reports, which takes a few seconds.
+        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
+        return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 
     private static RootCommand Build(ChaosOptions options, TextWriter output, TextWriter error)
@@ -67,11 +69,25 @@ public static class ChaosCommand
         }
 
         string? jsonPath = result.GetValue(options.Json);
+        if (jsonPath is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(jsonPath))))
+        {
+            await error.WriteLineAsync($"error: --json {jsonPath}: the directory {Path.GetDirectoryName(Path.GetFullPath(jsonPath))} does not exist.").ConfigureAwait(false);
+            return ExitBadUsage;
+        }
+
         ChaosReport report = await ChaosConsole.RunAsync(settings, output, result.GetValue(options.Plain), cancellationToken).ConfigureAwait(false);
         if (jsonPath is not null)
         {
-            await File.WriteAllTextAsync(jsonPath, ChaosReportJson.Serialize(report), cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync($"JSON report written to {Path.GetFullPath(jsonPath)}").ConfigureAwait(false);
+            try
+            {
+                await File.WriteAllTextAsync(jsonPath, ChaosReportJson.Serialize(report), cancellationToken).ConfigureAwait(false);
+                await output.WriteLineAsync($"JSON report written to {Path.GetFullPath(jsonPath)}").ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"error: --json {jsonPath}: {exception.Message}").ConfigureAwait(false);
+                return ExitBadUsage;
+            }
         }
 
         return report.Passed ? ExitPassed : ExitViolations;
@@ -95,6 +111,13 @@ public static class ChaosCommand
             return default;
         }
 
-        return TimeSpan.FromSeconds(value * scale);
+        double seconds = value * scale;
+        if (Math.Abs(seconds) > ChaosSettings.MaxDuration.TotalSeconds)
+        {
+            result.AddError($"--duration '{text}' is longer than the {ChaosSettings.MaxDuration.TotalHours:0} h a run may last.");
+            return default;
+        }
+
+        return TimeSpan.FromSeconds(seconds);
     }
 }

@@ -5,6 +5,9 @@ public sealed record ChaosSettings
 {
     public static readonly IReadOnlySet<FaultKind> AllFaults = Enum.GetValues<FaultKind>().ToHashSet();
 
+    /// <summary>The longest run allowed: a day of traffic.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
     public ulong Seed { get; init; }
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
@@ -35,9 +38,9 @@ public sealed record ChaosSettings
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (Duration <= TimeSpan.Zero)
+        if (Duration <= TimeSpan.Zero || Duration > MaxDuration)
         {
-            problems.Add($"--duration must be positive (got {Duration.TotalSeconds} s).");
+            problems.Add($"--duration must be positive and at most {MaxDuration.TotalHours:0} h (got {Duration.TotalSeconds} s).");
         }
 
         if (Devices is < 1 or > 64)
