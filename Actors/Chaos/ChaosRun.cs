@@ -33,7 +33,6 @@ internal sealed class ChaosRun : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly PagePoolRuntime _runtime;
     private readonly IDeviceLifecycle[] _devices;
-    private readonly List<SegmentedPageProvider> _providers = new();
     private readonly SocketConsumer[] _sockets;
     private readonly ChaosConsumer[] _consumers;
     private readonly ConsumerTally _consumerTally = new();
@@ -131,11 +130,21 @@ internal sealed class ChaosRun : IAsyncDisposable
             await _system.Terminate().WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
         }
 
-        foreach (SegmentedPageProvider provider in _providers)
+        FreeProvidersOfReleasedPools(PagePoolState.Detached);
+    }
+
+    /// <summary>
+    /// Gives back the native memory of every provider whose pool has reached <paramref name="atLeast"/> and whose
+    /// pages are all free, so a long run with many rebinds does not keep every bind's memory to the end. A provider
+    /// that still has a page allocated keeps it: the accounting audit reports that page.
+    /// </summary>
+    private void FreeProvidersOfReleasedPools(PagePoolState atLeast)
+    {
+        foreach (PagePool pool in _census.Pools.Where(p => p.State >= atLeast))
         {
-            if (provider is HostPageProvider { OutstandingPages: 0 } host)
+            if (pool.MemoryProvider is HostPageProvider { OutstandingPages: 0 } provider)
             {
-                host.Dispose();
+                provider.Dispose();
             }
         }
     }
@@ -165,11 +174,6 @@ internal sealed class ChaosRun : IAsyncDisposable
     {
         var provider = new HostPageProvider();
         new AllocationFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/bind{generation}/alloc")).Attach(provider);
-        lock (_providers)
-        {
-            _providers.Add(provider);
-        }
-
         return new PagePoolOptions { MemoryProvider = provider, Name = $"{name}-rx{queue}-bind{generation}" };
     }
 
@@ -368,6 +372,7 @@ internal sealed class ChaosRun : IAsyncDisposable
             while (_clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 _census.Observe();
+                FreeProvidersOfReleasedPools(PagePoolState.Released);
                 TimeSpan now = _clock.Elapsed;
                 long received = _meter.Received;
                 double rate = (received - lastReceived) / Math.Max(1e-3, (now - lastAt).TotalSeconds);
