@@ -28,6 +28,9 @@ public sealed class ReceivedPacket : IDisposable
     // it in program order, so no other thread's view of it matters.
     private bool _droppedByFullQueue;
 
+    // Hand-over-once: set 0 -> 1 by the first TryDeliver, so one packet (one page) is never queued on two sockets.
+    private int _handedOver;
+
     /// <summary>A frame at <paramref name="frameOffset"/> in a whole page; the packet takes ownership of the page.</summary>
     public ReceivedPacket(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
     {
@@ -123,6 +126,9 @@ public sealed class ReceivedPacket : IDisposable
     public override string ToString() => $"{Packet} in {Page}{(IsDisposed ? " (disposed)" : string.Empty)}";
 
     internal void MarkDroppedByFullQueue() => _droppedByFullQueue = true;
+
+    /// <summary>Claims the packet's single hand-over to a socket; false if it was already handed over.</summary>
+    internal bool TryClaimHandOver() => Interlocked.Exchange(ref _handedOver, 1) == 0;
 
     private static void ValidateFrame(int frameLength, in ParsedPacket packet)
     {

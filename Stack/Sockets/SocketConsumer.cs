@@ -78,10 +78,16 @@ public sealed class SocketConsumer : IDisposable
     /// queued; false if the queue was full or the consumer closed, in which case the packet is already disposed.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The packet was already disposed (its buffer is gone); nothing is queued or counted.</exception>
+    /// <exception cref="InvalidOperationException">The packet was already handed to a socket (this one or another); nothing is queued or counted.</exception>
     public bool TryDeliver(ReceivedPacket packet)
     {
         ArgumentNullException.ThrowIfNull(packet);
         ObjectDisposedException.ThrowIf(packet.IsDisposed, packet);
+        if (!packet.TryClaimHandOver())
+        {
+            throw new InvalidOperationException($"{packet} was already handed to a socket; one packet cannot be queued twice.");
+        }
+
         if (!_channel.Writer.TryWrite(packet))
         {
             Interlocked.Increment(ref _droppedClosed);

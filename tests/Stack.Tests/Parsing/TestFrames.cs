@@ -2,12 +2,6 @@ using Netmem.Stack.Parsing;
 
 namespace Netmem.Stack.Tests.Parsing;
 
-public enum FrameSource
-{
-    PacketDotNet,
-    FrameBuilder,
-}
-
 /// <summary>One frame of a given shape and size from either builder, tagged the same way.</summary>
 public static class TestFrames
 {

@@ -135,6 +135,22 @@ public sealed class SocketConsumerSpecs : IDisposable
     }
 
     [Fact]
+    public void Delivering_a_packet_a_second_time_is_refused_and_leaves_both_sockets_as_they_were()
+    {
+        using var first = new SocketConsumer("first", 8);
+        using var second = new SocketConsumer("second", 8);
+        ReceivedPacket packet = _frames.Receive(FramePool.Flow());
+        first.TryDeliver(packet);
+
+        Assert.Throws<InvalidOperationException>(() => second.TryDeliver(packet));
+        Assert.Throws<InvalidOperationException>(() => first.TryDeliver(packet));
+
+        Assert.Equal((1, 1L), (first.QueuedCount, first.Delivered));
+        Assert.Equal((0, 0L), (second.QueuedCount, second.Delivered));
+        Assert.False(packet.IsDisposed);
+    }
+
+    [Fact]
     public void A_capacity_below_one_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketConsumer("app", capacity: 0));
