@@ -9,6 +9,12 @@ namespace Netmem.Actors.Chaos;
 /// stream. Unmap and the syncs pass straight through, so the device underneath (the strict IOMMU model) still sees
 /// and judges every call the pool makes.
 /// </summary>
+/// <remarks>
+/// A slow map is slow for whoever calls it, as a contended IOMMU is: the pool's map API is synchronous, so the
+/// injected latency (at most 3 ms) stalls the calling thread, which may be the driver actor refilling its ring
+/// inline. That is the fault being modelled, not a way of waiting: it shows that a stalled poll delays the unbind
+/// protocol but cannot break it.
+/// </remarks>
 public sealed class ChaosDmaDevice : IDmaDevice
 {
     private static readonly TimeSpan MinMapLatency = TimeSpan.FromMicroseconds(200);
