@@ -99,7 +99,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             Stash.UnstashAll();
         });
         Receive<StackQueuesRetry>(_ => _stack.Tell(new OpenRxQueues(_options.Name, _options.QueueCount)));
-        Receive<GetDeviceStatus>(_ => Sender.Tell(Status()));
+        Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -110,7 +110,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         {
             Receive<Bind>(_ => BindDevice(Sender));
             Receive<Unbind>(_ => Sender.Tell(_lastUnbound ?? new Unbound(UnbindReport.NothingBound(_options.Name))));
-            Receive<GetDeviceStatus>(_ => Sender.Tell(Status()));
+            Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
             IgnoreStaleMessages();
         });
     }
@@ -136,7 +136,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         {
             Receive<Bind>(_ => Sender.Tell(_bound));
             Receive<Unbind>(_ => StartUnbind());
-            Receive<GetDeviceStatus>(_ => Sender.Tell(Status()));
+            Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
             Receive<Terminated>(t => t.ActorRef.Equals(_driver), _ =>
             {
                 _log.Error("{0}: the driver stopped for good (too many crashes); the device receives nothing until it is unbound", _options.Name);
@@ -220,7 +220,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         {
             Receive<Unbind>(_ => _unbind!.Waiters.Add(Sender));
             Receive<Bind>(_ => Stash.Stash());
-            Receive<GetDeviceStatus>(_ => Sender.Tell(Status()));
+            Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
             Receive<Quiesced>(_ => _unbind!.Phase == UnbindPhase.Quiesce && !_unbind.AwaitingDriverStop && Sender.Equals(_driver), OnQuiesced);
             Receive<Terminated>(t => t.ActorRef.Equals(_driver), _ => OnDriverStopped());
             Receive<PoolDestroyed>(_ => _unbind!.Phase == UnbindPhase.DestroyPools && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyed);
@@ -438,6 +438,6 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<RxQueuesOpened>(_ => { });
     }
 
-    private DeviceStatus Status() =>
+    private DeviceStatus CurrentStatus() =>
         new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver);
 }
