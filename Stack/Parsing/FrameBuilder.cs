@@ -10,6 +10,10 @@ public static class FrameBuilder
 {
     private const ushort IPv4DontFragment = 0x4000;
     private const int MaxVlanId = 0x0FFF;
+    private const int RampPeriod = 256;
+
+    /// <summary>0, 1, …, 255, 0, 1, …, 255: any 256-byte window is the payload pattern for the seed it starts at.</summary>
+    private static readonly byte[] Ramp = [.. Enumerable.Range(0, 2 * RampPeriod).Select(i => (byte)i)];
 
     /// <summary>The bytes of headers <paramref name="spec"/> needs: the smallest frame it can describe.</summary>
     public static int HeaderLength(in FrameSpec spec) => TransportOffset(spec) + TransportHeaderLength(spec.Flow.Protocol);
@@ -122,18 +126,13 @@ public static class FrameBuilder
     }
 
     /// <summary>
-    /// Writes <c>(byte)(seed + i)</c> at each index. The pattern repeats every 256 bytes, so the first 256 are
-    /// written one by one and the rest copied in doubling blocks, each starting at a multiple of 256.
+    /// Writes <c>(byte)(seed + i)</c> at each index. The pattern repeats every 256 bytes: the first 256 are copied
+    /// from <see cref="Ramp"/> starting at the seed, and the rest in doubling blocks, each starting at a multiple of 256.
     /// </summary>
     private static void FillPayload(Span<byte> payload, byte seed)
     {
-        const int Period = 256;
-        int filled = Math.Min(payload.Length, Period);
-        for (int i = 0; i < filled; i++)
-        {
-            payload[i] = (byte)(seed + i);
-        }
-
+        int filled = Math.Min(payload.Length, RampPeriod);
+        Ramp.AsSpan(seed, filled).CopyTo(payload);
         while (filled < payload.Length)
         {
             int copy = Math.Min(filled, payload.Length - filled);
