@@ -274,11 +274,23 @@ internal sealed class ChaosRun : IAsyncDisposable
     private async Task ShutDownAsync()
     {
         Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream("shutdown-storms"), _census.Pools.ToArray()).ConfigureAwait(false);
-        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(_settings.PhaseTimeout * 4).ConfigureAwait(false);
-        IReadOnlyList<Unbound> unbound = await _runtime.ShutdownUnbinds.WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
-        foreach (Unbound reply in unbound)
+        try
         {
-            RecordUnbound(reply.Report, _census.PoolsOf(reply.Report.Device));
+            await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(_settings.PhaseTimeout * 4).ConfigureAwait(false);
+            IReadOnlyList<Unbound> unbound = await _runtime.ShutdownUnbinds.WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
+            foreach (Unbound reply in unbound)
+            {
+                RecordUnbound(reply.Report, _census.PoolsOf(reply.Report.Device));
+            }
+        }
+        catch (Exception exception)
+        {
+            // No Unbound to go by: audit every device's pages as they are now.
+            AddProblem($"the shutdown did not report every device unbound: {exception.Message}");
+            foreach (IDeviceLifecycle device in _devices)
+            {
+                Interlocked.Add(ref _itemsNotReclaimedAtUnbound, UnboundAudit.CountItemsNotReclaimed(_census.PoolsOf(device.Device)));
+            }
         }
 
         await storm.ConfigureAwait(false);
