@@ -7,20 +7,24 @@ public sealed class FlowKeySpecs
 {
     private static readonly FlowKey Key = new(TestFlows.Address("10.0.0.1"), TestFlows.Address("10.0.0.2"), 1000, 2000, IpProtocol.Udp);
 
-    public static TheoryData<string, FlowKey> OneFieldChanged() => new()
+    private static readonly Dictionary<string, FlowKey> OneFieldChanged = new()
     {
-        { "source", new FlowKey(TestFlows.Address("10.0.0.9"), Key.Destination, Key.SourcePort, Key.DestinationPort, Key.Protocol) },
-        { "destination", new FlowKey(Key.Source, TestFlows.Address("10.0.0.9"), Key.SourcePort, Key.DestinationPort, Key.Protocol) },
-        { "source port", new FlowKey(Key.Source, Key.Destination, 1001, Key.DestinationPort, Key.Protocol) },
-        { "destination port", new FlowKey(Key.Source, Key.Destination, Key.SourcePort, 2001, Key.Protocol) },
-        { "protocol", new FlowKey(Key.Source, Key.Destination, Key.SourcePort, Key.DestinationPort, IpProtocol.Tcp) },
-        { "family", new FlowKey(TestFlows.Address("::10.0.0.1"), Key.Destination, Key.SourcePort, Key.DestinationPort, Key.Protocol) },
+        ["source"] = new FlowKey(TestFlows.Address("10.0.0.9"), Key.Destination, Key.SourcePort, Key.DestinationPort, Key.Protocol),
+        ["destination"] = new FlowKey(Key.Source, TestFlows.Address("10.0.0.9"), Key.SourcePort, Key.DestinationPort, Key.Protocol),
+        ["source port"] = new FlowKey(Key.Source, Key.Destination, 1001, Key.DestinationPort, Key.Protocol),
+        ["destination port"] = new FlowKey(Key.Source, Key.Destination, Key.SourcePort, 2001, Key.Protocol),
+        ["protocol"] = new FlowKey(Key.Source, Key.Destination, Key.SourcePort, Key.DestinationPort, IpProtocol.Tcp),
+        ["family"] = new FlowKey(TestFlows.Address("::10.0.0.1"), Key.Destination, Key.SourcePort, Key.DestinationPort, Key.Protocol),
     };
 
+    public static TheoryData<string> ChangedFields() => [.. OneFieldChanged.Keys];
+
     [Theory]
-    [MemberData(nameof(OneFieldChanged))]
-    public void Keys_differing_in_any_one_field_are_different(string field, FlowKey other)
+    [MemberData(nameof(ChangedFields))]
+    public void Keys_differing_in_any_one_field_are_different(string field)
     {
+        FlowKey other = OneFieldChanged[field];
+
         Assert.False(Key.Equals(other), field);
         Assert.False(Key == other, field);
         Assert.True(Key != other, field);
