@@ -86,6 +86,7 @@ public sealed class ReceivedPacket : IDisposable
 
     /// <summary>The frame's bytes, until the packet is disposed.</summary>
     /// <exception cref="ObjectDisposedException">The packet was disposed and its buffer returned.</exception>
+    /// <exception cref="Pool.Misuse.UnreadableNetmemException">The buffer is device memory, which has no host bytes.</exception>
     public ReadOnlySpan<byte> Frame
     {
         get
