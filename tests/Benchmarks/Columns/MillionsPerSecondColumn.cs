@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 
 namespace Netmem.Benchmarks.Columns;
 
-/// <summary>Throughput from the per-operation mean: 10³ / mean(ns) million operations (pages, packets) per second.</summary>
+/// <summary>Throughput from the per-operation median: 10³ / median(ns) million operations (pages, packets) per second.</summary>
 public sealed class MillionsPerSecondColumn(string columnName) : IColumn
 {
     public string Id => nameof(MillionsPerSecondColumn) + columnName;
@@ -21,7 +21,7 @@ public sealed class MillionsPerSecondColumn(string columnName) : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Millions of operations per second: 1000 / mean time per operation in ns";
+    public string Legend => "Millions of operations per second: 1000 / median time per operation in ns";
 
     public bool IsAvailable(Summary summary) => true;
 
@@ -30,7 +30,7 @@ public sealed class MillionsPerSecondColumn(string columnName) : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, summary.Style);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-        summary[benchmarkCase]?.ResultStatistics is { Mean: > 0 } statistics
-            ? (1e3 / statistics.Mean).ToString("0.000", style.CultureInfo)
+        summary[benchmarkCase]?.ResultStatistics is { Median: > 0 } statistics
+            ? (1e3 / statistics.Median).ToString("0.000", style.CultureInfo)
             : "-";
 }

@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 
 namespace Netmem.Benchmarks.Columns;
 
-/// <summary>The mean divided by the benchmark's <c>InflightPages</c> parameter: the destroy cost per inflight page.</summary>
+/// <summary>The median divided by the benchmark's <c>InflightPages</c> parameter: the destroy cost per inflight page.</summary>
 public sealed class NanosecondsPerPageColumn : IColumn
 {
     private const string PagesParameter = "InflightPages";
@@ -23,7 +23,7 @@ public sealed class NanosecondsPerPageColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Mean time divided by the number of inflight pages";
+    public string Legend => "Median time divided by the number of inflight pages";
 
     public bool IsAvailable(Summary summary) => true;
 
@@ -39,6 +39,6 @@ public sealed class NanosecondsPerPageColumn : IColumn
             return "-";
         }
 
-        return (statistics.Mean / pages).ToString("0.00", style.CultureInfo);
+        return (statistics.Median / pages).ToString("0.00", style.CultureInfo);
     }
 }

@@ -4,13 +4,13 @@ using ScottPlot.TickGenerators;
 namespace Netmem.Benchmarks.Plots;
 
 /// <summary>
-/// Renders the destroy case's results: destroy time against inflight pages (log–log), and the cost per page
+/// Renders the destroy case's results (medians): destroy time against inflight pages (log–log), and the cost per page
 /// against inflight pages, with the part beyond the device's own unmap and the 20 ns/page goal.
 /// </summary>
 public static class DestroyPlots
 {
     private const string PagesColumn = "InflightPages";
-    private const string MeanColumn = "Mean [ns]";
+    private const string MedianColumn = "Median [ns]";
     private const double GoalNanosecondsPerPage = 20;
 
     private static readonly (string Method, string Label)[] Series =
@@ -23,40 +23,40 @@ public static class DestroyPlots
 
     public static void Render(string resultsDirectory, string outputDirectory)
     {
-        BenchmarkCsv csv = BenchmarkCsv.Load(resultsDirectory, "Method", PagesColumn, MeanColumn);
+        BenchmarkCsv csv = BenchmarkCsv.Load(resultsDirectory, "Method", PagesColumn, MedianColumn);
         Directory.CreateDirectory(outputDirectory);
-        Dictionary<string, SortedDictionary<double, double>> means = Series.ToDictionary(s => s.Method, s => MeansByPages(csv, s.Method));
+        Dictionary<string, SortedDictionary<double, double>> medians = Series.ToDictionary(s => s.Method, s => MediansByPages(csv, s.Method));
 
         string timePath = Path.Combine(outputDirectory, "destroy-time-vs-inflight.png");
-        RenderTime(means, timePath);
+        RenderTime(medians, timePath);
         string perPagePath = Path.Combine(outputDirectory, "destroy-ns-per-page.png");
-        RenderPerPage(means, perPagePath);
+        RenderPerPage(medians, perPagePath);
         Console.WriteLine($"Wrote {timePath} and {perPagePath}.");
     }
 
-    private static SortedDictionary<double, double> MeansByPages(BenchmarkCsv csv, string method)
+    private static SortedDictionary<double, double> MediansByPages(BenchmarkCsv csv, string method)
     {
-        var means = new SortedDictionary<double, double>();
+        var medians = new SortedDictionary<double, double>();
         foreach (string[] row in csv.Rows.Where(r => csv.Text(r, "Method") == method))
         {
-            means[csv.Number(row, PagesColumn)] = csv.Number(row, MeanColumn);
+            medians[csv.Number(row, PagesColumn)] = csv.Number(row, MedianColumn);
         }
 
-        if (means.Count == 0)
+        if (medians.Count == 0)
         {
             throw new InvalidDataException($"The reports have no results for {method}.");
         }
 
-        return means;
+        return medians;
     }
 
-    private static void RenderTime(Dictionary<string, SortedDictionary<double, double>> means, string path)
+    private static void RenderTime(Dictionary<string, SortedDictionary<double, double>> medians, string path)
     {
         var plot = new Plot();
         foreach ((string method, string label) in Series)
         {
-            double[] pages = means[method].Keys.Select(Math.Log10).ToArray();
-            double[] milliseconds = means[method].Values.Select(ns => Math.Log10(ns / 1e6)).ToArray();
+            double[] pages = medians[method].Keys.Select(Math.Log10).ToArray();
+            double[] milliseconds = medians[method].Values.Select(ns => Math.Log10(ns / 1e6)).ToArray();
             plot.Add.Scatter(pages, milliseconds).LegendText = label;
         }
 
@@ -69,16 +69,16 @@ public static class DestroyPlots
         plot.SavePng(path, 900, 560);
     }
 
-    private static void RenderPerPage(Dictionary<string, SortedDictionary<double, double>> means, string path)
+    private static void RenderPerPage(Dictionary<string, SortedDictionary<double, double>> medians, string path)
     {
         var plot = new Plot();
-        SortedDictionary<double, double> device = means["IommuModel_UnmapAlone"];
-        AddPerPage(plot, means["Destroy_NoOpDevice"], "Destroy, no-op device");
-        AddPerPage(plot, means["Destroy_IommuModel"], "Destroy, strict IOMMU model");
+        SortedDictionary<double, double> device = medians["IommuModel_UnmapAlone"];
+        AddPerPage(plot, medians["Destroy_NoOpDevice"], "Destroy, no-op device");
+        AddPerPage(plot, medians["Destroy_IommuModel"], "Destroy, strict IOMMU model");
         AddPerPage(plot, device, "IOMMU model unmaps alone");
-        AddPerPage(plot, means["OutstandingList_Alone"], "Report's outstanding-page list alone");
+        AddPerPage(plot, medians["OutstandingList_Alone"], "Report's outstanding-page list alone");
         var beyond = new SortedDictionary<double, double>(
-            means["Destroy_IommuModel"].Where(p => device.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => p.Value - device[p.Key]));
+            medians["Destroy_IommuModel"].Where(p => device.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => p.Value - device[p.Key]));
         AddPerPage(plot, beyond, "Destroy beyond the device's unmap (IOMMU − unmap alone)");
 
         plot.Add.HorizontalLine(GoalNanosecondsPerPage, pattern: LinePattern.Dashed).LegendText = "goal: 20 ns/page beyond the device";
@@ -90,10 +90,10 @@ public static class DestroyPlots
         plot.SavePng(path, 900, 560);
     }
 
-    private static void AddPerPage(Plot plot, SortedDictionary<double, double> means, string label)
+    private static void AddPerPage(Plot plot, SortedDictionary<double, double> medians, string label)
     {
-        double[] pages = means.Keys.Select(Math.Log10).ToArray();
-        double[] perPage = means.Select(p => p.Value / p.Key).ToArray();
+        double[] pages = medians.Keys.Select(Math.Log10).ToArray();
+        double[] perPage = medians.Select(p => p.Value / p.Key).ToArray();
         plot.Add.Scatter(pages, perPage).LegendText = label;
     }
 

@@ -4,18 +4,18 @@ using ScottPlot.TickGenerators;
 namespace Netmem.Benchmarks.Plots;
 
 /// <summary>
-/// Renders the end-to-end case's results: packets per second against frame size, one line per queue count, on a log
-/// scale so the line-rate goal and the measured rates fit one plot.
+/// Renders the end-to-end case's results (medians): packets per second against frame size, one line per queue
+/// count, on a log scale so the line-rate goal and the measured rates fit one plot.
 /// </summary>
 public static class EndToEndPlots
 {
-    private const string MeanColumn = "Mean [ns]";
+    private const string MedianColumn = "Median [ns]";
     private const string Method = "DriverToConsumerAndBack";
     private const double LineRate64ByteFrames = 14.88;
 
     public static void Render(string resultsDirectory, string outputDirectory)
     {
-        BenchmarkCsv csv = BenchmarkCsv.Load(resultsDirectory, "Method", "FrameSize", "Queues", MeanColumn);
+        BenchmarkCsv csv = BenchmarkCsv.Load(resultsDirectory, "Method", "FrameSize", "Queues", MedianColumn);
         string[][] rows = csv.Rows.Where(r => csv.Text(r, "Method") == Method).ToArray();
         if (rows.Length == 0)
         {
@@ -27,7 +27,7 @@ public static class EndToEndPlots
         {
             string[][] points = queues.OrderBy(r => csv.Number(r, "FrameSize")).ToArray();
             double[] frameSizes = points.Select(r => csv.Number(r, "FrameSize")).ToArray();
-            double[] millionsPerSecond = points.Select(r => Math.Log10(1e3 / csv.Number(r, MeanColumn))).ToArray();
+            double[] millionsPerSecond = points.Select(r => Math.Log10(1e3 / csv.Number(r, MedianColumn))).ToArray();
             plot.Add.Scatter(frameSizes, millionsPerSecond).LegendText = queues.Key == 1 ? "1 RX queue" : $"{queues.Key} RX queues";
         }
 
