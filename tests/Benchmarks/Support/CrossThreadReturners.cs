@@ -6,8 +6,11 @@ namespace Netmem.Benchmarks.Support;
 /// round-robin and then waits until every one has been given back, so a measured batch covers the whole round trip.
 /// </summary>
 /// <remarks>
-/// Threads spin (yielding, never sleeping) while idle, so no wake-up latency enters the measurement; on a 2-core
-/// machine two returners plus the owner oversubscribe the cores, which the results must be read with.
+/// <para>Completion without a shared atomic: each returner alone writes its own counter (on its own cache line),
+/// with a release store after giving the item back; the owner sums the counters with acquire loads. Counters only
+/// grow, so once the sum equals the number dealt every item has been given back, and its return is visible.</para>
+/// <para>Threads spin (yielding, never sleeping) while idle, so no wake-up latency enters the measurement; on a 2-core
+/// machine two returners plus the owner oversubscribe the cores, which the results must be read with.</para>
 /// </remarks>
 public sealed class CrossThreadReturners<T> : IDisposable
 {
