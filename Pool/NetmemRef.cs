@@ -56,7 +56,7 @@ public readonly struct NetmemRef : IEquatable<NetmemRef>
     public static NetmemRef FromValue(ulong value) => new(value);
 
     /// <summary>The page's bytes, while this handle owns it. Throws for unreadable memory or a returned handle.</summary>
-    public Span<byte> GetSpan() => PagePool.OwnerOf(this).GetSpan(this);
+    public Span<byte> GetSpan() => PagePool.GetSpanOf(this);
 
     /// <summary>Returns the page to the pool that lent it (the kernel's <c>napi_pp_put_page</c>), from any thread.</summary>
     public void ReturnToPool() => PagePool.OwnerOf(this).Return(this);

@@ -247,9 +247,23 @@ public sealed partial class PagePool
 
     public override string ToString() => $"{Name} (id {Id}, {State}, inflight {Inflight})";
 
-    internal unsafe Span<byte> GetSpan(NetmemRef netmem)
+    /// <summary>
+    /// A page's bytes straight from its handle (<see cref="NetmemRef.GetSpan"/>): the block is looked up once and
+    /// names the pool, instead of once to find the pool and again inside it.
+    /// </summary>
+    internal static Span<byte> GetSpanOf(NetmemRef netmem)
     {
-        (ItemBlock block, int index) = ResolveOwned(netmem);
+        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
+        PagePool owner = block?.Owner ?? throw new InvalidNetmemException($"{netmem} names no page of any live pool.");
+        owner.CheckMemoryKind(netmem);
+        return owner.SpanOfLentPage(block!, netmem);
+    }
+
+    internal Span<byte> GetSpan(NetmemRef netmem) => SpanOfLentPage(ResolveBlock(netmem), netmem);
+
+    private unsafe Span<byte> SpanOfLentPage(ItemBlock block, NetmemRef netmem)
+    {
+        int index = CheckLent(block, netmem);
         ThrowIfUnreadable(netmem);
         return new Span<byte>((void*)_provider.GetHostAddress(block.Slots[index].Page), _pageSize);
     }
@@ -261,6 +275,12 @@ public sealed partial class PagePool
     private (ItemBlock Block, int Index) ResolveOwned(NetmemRef netmem)
     {
         ItemBlock block = ResolveBlock(netmem);
+        return (block, CheckLent(block, netmem));
+    }
+
+    /// <summary>Checks the handle still owns its lent page (tracking on); returns the item index.</summary>
+    private int CheckLent(ItemBlock block, NetmemRef netmem)
+    {
         int index = netmem.ItemIndex;
         if (_tracking)
         {
@@ -272,7 +292,7 @@ public sealed partial class PagePool
             }
         }
 
-        return (block, index);
+        return index;
     }
 
     private ItemBlock ResolveBlock(NetmemRef netmem)
@@ -294,12 +314,16 @@ public sealed partial class PagePool
             throw ForeignHandle(netmem, block, owner);
         }
 
+        CheckMemoryKind(netmem);
+        return block;
+    }
+
+    private void CheckMemoryKind(NetmemRef netmem)
+    {
         if (netmem.IsReadable == _unreadable)
         {
             throw new InvalidNetmemException($"{netmem} has the wrong memory kind for {Name}: the handle is forged or corrupted.");
         }
-
-        return block;
     }
 
     private Exception ForeignHandle(NetmemRef netmem, ItemBlock block, PagePool? owner)
