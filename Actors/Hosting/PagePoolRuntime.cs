@@ -60,7 +60,7 @@ public sealed class PagePoolRuntime
         }
 
         var demultiplexer = new FlowDemultiplexer();
-        ((ExtendedActorSystem)system).SystemActorOf(UndeliveredBatchReclaimer.Props(), "pagepool-undelivered-batch-reclaimer");
+        UndeliveredBatchReclaimer.Start(system, "pagepool-undelivered-batch-reclaimer");
         IActorRef stack = system.ActorOf(NetworkStackActor.Props(demultiplexer), "stack");
         foreach (ConsumerSpec consumer in options.Consumers)
         {

@@ -9,7 +9,7 @@ namespace Netmem.Stack.Actors;
 /// still in its mailbox when it stopped (Akka turns both into dead letters). A batch is an ownership transfer, so
 /// without this its pages would be lent forever.
 /// </summary>
-/// <remarks>Start it as a system actor (<c>SystemActorOf</c>) so it outlives the user actors at shutdown.</remarks>
+/// <remarks>Start it with <see cref="Start"/>: a system actor, so it outlives the user actors at shutdown.</remarks>
 public sealed class UndeliveredBatchReclaimer : ReceiveActor
 {
     private long _reclaimed;
@@ -21,9 +21,22 @@ public sealed class UndeliveredBatchReclaimer : ReceiveActor
         Receive<GetReclaimedCount>(_ => Sender.Tell(_reclaimed));
     }
 
-    public static Props Props() => Akka.Actor.Props.Create<UndeliveredBatchReclaimer>();
-
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(AllDeadLetters));
+    /// <summary>
+    /// Starts the reclaimer as a system actor, subscribed to dead letters before this returns.
+    /// </summary>
+    /// <remarks>
+    /// Actor creation is asynchronous, so subscribing in <c>PreStart</c> would leave a window after start in which a
+    /// batch could become a dead letter nobody reclaims. Subscribing here, from the caller's thread, closes it: any
+    /// dead letter published after <see cref="Start"/> returns waits in the mailbox until the actor runs.
+    /// </remarks>
+    public static IActorRef Start(ActorSystem system, string name)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        IActorRef reclaimer = ((ExtendedActorSystem)system).SystemActorOf(
+            Akka.Actor.Props.Create<UndeliveredBatchReclaimer>(), name);
+        system.EventStream.Subscribe(reclaimer, typeof(AllDeadLetters));
+        return reclaimer;
+    }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 

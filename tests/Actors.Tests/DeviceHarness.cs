@@ -35,7 +35,7 @@ internal sealed class DeviceHarness
         Iommu = new IommuModel(options.Name);
         Demultiplexer = new FlowDemultiplexer();
         Stack = kit.Sys.ActorOf(NetworkStackActor.Props(Demultiplexer), options.Name + "-stack");
-        ((ExtendedActorSystem)kit.Sys).SystemActorOf(UndeliveredBatchReclaimer.Props(), options.Name + "-reclaimer");
+        UndeliveredBatchReclaimer.Start(kit.Sys, options.Name + "-reclaimer");
         DeviceOptions device = new()
         {
             Name = options.Name,

@@ -15,12 +15,13 @@ public sealed class UndeliveredBatchReclaimerSpecs(ITestOutputHelper output) : T
     public void A_batch_sent_to_a_stopped_stack_actor_has_its_pages_returned()
     {
         var pool = new PagePool(new PagePoolOptions());
-        IActorRef reclaimer = ((ExtendedActorSystem)Sys).SystemActorOf(UndeliveredBatchReclaimer.Props(), "reclaimer");
         IActorRef queue = Sys.ActorOf(StackQueueActor.Props(new FlowDemultiplexer(), "eth0", 0));
         Watch(queue);
         Sys.Stop(queue);
         ExpectTerminated(queue);
 
+        // Sent the instant Start returns, before the reclaimer has run at all: it must already be subscribed.
+        IActorRef reclaimer = UndeliveredBatchReclaimer.Start(Sys, "reclaimer");
         queue.Tell(new RxBatch("eth0", 0, [Frame(pool, Bound), Frame(pool, Unbound), Frame(pool, Bound)]));
 
         AwaitAssert(() => Assert.Equal(0, Lent(pool)));
