@@ -19,13 +19,16 @@ public sealed partial class PagePool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public NetmemRef Allocate()
     {
-        if (_cacheCount > 0)
+        _ownerSection.Enter();
+        if (_cacheCount > 0 && Volatile.Read(ref _state) == (int)PagePoolState.Active)
         {
             _allocFast++;
-            return Lend(_cache[--_cacheCount], ItemState.Lent);
+            NetmemRef lent = Lend(_cache[--_cacheCount], ItemState.Lent);
+            _ownerSection.Leave();
+            return lent;
         }
 
-        return AllocateSlow(ItemState.Lent);
+        return AllocateSlowInOwnerSection();
     }
 
     /// <summary>
@@ -38,13 +41,30 @@ public sealed partial class PagePool
         _preferredNode = node;
     }
 
-    private NetmemRef AllocateSlow(long lifecycle)
+    private NetmemRef AllocateSlowInOwnerSection()
+    {
+        try
+        {
+            return AllocateSlow(ItemState.Lent);
+        }
+        finally
+        {
+            _ownerSection.Leave();
+        }
+    }
+
+    /// <summary>Owner only, inside the owner section: refuses once destroy has begun.</summary>
+    private void ThrowIfCannotAllocate()
     {
         if (Volatile.Read(ref _state) != (int)PagePoolState.Active)
         {
             throw new PoolDestroyedException($"{Name} (id {Id}) is {State}; it can no longer allocate.");
         }
+    }
 
+    private NetmemRef AllocateSlow(long lifecycle)
+    {
+        ThrowIfCannotAllocate();
         int takenFromRing = RefillFromRing();
         if (_cacheCount > 0)
         {

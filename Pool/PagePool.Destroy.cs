@@ -25,7 +25,9 @@ namespace Netmem.Pool;
 //
 // The sequence.
 //   1. State Active → Destroying (compare-and-swap: a second destroy is refused). From here no allocation succeeds,
-//      and every return releases its page instead of recycling it.
+//      and every return releases its page instead of recycling it. If the owner is still inside an allocation or a
+//      direct recycle (a driver that hung past its quiesce timeout), wait for it to leave (OwnerSection): from then
+//      on the owner never touches its cache, ring or fragment page again, so destroy may drain them.
 //   2. Release the alloc cache, the page being carved into fragments (if its slices are all back) and the ring.
 //      The gate is still open, so these releases unmap normally through the claim.
 //   3. Close the gate and wait for it to empty.
@@ -62,9 +64,10 @@ public sealed partial class PagePool
     private long _nextStallReportTicks;
 
     /// <summary>
-    /// Destroys the pool from the owner's context, after the owner has stopped allocating: releases the cache and
-    /// ring, unmaps every page still held elsewhere, and returns a report. When it returns, no device call for this
-    /// pool is made or running, so the device may be unbound. The pool lives on until its last page is back.
+    /// Destroys the pool, normally after the owner has stopped allocating (an owner still running is waited out of
+    /// its current operation and refused from then on): releases the cache and ring, unmaps every page still held
+    /// elsewhere, and returns a report. When it returns, no device call for this pool is made or running, so the
+    /// device may be unbound. The pool lives on until its last page is back.
     /// </summary>
     /// <exception cref="PoolAlreadyDestroyedException">The pool was already destroyed.</exception>
     public PagePoolDestroyReport Destroy()
@@ -75,6 +78,7 @@ public sealed partial class PagePool
         }
 
         long started = Stopwatch.GetTimestamp();
+        _ownerSection.WaitForOwnerToLeave();
         long inflightAtDestroy = Inflight;
         long fromCache = ReleaseFragmentPageIfUnused() + ReleaseAllocCache();
         long fromRing = ReleaseRing();

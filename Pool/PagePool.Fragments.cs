@@ -40,19 +40,28 @@ public sealed partial class PagePool
             throw new ArgumentOutOfRangeException(nameof(length), length, $"A fragment is 1..{_pageSize} bytes.");
         }
 
-        int granules = (length + FragmentGranule - 1) / FragmentGranule;
-        if (_fragmentItemId < 0 || _fragmentNextGranule + granules > SlicesPerPage)
+        _ownerSection.Enter();
+        try
         {
-            StopCarving();
-            StartCarving();
-        }
+            ThrowIfCannotAllocate();
+            int granules = (length + FragmentGranule - 1) / FragmentGranule;
+            if (_fragmentItemId < 0 || _fragmentNextGranule + granules > SlicesPerPage)
+            {
+                StopCarving();
+                StartCarving();
+            }
 
-        int first = _fragmentNextGranule;
-        _fragmentNextGranule += granules;
-        ItemBlock block = ItemBlockTable.Get(_fragmentItemId >> ItemBlock.IndexBits);
-        Interlocked.Or(ref block.Pages[_fragmentItemId & ItemBlock.IndexMask].FragmentWord, 1L << first);
-        var page = new NetmemRef(_fragmentItemId, _fragmentGeneration, _unreadable);
-        return new NetmemFragment(page, first * FragmentGranule, length);
+            int first = _fragmentNextGranule;
+            _fragmentNextGranule += granules;
+            ItemBlock block = ItemBlockTable.Get(_fragmentItemId >> ItemBlock.IndexBits);
+            Interlocked.Or(ref block.Pages[_fragmentItemId & ItemBlock.IndexMask].FragmentWord, 1L << first);
+            var page = new NetmemRef(_fragmentItemId, _fragmentGeneration, _unreadable);
+            return new NetmemFragment(page, first * FragmentGranule, length);
+        }
+        finally
+        {
+            _ownerSection.Leave();
+        }
     }
 
     /// <summary>Returns a slice from any thread; the page recycles through the ring when its last slice is back.</summary>

@@ -96,16 +96,9 @@ public sealed partial class PagePool
             return;
         }
 
-        if (allowDirect)
+        if (allowDirect && TryRecycleIntoCache(itemId))
         {
-            if (_cacheCount < AllocCacheSize)
-            {
-                _cache[_cacheCount++] = itemId;
-                _recycleCached++;
-                return;
-            }
-
-            _recycleCacheFull++;
+            return;
         }
 
         if (_ring.TryEnqueue(itemId))
@@ -170,5 +163,28 @@ public sealed partial class PagePool
         {
             TryCompleteRelease();
         }
+    }
+
+    /// <summary>
+    /// Owner only: pushes the page into the alloc cache, unless the cache is full or destroy has begun (the page
+    /// then goes to the ring like any return; destroy's drain or its retry timer releases it).
+    /// </summary>
+    private bool TryRecycleIntoCache(int itemId)
+    {
+        _ownerSection.Enter();
+        bool active = Volatile.Read(ref _state) == (int)PagePoolState.Active;
+        bool cached = active && _cacheCount < AllocCacheSize;
+        if (cached)
+        {
+            _cache[_cacheCount++] = itemId;
+            _recycleCached++;
+        }
+        else if (active)
+        {
+            _recycleCacheFull++;
+        }
+
+        _ownerSection.Leave();
+        return cached;
     }
 }

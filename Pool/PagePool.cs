@@ -36,8 +36,10 @@ public sealed partial class PagePool
     private readonly int _pageSize;
     private readonly PagePoolOptions _options;
 
-    // Allocation side: touched only by the owner, so plain fields.
+    // Allocation side: touched only by the owner, so plain fields; the owner works on them inside _ownerSection so
+    // that a destroy racing a still-running owner waits for it (see OwnerSection).
     private readonly int[] _cache = new int[AllocCacheSize];
+    private OwnerSection _ownerSection;
     private readonly List<ItemBlock> _blocks = new();
     private int _cacheCount;
     private int _holdItems = ReleasedItemList.Empty;
