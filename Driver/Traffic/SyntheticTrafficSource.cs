@@ -10,6 +10,8 @@ public sealed class SyntheticTrafficSource : ITrafficSource
 {
     private readonly SyntheticTrafficOptions _options;
     private readonly Random _random;
+    private readonly FlowKey[] _flows;
+    private readonly FrameSizeWeight[] _frameSizes;
     private readonly int _totalWeight;
     private readonly long _startTimestamp;
     private long _arrivedAccounted;
@@ -38,7 +40,12 @@ public sealed class SyntheticTrafficSource : ITrafficSource
 
         _options = options;
         _random = new Random(options.Seed);
-        _totalWeight = options.FrameSizes.Sum(s => s.Weight);
+
+        // Private copies: the per-frame path indexes arrays (no boxed enumerator, no interface calls), and a caller
+        // that later changes the lists it passed cannot change the traffic under way.
+        _flows = options.Flows.ToArray();
+        _frameSizes = options.FrameSizes.ToArray();
+        _totalWeight = _frameSizes.Sum(s => s.Weight);
         _startTimestamp = options.TimeProvider.GetTimestamp();
     }
 
@@ -56,7 +63,7 @@ public sealed class SyntheticTrafficSource : ITrafficSource
             return false;
         }
 
-        FlowKey flow = _options.Flows[(int)(_sent % _options.Flows.Count)];
+        FlowKey flow = _flows[(int)(_sent % _flows.Length)];
         var spec = new FrameSpec(flow, 0) { VlanCount = _options.VlanCount, OuterVlanId = 100, InnerVlanId = 200, PayloadSeed = (byte)_sent };
         int frameLength = Math.Min(destination.Length, Math.Max(PickFrameLength(), FrameBuilder.HeaderLength(spec)));
         length = FrameBuilder.Write(destination, spec with { FrameLength = frameLength }).FrameLength;
@@ -101,7 +108,7 @@ public sealed class SyntheticTrafficSource : ITrafficSource
     private int PickFrameLength()
     {
         int ticket = _random.Next(_totalWeight);
-        foreach (FrameSizeWeight size in _options.FrameSizes)
+        foreach (FrameSizeWeight size in _frameSizes)
         {
             ticket -= size.Weight;
             if (ticket < 0)
@@ -110,6 +117,6 @@ public sealed class SyntheticTrafficSource : ITrafficSource
             }
         }
 
-        return _options.FrameSizes[^1].FrameLength;
+        return _frameSizes[^1].FrameLength;
     }
 }

@@ -62,10 +62,50 @@ public sealed class SyntheticTrafficSourceSpecs
     }
 
     [Fact]
+    public void Receiving_frames_from_a_size_mix_allocates_nothing()
+    {
+        var source = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4, TestFlows.TcpV6] });
+        Assert.Equal(1_000, Receive(source, 1_000));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int received = Receive(source, 10_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(10_000, received);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Changing_the_lists_after_construction_does_not_change_the_traffic()
+    {
+        FlowKey[] flows = [TestFlows.UdpV4];
+        FrameSizeWeight[] sizes = [new(128, 1)];
+        var source = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = flows, FrameSizes = sizes });
+
+        flows[0] = TestFlows.TcpV6;
+        sizes[0] = new FrameSizeWeight(1_000, 1);
+
+        Assert.True(source.TryReceive(_buffer, out int length));
+        Assert.True(PacketParser.TryParse(_buffer.AsSpan(0, length), out ParsedPacket packet));
+        Assert.Equal((128, TestFlows.UdpV4), (length, packet.Flow));
+    }
+
+    [Fact]
     public void Options_without_flows_or_with_a_bad_mix_are_refused()
     {
         Assert.Throws<ArgumentException>(() => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [] }));
         Assert.Throws<ArgumentException>(() => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], FrameSizes = [new(64, 0)] }));
+    }
+
+    private int Receive(SyntheticTrafficSource source, int frames)
+    {
+        int received = 0;
+        while (received < frames && source.TryReceive(_buffer, out _))
+        {
+            received++;
+        }
+
+        return received;
     }
 
     private int Drain(SyntheticTrafficSource source)
