@@ -158,7 +158,7 @@ public sealed partial class PagePool
     /// <summary>The pages now lent out, with allocation sites when <see cref="LeakDetectionMode.Paranoid"/> is on.</summary>
     public IReadOnlyList<OutstandingAllocation> GetOutstandingAllocations()
     {
-        var outstanding = new List<OutstandingAllocation>();
+        var outstanding = new OutstandingAllocationList((int)Math.Clamp(Inflight, 0, Array.MaxLength), _captureAllocationSites);
         foreach (ItemBlock block in SnapshotBlocks())
         {
             // Once this pool is released its blocks go back to the table and may already serve another pool.
@@ -174,7 +174,7 @@ public sealed partial class PagePool
                 if (lifecycle is ItemState.Lent or ItemState.LentAsFragments)
                 {
                     var netmem = new NetmemRef(block.FirstItemId + i, ItemState.GenerationOf(state), _unreadable);
-                    outstanding.Add(new OutstandingAllocation(netmem, block.AllocationSites?[i]));
+                    outstanding.Add(netmem, block.AllocationSites?[i]);
                 }
             }
         }
