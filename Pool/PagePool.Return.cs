@@ -72,7 +72,19 @@ public sealed partial class PagePool
     }
 
     /// <summary>Puts a page the pool has taken back into the cache or ring, or releases it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Recycle(ItemBlock block, int index, int itemId, bool allowDirect)
+    {
+        // The owner's direct recycle of a plain page is the fast path; everything else decides out of line.
+        if (allowDirect && !_syncForDevice && block.Pages[index].ExternalReferences == 0 && TryRecycleIntoCache(itemId))
+        {
+            return;
+        }
+
+        RecycleOutOfLine(block, index, itemId, allowDirect && _syncForDevice);
+    }
+
+    private void RecycleOutOfLine(ItemBlock block, int index, int itemId, bool allowDirect)
     {
         ref PageMetadata page = ref block.Pages[index];
         if (page.ExternalReferences != 0)
@@ -169,6 +181,7 @@ public sealed partial class PagePool
     /// Owner only: pushes the page into the alloc cache, unless the cache is full or destroy has begun (the page
     /// then goes to the ring like any return; destroy's drain or its retry timer releases it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryRecycleIntoCache(int itemId)
     {
         _ownerSection.Enter();

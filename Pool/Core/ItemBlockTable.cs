@@ -21,9 +21,11 @@ internal static class ItemBlockTable
     public static int CreatedBlocks => Volatile.Read(ref s_created);
 
     /// <summary>The block for an index taken from a validated handle or from the pool's own cache.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ItemBlock Get(int blockIndex) => Volatile.Read(ref s_blocks)[blockIndex]!;
 
     /// <summary>The block for an untrusted index, or null.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ItemBlock? TryGet(int blockIndex)
     {
         ItemBlock?[] blocks = Volatile.Read(ref s_blocks);
