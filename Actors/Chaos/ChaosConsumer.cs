@@ -88,7 +88,7 @@ public sealed class ChaosConsumer
     {
         while (true)
         {
-            while (_socket.Reader.TryRead(out ReceivedPacket? packet))
+            while (_socket.Reader.TryRead(out ReceivedPacket packet))
             {
                 if (_tap?.Invoke(_socket, packet) == true)
                 {
@@ -170,7 +170,7 @@ public sealed class ChaosConsumer
 
     private ValueTask Misbehave(FaultDraw draw, ResilienceContext context)
     {
-        PacketMisuse.Commit(context.Properties.GetValue(PacketKey, null!), (MisuseVariant)draw.Choose(Enum.GetValues<MisuseVariant>().Length), _misuse);
+        PacketMisuse.Commit(context.Properties.GetValue(PacketKey, default(ReceivedPacket)), (MisuseVariant)draw.Choose(Enum.GetValues<MisuseVariant>().Length), _misuse);
         return ValueTask.CompletedTask;
     }
 }

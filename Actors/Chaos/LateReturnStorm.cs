@@ -61,7 +61,7 @@ public sealed class LateReturnStorm
     private async Task ReturnAllAsync(ConcurrentQueue<ReceivedPacket> queue, Task go)
     {
         await go.ConfigureAwait(false);
-        while (queue.TryDequeue(out ReceivedPacket? packet))
+        while (queue.TryDequeue(out ReceivedPacket packet))
         {
             packet.Dispose();
             Interlocked.Increment(ref _stormReturns);

@@ -5,7 +5,7 @@ namespace Netmem.Stack.Actors;
 
 /// <summary>
 /// An application reading one socket: it owns a <see cref="SocketConsumer"/> bound to its flows, reads it without
-/// blocking (the channel's wait is piped back as a message) and holds each packet as its
+/// blocking (the channel's wait comes back as a message, see <see cref="SocketReadableNotifier"/>) and holds each packet as its
 /// <see cref="ConsumerBehavior"/> says. Holding is what keeps pages inflight while a device unbinds.
 /// </summary>
 /// <remarks>
@@ -18,6 +18,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
     private readonly FlowDemultiplexer _demultiplexer;
     private readonly ConsumerSpec _spec;
     private readonly SocketConsumer _socket;
+    private readonly SocketReadableNotifier _readableNotifier;
     private readonly Queue<(ReceivedPacket Packet, long ReleaseAt)> _held = new();
     private long _read;
 
@@ -26,6 +27,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         _demultiplexer = demultiplexer;
         _spec = spec;
         _socket = new SocketConsumer(spec.Name, spec.QueueCapacity);
+        _readableNotifier = new SocketReadableNotifier(_socket, Self);
         Receive<SocketReadable>(OnReadable);
         Receive<ReleaseExpired>(_ => ReleaseExpiredPackets());
         Receive<ReleaseHeld>(_ => Sender.Tell(new HeldReleased(_spec.Name, ReleaseAll())));
@@ -62,14 +64,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         ReleaseAll();
     }
 
-    private void WaitForPackets()
-    {
-        SocketConsumer socket = _socket;
-        socket.Reader.WaitToReadAsync().AsTask().PipeTo(
-            Self,
-            success: open => new SocketReadable(socket, open),
-            failure: _ => new SocketReadable(socket, false));
-    }
+    private void WaitForPackets() => _readableNotifier.Arm();
 
     private void OnReadable(SocketReadable readable)
     {
@@ -80,7 +75,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         }
 
         long now = Environment.TickCount64;
-        for (int i = 0; i < _spec.Behavior.ReadBatch && _socket.Reader.TryRead(out ReceivedPacket? packet); i++)
+        for (int i = 0; i < _spec.Behavior.ReadBatch && _socket.Reader.TryRead(out ReceivedPacket packet); i++)
         {
             long releaseAt = _spec.Behavior.HoldTime is { } hold ? now + (long)hold.TotalMilliseconds : long.MaxValue;
             _held.Enqueue((packet, releaseAt));

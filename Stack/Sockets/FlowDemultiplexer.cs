@@ -11,9 +11,9 @@ namespace Netmem.Stack.Sockets;
 /// </summary>
 /// <remarks>
 /// Look-ups are lock-free and allocation-free (a <see cref="ConcurrentDictionary{TKey,TValue}"/> read with a struct
-/// key), so several stack actors may dispatch through one demultiplexer while consumers bind and unbind. The only
-/// per-packet allocation is the <see cref="ReceivedPacket"/> of a packet queued for a consumer; drops (no socket,
-/// not parsed, a consumer already flooded) allocate nothing.
+/// key), so several stack actors may dispatch through one demultiplexer while consumers bind and unbind. Nothing
+/// is allocated per packet: a queued packet is a <see cref="ReceivedPacket"/> value whose lease cell is recycled, and
+/// drops (no socket, not parsed, a consumer already flooded) do not even take a cell.
 /// IP fragments are not reassembled: a first fragment routes by its ports like any packet, while later fragments
 /// carry no ports and so match only a flow bound with ports 0, or go to the unmatched consumer.
 /// </remarks>
@@ -149,7 +149,7 @@ public sealed class FlowDemultiplexer
         return false;
     }
 
-    private DispatchOutcome Deliver(SocketConsumer consumer, ReceivedPacket received)
+    private DispatchOutcome Deliver(SocketConsumer consumer, in ReceivedPacket received)
     {
         if (consumer.TryDeliver(received))
         {

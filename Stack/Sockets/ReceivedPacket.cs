@@ -6,30 +6,28 @@ namespace Netmem.Stack.Sockets;
 /// <summary>
 /// One received frame handed to application code: it owns the pooled buffer the frame lives in (a whole page or a
 /// fragment) and carries what the parser read. Disposing it returns the buffer to its pool, exactly once: a second
-/// dispose does nothing.
+/// dispose, through this copy or any other, does nothing.
 /// </summary>
 /// <remarks>
-/// It is a class, one per queued packet, because the dispose-once guarantee needs one shared flag that every copy
-/// of the reference sees; a struct copy would carry its own flag and could return the page twice. Instances are not
-/// recycled, for the same reason: a stale reference to a reused instance could dispose the next owner's page.
+/// <para>A value, so queuing one allocates nothing: the frame's data (buffer handle, bounds, parse result) is
+/// immutable and travels in every copy, and the one thing all copies must agree on (handed over yet? disposed yet?)
+/// lives in a shared <see cref="PacketLease"/> cell that is recycled between packets. Each packet is made under its
+/// own lease number, so a copy kept after its packet was disposed stays disposed even when the cell serves a later
+/// packet, and can never return that packet's buffer (see <see cref="PacketLease"/> for the invariants). The
+/// guarantee does not lean on the pool's own double-return check, so it holds for pools that do not track their
+/// pages too, and a buffer returned behind the packet's back is still reported by the pool when the packet is
+/// disposed, once.</para>
+/// <para><c>default(ReceivedPacket)</c> names no packet: it reads as disposed and disposing it does nothing.</para>
 /// </remarks>
-public sealed class ReceivedPacket : IDisposable
+public readonly struct ReceivedPacket : IDisposable
 {
+    private readonly PacketLease? _lease;
+    private readonly long _leaseNumber;
     private readonly NetmemRef _page;
-    private readonly NetmemFragment _fragment;
-    private readonly bool _inFragment;
-    // Dispose-once: _disposed goes 0 -> 1 by Interlocked.Exchange and never back, so exactly one Dispose call sees 0
-    // and returns the buffer; every other call, on any thread, sees 1 and does nothing. The pool would refuse a
-    // second return of the handle anyway (its generation check), but by throwing; this turns it into a no-op.
-    private int _disposed;
 
-    // Written only by the socket queue's drop callback, which the channel runs synchronously inside the writer's
-    // TryWrite for this very item; read by that same writer right after TryWrite returns. One thread writes and reads
-    // it in program order, so no other thread's view of it matters.
-    private bool _droppedByFullQueue;
-
-    // Hand-over-once: set 0 -> 1 by the first TryDeliver, so one packet (one page) is never queued on two sockets.
-    private int _handedOver;
+    // A fragment's slice of the page; length 0 means the frame lives in the whole page (a fragment is never empty).
+    private readonly int _fragmentOffset;
+    private readonly int _fragmentLength;
 
     /// <summary>A frame at <paramref name="frameOffset"/> in a whole page; the packet takes ownership of the page.</summary>
     public ReceivedPacket(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
@@ -45,6 +43,8 @@ public sealed class ReceivedPacket : IDisposable
         FrameOffset = frameOffset;
         FrameLength = frameLength;
         Packet = packet;
+        _lease = PacketLeasePool.Rent();
+        _leaseNumber = _lease.CurrentLease;
     }
 
     /// <summary>A frame at the start of a fragment; the packet takes ownership of the fragment.</summary>
@@ -61,10 +61,18 @@ public sealed class ReceivedPacket : IDisposable
             throw new ArgumentOutOfRangeException(nameof(frameLength), frameLength, $"The fragment holds only {fragment.Length} bytes.");
         }
 
-        _fragment = fragment;
-        _inFragment = true;
+        if (fragment.Length <= 0)
+        {
+            throw new ArgumentException("A fragment is at least one byte.", nameof(fragment));
+        }
+
+        _page = fragment.Page;
+        _fragmentOffset = fragment.Offset;
+        _fragmentLength = fragment.Length;
         FrameLength = frameLength;
         Packet = packet;
+        _lease = PacketLeasePool.Rent();
+        _leaseNumber = _lease.CurrentLease;
     }
 
     public ParsedPacket Packet { get; }
@@ -75,14 +83,14 @@ public sealed class ReceivedPacket : IDisposable
     public int FrameLength { get; }
 
     /// <summary>The page the frame lives in (for a fragment, the page it was cut from).</summary>
-    public NetmemRef Page => _inFragment ? _fragment.Page : _page;
+    public NetmemRef Page => _page;
 
     /// <summary>True when the frame lives in a fragment rather than a whole page.</summary>
-    public bool IsFragment => _inFragment;
+    public bool IsFragment => _fragmentLength != 0;
 
     public FlowKey Flow => Packet.Flow;
 
-    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    public bool IsDisposed => _lease is null || _lease.IsEnded(_leaseNumber);
 
     /// <summary>The frame's bytes, until the packet is disposed.</summary>
     /// <exception cref="ObjectDisposedException">The packet was disposed and its buffer returned.</exception>
@@ -91,8 +99,12 @@ public sealed class ReceivedPacket : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(IsDisposed, this);
-            Span<byte> buffer = _inFragment ? _fragment.GetSpan() : _page.GetSpan();
+            if (IsDisposed)
+            {
+                throw new ObjectDisposedException(nameof(ReceivedPacket), $"{this} was disposed and its buffer returned.");
+            }
+
+            Span<byte> buffer = IsFragment ? Fragment.GetSpan() : _page.GetSpan();
             return buffer.Slice(FrameOffset, FrameLength);
         }
     }
@@ -100,36 +112,43 @@ public sealed class ReceivedPacket : IDisposable
     /// <summary>The transport payload's bytes, until the packet is disposed.</summary>
     public ReadOnlySpan<byte> Payload => Packet.PayloadOf(Frame);
 
-    /// <summary>Set by the socket queue when it dropped this packet for want of room, before disposing it.</summary>
-    internal bool DroppedByFullQueue => _droppedByFullQueue;
+    private NetmemFragment Fragment => new(_page, _fragmentOffset, _fragmentLength);
 
     /// <summary>
-    /// Returns the buffer to its pool, from any thread; later calls do nothing. If the pool refuses the return (the
-    /// buffer was returned some other way, breaking the ownership rule) its exception propagates, once.
+    /// Returns the buffer to its pool, from any thread; later calls, through any copy, do nothing. If the pool refuses
+    /// the return (the buffer was returned some other way, breaking the ownership rule) its exception propagates, once.
     /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        PacketLease? lease = _lease;
+        if (lease is null || !lease.TryEnd(_leaseNumber))
         {
             return;
         }
 
-        if (_inFragment)
+        try
         {
-            _fragment.ReturnToPool();
+            if (IsFragment)
+            {
+                Fragment.ReturnToPool();
+            }
+            else
+            {
+                _page.ReturnToPool();
+            }
         }
-        else
+        finally
         {
-            _page.ReturnToPool();
+            // The lease has ended, so no copy of this packet can act through the cell any more: it may serve the next.
+            PacketLeasePool.Return(lease);
         }
     }
 
     public override string ToString() => $"{Packet} in {Page}{(IsDisposed ? " (disposed)" : string.Empty)}";
 
-    internal void MarkDroppedByFullQueue() => _droppedByFullQueue = true;
-
-    /// <summary>Claims the packet's single hand-over to a socket; false if it was already handed over.</summary>
-    internal bool TryClaimHandOver() => Interlocked.Exchange(ref _handedOver, 1) == 0;
+    /// <summary>Claims the packet's single hand-over to a socket.</summary>
+    internal PacketLease.HandOver TryClaimHandOver() =>
+        _lease is null ? PacketLease.HandOver.Ended : _lease.TryHandOver(_leaseNumber);
 
     private static void ValidateFrame(int frameLength, in ParsedPacket packet)
     {

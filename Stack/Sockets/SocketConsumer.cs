@@ -30,6 +30,14 @@ public sealed class SocketConsumer : IDisposable
     // DropWrite decision, at most a reader's dequeue earlier.
     private int _overloaded;
 
+    // Did the TryWrite under way on this thread drop its packet? With DropWrite the channel calls the drop callback
+    // only for the item being written, synchronously inside that TryWrite, on the writer's thread; so a per-thread
+    // flag, cleared just before TryWrite and read just after, answers for exactly that write, whichever socket or
+    // packet other threads are writing meanwhile. (It cannot live in the packet: the callback disposes the packet,
+    // and its lease cell may already serve another packet by the time TryWrite returns.)
+    [ThreadStatic]
+    private static bool t_writeDropped;
+
     public SocketConsumer(string name, int capacity)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -77,17 +85,27 @@ public sealed class SocketConsumer : IDisposable
     /// Queues <paramref name="packet"/> for the application, taking ownership of it either way: true if it was
     /// queued; false if the queue was full or the consumer closed, in which case the packet is already disposed.
     /// </summary>
+    /// <exception cref="ArgumentException">The packet is <c>default</c>: it names no packet; nothing is queued or counted.</exception>
     /// <exception cref="ObjectDisposedException">The packet was already disposed (its buffer is gone); nothing is queued or counted.</exception>
-    /// <exception cref="InvalidOperationException">The packet was already handed to a socket (this one or another); nothing is queued or counted.</exception>
-    public bool TryDeliver(ReceivedPacket packet)
+    /// <exception cref="InvalidOperationException">The packet (this copy or another) was already handed to a socket (this one or another); nothing is queued or counted.</exception>
+    public bool TryDeliver(in ReceivedPacket packet)
     {
-        ArgumentNullException.ThrowIfNull(packet);
-        ObjectDisposedException.ThrowIf(packet.IsDisposed, packet);
-        if (!packet.TryClaimHandOver())
+        switch (packet.TryClaimHandOver())
         {
-            throw new InvalidOperationException($"{packet} was already handed to a socket; one packet cannot be queued twice.");
+            case PacketLease.HandOver.Claimed:
+                break;
+            case PacketLease.HandOver.AlreadyHandedOver:
+                throw new InvalidOperationException($"{packet} was already handed to a socket; one packet cannot be queued twice.");
+            default:
+                if (packet.Page.IsDefault)
+                {
+                    throw new ArgumentException("The default ReceivedPacket names no packet.", nameof(packet));
+                }
+
+                throw new ObjectDisposedException(nameof(ReceivedPacket), $"{packet} was already disposed; its buffer is gone.");
         }
 
+        t_writeDropped = false;
         if (!_channel.Writer.TryWrite(packet))
         {
             Interlocked.Increment(ref _droppedClosed);
@@ -95,8 +113,8 @@ public sealed class SocketConsumer : IDisposable
             return false;
         }
 
-        // Only this write's callback can mark this packet, and it ran (if at all) on this thread inside TryWrite.
-        if (packet.DroppedByFullQueue)
+        // Only this write's callback can have set it, and it ran (if at all) on this thread inside TryWrite.
+        if (t_writeDropped)
         {
             return false;
         }
@@ -136,7 +154,7 @@ public sealed class SocketConsumer : IDisposable
 
         // After TryComplete no write can succeed, so this loop sees every packet that will ever be queued except
         // those a concurrent reader takes first, and those are the reader's to dispose.
-        while (_channel.Reader.TryRead(out ReceivedPacket? packet))
+        while (_channel.Reader.TryRead(out ReceivedPacket packet))
         {
             Interlocked.Increment(ref _drainedAtClose);
             packet.Dispose();
@@ -150,7 +168,7 @@ public sealed class SocketConsumer : IDisposable
 
     private void DropBecauseQueueFull(ReceivedPacket packet)
     {
-        packet.MarkDroppedByFullQueue();
+        t_writeDropped = true;
         Volatile.Write(ref _overloaded, 1);
         Interlocked.Increment(ref _droppedQueueFull);
         packet.Dispose();

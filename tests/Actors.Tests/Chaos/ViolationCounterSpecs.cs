@@ -148,7 +148,7 @@ public sealed class ViolationCounterSpecs
             {
                 lock (gate)
                 {
-                    if (stolen < 5 && socket.Reader.TryRead(out ReceivedPacket? behindTheBack))
+                    if (stolen < 5 && socket.Reader.TryRead(out ReceivedPacket behindTheBack))
                     {
                         stolen++;
                         behindTheBack.Dispose();

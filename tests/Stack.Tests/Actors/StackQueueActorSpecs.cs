@@ -30,8 +30,8 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
         Assert.Equal(1, demultiplexer.DroppedNoSocket);
         Assert.Equal(1, demultiplexer.DroppedNotParsed);
         Assert.Equal(2, Lent(_pool));
-        Assert.True(socket.Reader.TryRead(out ReceivedPacket? first));
-        Assert.Equal(Bound, first!.Flow);
+        Assert.True(socket.Reader.TryRead(out ReceivedPacket first));
+        Assert.Equal(Bound, first.Flow);
         first.Dispose();
         socket.Complete();
         Assert.Equal(0, Lent(_pool));

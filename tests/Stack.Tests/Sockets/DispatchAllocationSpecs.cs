@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Netmem.Stack.Tests.Sockets;
 
-/// <summary>Every way the demultiplexer drops a packet allocates nothing, measured on this thread.</summary>
+/// <summary>Every way the demultiplexer drops a packet, and a packet's whole trip through a socket, allocates nothing, measured on this thread.</summary>
 public sealed class DispatchAllocationSpecs : IDisposable
 {
     private const int Packets = 10_000;
@@ -64,6 +64,25 @@ public sealed class DispatchAllocationSpecs : IDisposable
     }
 
     [Fact]
+    public void Queuing_reading_and_disposing_packets_allocates_nothing_once_warm()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        using var consumer = new SocketConsumer("app", 64);
+        demultiplexer.Bind(FramePool.Flow(), consumer);
+        ParsedPacket packet = ParsedFrame(FramePool.Flow());
+        DeliverReadAndDispose(demultiplexer, consumer, packet, 1_000);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long read = DeliverReadAndDispose(demultiplexer, consumer, packet, Packets);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(Packets, read);
+        Assert.Equal(1_000 + Packets, consumer.Delivered);
+        Assert.Equal(0, _frames.Outstanding);
+    }
+
+    [Fact]
     public void A_flooded_consumer_that_catches_up_is_delivered_to_again()
     {
         var demultiplexer = new FlowDemultiplexer();
@@ -72,8 +91,8 @@ public sealed class DispatchAllocationSpecs : IDisposable
         ParsedPacket packet = ParsedFrame(FramePool.Flow());
         DispatchMany(demultiplexer, packet, 5);
 
-        consumer.Reader.TryRead(out ReceivedPacket? read);
-        read!.Dispose();
+        consumer.Reader.TryRead(out ReceivedPacket read);
+        read.Dispose();
         DispatchOutcome[] outcomes = [Dispatch(demultiplexer, packet), Dispatch(demultiplexer, packet)];
 
         Assert.Equal([DispatchOutcome.Queued, DispatchOutcome.DroppedByConsumer], outcomes);
@@ -89,6 +108,23 @@ public sealed class DispatchAllocationSpecs : IDisposable
 
     private DispatchOutcome Dispatch(FlowDemultiplexer demultiplexer, in ParsedPacket packet) =>
         demultiplexer.Dispatch(_frames.Pool.Allocate(), FramePool.Headroom, 128, packet);
+
+    /// <summary>Dispatches packets 25 at a time, then reads and disposes what was queued; returns how many were read.</summary>
+    private long DeliverReadAndDispose(FlowDemultiplexer demultiplexer, SocketConsumer consumer, in ParsedPacket packet, int count)
+    {
+        long read = 0;
+        for (int sent = 0; sent < count; sent += 25)
+        {
+            DispatchMany(demultiplexer, packet, 25);
+            while (consumer.Reader.TryRead(out ReceivedPacket received))
+            {
+                received.Dispose();
+                read++;
+            }
+        }
+
+        return read;
+    }
 
     private void DispatchMany(FlowDemultiplexer demultiplexer, in ParsedPacket packet, int count)
     {

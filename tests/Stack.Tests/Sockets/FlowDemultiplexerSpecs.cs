@@ -24,7 +24,7 @@ public sealed class FlowDemultiplexerSpecs : IDisposable
 
         Assert.Equal(DispatchOutcome.Queued, outcome);
         Assert.Equal((0, 1), (web.QueuedCount, dns.QueuedCount));
-        Assert.True(dns.Reader.TryRead(out ReceivedPacket? packet));
+        Assert.True(dns.Reader.TryRead(out ReceivedPacket packet));
         using (packet)
         {
             Assert.Equal(FramePool.Flow(53), packet.Flow);

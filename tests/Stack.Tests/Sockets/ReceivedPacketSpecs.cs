@@ -50,6 +50,81 @@ public sealed class ReceivedPacketSpecs : IDisposable
     }
 
     [Fact]
+    public void Every_copy_of_a_packet_shares_its_single_dispose()
+    {
+        ReceivedPacket packet = _frames.Receive(FramePool.Flow());
+        ReceivedPacket copy = packet;
+
+        copy.Dispose();
+        packet.Dispose();
+
+        Assert.True(packet.IsDisposed);
+        Assert.Equal(1, _frames.Pool.GetStats().RecycleRing);
+        Assert.Throws<ObjectDisposedException>(() => packet.Frame.Length);
+    }
+
+    [Fact]
+    public void A_stale_copy_stays_disposed_and_inert_while_later_packets_reuse_lease_cells()
+    {
+        ReceivedPacket stale = _frames.Receive(FramePool.Flow());
+        ReceivedPacket original = stale;
+        original.Dispose();
+
+        for (int i = 0; i < 100; i++)
+        {
+            ReceivedPacket later = _frames.Receive(FramePool.Flow());
+
+            stale.Dispose();
+
+            Assert.True(stale.IsDisposed);
+            Assert.False(later.IsDisposed);
+            Assert.Equal(1, _frames.Outstanding);
+            Assert.Throws<ObjectDisposedException>(() => stale.Frame.Length);
+            later.Dispose();
+        }
+
+        Assert.Equal(101, _frames.Pool.GetStats().RecycleRing);
+    }
+
+    [Fact]
+    public void A_packet_from_a_pool_that_does_not_track_its_pages_is_still_returned_only_once()
+    {
+        var untracked = new PagePool(new PagePoolOptions { TrackInflight = false });
+        NetmemRef page = untracked.Allocate();
+        FrameLayout layout = FrameBuilder.Write(page.GetSpan(), new FrameSpec(FramePool.Flow(), 128));
+        var packet = new ReceivedPacket(page, 0, layout.FrameLength, PacketParser.Parse(page.GetSpan()[..layout.FrameLength]));
+
+        packet.Dispose();
+        packet.Dispose();
+
+        Assert.Equal(1, untracked.GetStats().RecycleRing);
+    }
+
+    [Fact]
+    public void A_page_returned_behind_the_packets_back_is_reported_by_the_first_dispose_only()
+    {
+        ReceivedPacket packet = _frames.Receive(FramePool.Flow());
+        packet.Page.ReturnToPool();
+
+        Assert.Throws<Pool.Misuse.DoubleReturnException>(() => packet.Dispose());
+        packet.Dispose();
+
+        Assert.True(packet.IsDisposed);
+        Assert.Equal(1, _frames.Pool.GetStats().RecycleRing);
+    }
+
+    [Fact]
+    public void The_default_packet_names_nothing_reads_as_disposed_and_disposing_it_does_nothing()
+    {
+        ReceivedPacket none = default;
+
+        none.Dispose();
+
+        Assert.True(none.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => none.Frame.Length);
+    }
+
+    [Fact]
     public void The_frame_and_payload_are_the_bytes_written_into_the_page()
     {
         using ReceivedPacket packet = _frames.Receive(FramePool.Flow(), frameLength: 200, payloadSeed: 9);

@@ -65,8 +65,8 @@ public sealed class SocketConsumerSpecs : IDisposable
             consumer.TryDeliver(_frames.Receive(FramePool.Flow(), payloadSeed: i));
         }
 
-        Assert.True(consumer.Reader.TryRead(out ReceivedPacket? first));
-        Assert.True(consumer.Reader.TryRead(out ReceivedPacket? second));
+        Assert.True(consumer.Reader.TryRead(out ReceivedPacket first));
+        Assert.True(consumer.Reader.TryRead(out ReceivedPacket second));
         using (first)
         using (second)
         {
@@ -148,6 +148,15 @@ public sealed class SocketConsumerSpecs : IDisposable
         Assert.Equal((1, 1L), (first.QueuedCount, first.Delivered));
         Assert.Equal((0, 0L), (second.QueuedCount, second.Delivered));
         Assert.False(packet.IsDisposed);
+    }
+
+    [Fact]
+    public void Delivering_the_default_packet_is_refused_and_counts_nothing()
+    {
+        using var consumer = new SocketConsumer("app", capacity: 8);
+
+        Assert.Throws<ArgumentException>(() => consumer.TryDeliver(default(ReceivedPacket)));
+        Assert.Equal((0, 0, 0, 0), (consumer.Delivered, consumer.DroppedQueueFull, consumer.DroppedClosed, consumer.QueuedCount));
     }
 
     [Fact]
