@@ -12,8 +12,10 @@ namespace Netmem.Driver;
 /// </summary>
 /// <remarks>
 /// Ownership: every page this queue has taken from its pool is, at every instant, either in the ring or in the
-/// batch being built (a page moves from one to the other with two plain stores, nothing in between can throw), until
-/// the batch is told to the stack. So a crash at any point is recovered by returning both.
+/// batch being built (a page moves from one to the other by <see cref="RxBatch.Add"/> and a decrement, nothing in
+/// between can throw: the batch is lent to this queue and has room for the budget), until the batch is told to the
+/// stack. So a crash at any point is recovered by returning both. Batches come from this queue's
+/// <see cref="RxBatchPool"/>; the stack actor recycles each one after handling it.
 /// </remarks>
 internal sealed class RxQueue
 {
@@ -21,11 +23,14 @@ internal sealed class RxQueue
     private readonly IommuModel _iommu;
     private readonly IActorRef _stack;
     private readonly NetmemRef[] _ring;
-    private readonly RxFrame[] _batch;
+    private readonly RxBatchPool _batches;
+    private readonly int _budget;
     private readonly byte[] _staging;
     private readonly KeyValuePair<string, object?>[] _tags;
     private int _ringCount;
-    private int _batchCount;
+
+    // The batch being filled, rented from _batches; null until the first frame of a poll.
+    private RxBatch? _batch;
 
     private readonly RingRefill?[] _pendingRefills;
 
@@ -39,7 +44,8 @@ internal sealed class RxQueue
         Source = source;
         _stack = stack;
         _ring = new NetmemRef[options.RingSize];
-        _batch = new RxFrame[options.Budget];
+        _batches = new RxBatchPool(device, index);
+        _budget = options.Budget;
         _staging = new byte[pool.PageSize];
         _tags = DriverMetrics.QueueTags(device, index);
         PollMessage = new PollQueue(index);
@@ -103,7 +109,7 @@ internal sealed class RxQueue
     /// </summary>
     public int Poll()
     {
-        for (int frame = 0; frame < _batch.Length && _ringCount > 0; frame++)
+        for (int frame = 0; frame < _budget && _ringCount > 0; frame++)
         {
             if (!Source.TryReceive(_staging, out int length))
             {
@@ -117,30 +123,39 @@ internal sealed class RxQueue
             }
 
             Pool.SyncForCpu(page, 0, length);
-            _batch[_batchCount] = new RxFrame(page, 0, length);
-            _batchCount++;
+            _batch ??= _batches.Rent();
+            _batch.Add(new RxFrame(page, 0, length));
             _ringCount--;
         }
 
-        int taken = _batchCount;
-        if (taken > 0)
+        RxBatch? batch = _batch;
+        if (batch is null)
         {
-            RxFrame[] frames = _batch.AsSpan(0, taken).ToArray();
-            _batchCount = 0;
-            _stack.Tell(new RxBatch(_device, Index, frames));
-            DriverMetrics.RecordBatch(_tags, taken);
+            return 0;
         }
 
+        _batch = null;
+        int taken = batch.Count;
+        _stack.Tell(batch);
+        DriverMetrics.RecordBatch(_tags, taken);
         return taken;
     }
 
     /// <summary>Returns every page of the ring and of an unsent batch to the pool; returns how many.</summary>
     public long ReturnAll()
     {
-        long returned = _ringCount + _batchCount;
-        for (int i = 0; i < _batchCount; i++)
+        long returned = _ringCount;
+        if (_batch is { } batch)
         {
-            Pool.Return(_batch[i].Netmem);
+            returned += batch.Count;
+            foreach (RxFrame frame in batch.Frames)
+            {
+                Pool.Return(frame.Netmem);
+            }
+
+            // Never told, so never recycled: dropped with its pages' handles forgotten, and the next poll rents anew.
+            batch.Clear();
+            _batch = null;
         }
 
         for (int i = 0; i < _ringCount; i++)
@@ -148,7 +163,6 @@ internal sealed class RxQueue
             Pool.Return(_ring[i]);
         }
 
-        _batchCount = 0;
         _ringCount = 0;
         return returned;
     }

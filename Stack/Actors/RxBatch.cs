@@ -5,8 +5,102 @@ namespace Netmem.Stack.Actors;
 /// ownership transfer: after the driver tells it, every page in it belongs to the receiver, which must deliver or
 /// return each one.
 /// </summary>
-public sealed record RxBatch(string Device, int QueueIndex, IReadOnlyList<RxFrame> Frames)
+/// <remarks>
+/// <para>A batch either stands alone (made with the public constructor) or comes from an <see cref="RxBatchPool"/>
+/// and goes back to it once handled, so a driver polling at line rate allocates no batch and no frame array.
+/// Ownership of a pooled batch passes along one line: the pool → the driver that rents it and fills it → the stack
+/// actor it is told to, which recycles it as the very last thing it does with it. Only a
+/// <see cref="StackQueueActor"/> recycles; a batch that becomes a dead letter, or that any other receiver (a test
+/// probe) keeps, is simply never recycled and is left to the GC, so nobody who still holds a batch can see it
+/// refilled. Its frames never change while it is told: the driver fills it before telling it and the stack only
+/// reads it.</para>
+/// <para><see cref="Recycle"/> checks the batch is lent (compare-and-swap), so a second recycle of one lending is
+/// refused instead of putting the batch in the free list twice.</para>
+/// </remarks>
+public sealed class RxBatch
 {
     /// <summary>The NAPI budget: the most frames one poll hands over.</summary>
     public const int MaxFrames = 64;
+
+    private const int Free = 0;
+    private const int Lent = 1;
+
+    private readonly RxFrame[] _frames;
+    private readonly RxBatchPool? _pool;
+    private int _count;
+    private int _state;
+
+    /// <summary>A batch of its own (never recycled) holding a copy of <paramref name="frames"/>.</summary>
+    public RxBatch(string device, int queueIndex, ReadOnlySpan<RxFrame> frames)
+    {
+        Device = device;
+        QueueIndex = queueIndex;
+        _frames = frames.ToArray();
+        _count = _frames.Length;
+        _state = Lent;
+    }
+
+    internal RxBatch(RxBatchPool pool)
+    {
+        _pool = pool;
+        Device = pool.Device;
+        QueueIndex = pool.QueueIndex;
+        _frames = new RxFrame[MaxFrames];
+    }
+
+    public string Device { get; }
+
+    public int QueueIndex { get; }
+
+    /// <summary>The frames received, in order.</summary>
+    public ReadOnlySpan<RxFrame> Frames => _frames.AsSpan(0, _count);
+
+    public int Count => _count;
+
+    /// <summary>True when no more frames fit.</summary>
+    public bool IsFull => _count == _frames.Length;
+
+    /// <summary>Adds a frame while the batch is being filled, before it is told; the batch owns its page from then on.</summary>
+    /// <exception cref="InvalidOperationException">The batch is full, or is not lent (it is in its pool's free list).</exception>
+    public void Add(RxFrame frame)
+    {
+        if (Volatile.Read(ref _state) != Lent || _count == _frames.Length)
+        {
+            throw new InvalidOperationException($"{this} cannot take a frame: it is {(_count == _frames.Length ? "full" : "not lent")}.");
+        }
+
+        _frames[_count++] = frame;
+    }
+
+    /// <summary>Forgets the frames (their pages were given back some other way); the batch stays with its holder.</summary>
+    public void Clear() => _count = 0;
+
+    public override string ToString() => $"RxBatch({Device} rx{QueueIndex}, {_count} frames)";
+
+    /// <summary>Takes the batch out of its pool's free list; only the pool calls it.</summary>
+    internal void MarkLent()
+    {
+        _count = 0;
+        Volatile.Write(ref _state, Lent);
+    }
+
+    /// <summary>
+    /// Gives a pooled batch back to its pool once every frame in it was handed on or returned; a standalone batch
+    /// has no pool and is left as it is. The caller must not touch the batch afterwards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This lending was already recycled.</exception>
+    internal void Recycle()
+    {
+        if (_pool is null)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _state, Free, Lent) != Lent)
+        {
+            throw new InvalidOperationException($"{this} was already recycled.");
+        }
+
+        _pool.Return(this);
+    }
 }

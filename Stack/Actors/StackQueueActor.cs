@@ -34,13 +34,14 @@ public sealed class StackQueueActor : ReceiveActor
 
     private void Handle(RxBatch batch)
     {
+        ReadOnlySpan<RxFrame> frames = batch.Frames;
         int handled = 0;
         int firstStillOwned = 0;
         try
         {
-            for (; handled < batch.Frames.Count; handled++)
+            for (; handled < frames.Length; handled++)
             {
-                RxFrame frame = batch.Frames[handled];
+                RxFrame frame = frames[handled];
                 ReadOnlySpan<byte> bytes = frame.Netmem.GetSpan().Slice(frame.Offset, frame.Length);
                 PacketParser.TryParse(bytes, out ParsedPacket packet);
                 firstStillOwned = handled + 1;
@@ -51,7 +52,7 @@ public sealed class StackQueueActor : ReceiveActor
         {
             // Dispatch takes ownership of the frame it is given, even when it fails; the frames after it (and the
             // frame being parsed, if parsing failed) are still ours to give back.
-            ReturnFrom(batch, firstStillOwned);
+            ReturnFrom(frames, firstStillOwned);
             throw;
         }
         finally
@@ -59,16 +60,19 @@ public sealed class StackQueueActor : ReceiveActor
             _batches++;
             _frames += handled;
             StackMetrics.RecordBatch(_tags, handled);
+
+            // Every page of the batch is now with a socket or back in its pool: this is the batch's last use here.
+            batch.Recycle();
         }
     }
 
-    private static void ReturnFrom(RxBatch batch, int first)
+    private static void ReturnFrom(ReadOnlySpan<RxFrame> frames, int first)
     {
-        for (int i = first; i < batch.Frames.Count; i++)
+        for (int i = first; i < frames.Length; i++)
         {
             try
             {
-                batch.Frames[i].Netmem.ReturnToPool();
+                frames[i].Netmem.ReturnToPool();
             }
             catch (NetmemMisuseException)
             {

@@ -27,11 +27,11 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
 
         List<RxBatch> batches = ReceiveBatches(stack, 200);
 
-        Assert.Equal(64, batches[0].Frames.Count);
-        Assert.All(batches, b => Assert.InRange(b.Frames.Count, 1, RxBatch.MaxFrames));
+        Assert.Equal(64, batches[0].Count);
+        Assert.All(batches, b => Assert.InRange(b.Count, 1, RxBatch.MaxFrames));
         Assert.Equal(200, _iommu.DmaWrites);
         int index = 0;
-        foreach (RxFrame frame in batches.SelectMany(b => b.Frames))
+        foreach (RxFrame frame in batches.SelectMany(b => b.Frames.ToArray()))
         {
             Assert.True(PacketParser.TryParse(frame.Netmem.GetSpan().Slice(frame.Offset, frame.Length), out ParsedPacket packet));
             Assert.Equal(index++ % 2 == 0 ? TestFlows.UdpV4 : TestFlows.TcpV6, packet.Flow);
@@ -57,7 +57,7 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         Assert.Equal(RingSize, quiesced.RingPagesReturned);
         stack.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Assert.Equal(writes, _iommu.DmaWrites);
-        Assert.Equal(received.Sum(b => b.Frames.Count), pool.GetOutstandingAllocations().Count);
+        Assert.Equal(received.Sum(b => b.Count), pool.GetOutstandingAllocations().Count);
         Assert.Empty(_iommu.Violations);
     }
 
@@ -93,7 +93,7 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
 
         Assert.Equal(40, pool.GetStats().MapFailures);
         AwaitAssert(() => Assert.Equal(RingSize + 100, pool.GetOutstandingAllocations().Count));
-        batches.SelectMany(b => b.Frames).ToList().ForEach(f => f.Netmem.ReturnToPool());
+        batches.SelectMany(b => b.Frames.ToArray()).ToList().ForEach(f => f.Netmem.ReturnToPool());
         Assert.Empty(_iommu.Violations);
     }
 
@@ -107,7 +107,7 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         List<RxBatch> batches = ReceiveBatches(stack, 91);
 
         Assert.Equal(1, wire.Throws);
-        Assert.Equal(91, batches.Sum(b => b.Frames.Count));
+        Assert.Equal(91, batches.Sum(b => b.Count));
         AwaitAssert(() => Assert.Equal(RingSize + 91, pool.GetOutstandingAllocations().Count));
         // The crashed instance held exactly one ring's worth: 119 descriptors and the 9 pages of its half-built batch.
         Assert.Equal(RingSize, pool.GetStats().RecycleRing);
@@ -192,7 +192,7 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
     private static List<RxBatch> ReceiveBatches(TestProbe stack, int frames)
     {
         var batches = new List<RxBatch>();
-        while (batches.Sum(b => b.Frames.Count) < frames)
+        while (batches.Sum(b => b.Count) < frames)
         {
             batches.Add(stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5)));
         }

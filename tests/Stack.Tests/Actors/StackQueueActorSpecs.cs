@@ -51,4 +51,44 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
         queue.Tell(GetStackQueueStatus.Instance);
         Assert.Equal(new StackQueueStatus(0, 0), ExpectMsg<StackQueueStatus>());
     }
+
+    [Fact]
+    public void A_pooled_batch_goes_back_to_its_pool_once_the_stack_has_handled_it()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        var socket = new SocketConsumer("app", 64);
+        demultiplexer.Bind(Bound, socket);
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(demultiplexer, "eth0", 0));
+        var batches = new RxBatchPool("eth0", 0);
+        RxBatch batch = batches.Rent();
+        batch.Add(Frame(_pool, Bound));
+        batch.Add(Frame(_pool, Unbound));
+
+        queue.Tell(batch);
+        queue.Tell(GetStackQueueStatus.Instance);
+        ExpectMsg<StackQueueStatus>();
+
+        Assert.Equal(1, batches.FreeCount);
+        Assert.Same(batch, batches.Rent());
+        Assert.Equal((1, 1L), (socket.QueuedCount, socket.Delivered));
+        socket.Complete();
+        Assert.Equal(0, Lent(_pool));
+    }
+
+    [Fact]
+    public void A_pooled_batch_whose_handling_fails_is_recycled_after_its_remaining_frames_are_returned()
+    {
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(new FlowDemultiplexer(), "eth0", 0));
+        var batches = new RxBatchPool("eth0", 0);
+        RxBatch batch = batches.Rent();
+        RxFrame returned = Frame(_pool, Bound);
+        returned.Netmem.ReturnToPool();
+        batch.Add(returned);
+        batch.Add(Frame(_pool, Bound));
+        batch.Add(Frame(_pool, Unbound));
+
+        EventFilter.Exception<Pool.Misuse.UseAfterReturnException>().ExpectOne(() => queue.Tell(batch));
+
+        AwaitAssert(() => Assert.Equal((0, 1), (Lent(_pool), batches.FreeCount)));
+    }
 }

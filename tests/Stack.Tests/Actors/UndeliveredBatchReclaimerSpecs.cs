@@ -28,4 +28,27 @@ public sealed class UndeliveredBatchReclaimerSpecs(ITestOutputHelper output) : T
         reclaimer.Tell(GetReclaimedCount.Instance);
         Assert.Equal(3L, ExpectMsg<long>());
     }
+
+    [Fact]
+    public void A_pooled_batch_that_became_a_dead_letter_has_its_pages_returned_but_is_never_recycled()
+    {
+        var pool = new PagePool(new PagePoolOptions());
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(new FlowDemultiplexer(), "eth0", 0));
+        Watch(queue);
+        Sys.Stop(queue);
+        ExpectTerminated(queue);
+        IActorRef reclaimer = UndeliveredBatchReclaimer.Start(Sys, "reclaimer");
+        var batches = new RxBatchPool("eth0", 0);
+        RxBatch batch = batches.Rent();
+        batch.Add(Frame(pool, Bound));
+        batch.Add(Frame(pool, Unbound));
+
+        queue.Tell(batch);
+
+        AwaitAssert(() => Assert.Equal(0, Lent(pool)));
+        reclaimer.Tell(GetReclaimedCount.Instance);
+        Assert.Equal(2L, ExpectMsg<long>());
+        Assert.Equal(0, batches.FreeCount);
+        Assert.Equal(2, batch.Count);
+    }
 }
