@@ -115,7 +115,6 @@ public sealed partial class PagePool
 
         if (_ring.TryEnqueue(itemId))
         {
-            _recycleRing.Increment();
             return;
         }
 

@@ -60,7 +60,6 @@ public sealed partial class PagePool
     private readonly RecycleRing _ring;
     private readonly ReleasedItemList _releasedItems = new();
     private readonly DeviceAccessGate _deviceGate = new();
-    private readonly StripedCounter _recycleRing = new();
     private readonly StripedCounter _recycleRingFull = new();
     private readonly StripedCounter _recycleReleasedRefcount = new();
     private readonly StripedCounter _lateReturns = new();
@@ -135,7 +134,7 @@ public sealed partial class PagePool
             AllocWaive = Volatile.Read(ref _allocWaive),
             RecycleCached = Volatile.Read(ref _recycleCached),
             RecycleCacheFull = Volatile.Read(ref _recycleCacheFull),
-            RecycleRing = _recycleRing.Read(),
+            RecycleRing = _ring.TotalEnqueued,
             RecycleRingFull = _recycleRingFull.Read(),
             RecycleReleasedRefcount = _recycleReleasedRefcount.Read(),
             Hold = Volatile.Read(ref _holdCount),

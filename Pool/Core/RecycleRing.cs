@@ -49,6 +49,12 @@ internal sealed class RecycleRing
 
     public int Capacity => _slots.Length;
 
+    /// <summary>
+    /// Every item ever enqueued: the tail position moves by exactly one per successful enqueue, so it is the
+    /// kernel's <c>recycle_ring</c> stat without a counter of its own on the return path.
+    /// </summary>
+    public long TotalEnqueued => Volatile.Read(ref _tail.Value);
+
     /// <summary>Approximate number of items in the ring.</summary>
     public int Count => (int)Math.Max(0, Volatile.Read(ref _tail.Value) - Volatile.Read(ref _head.Value));
 

@@ -51,6 +51,7 @@ public sealed class RecycleRingSpecs
         int[] rest = new int[8];
         Assert.Equal(4, ring.DequeueBatch(rest));
         Assert.Equal(new[] { 1, 2, 3, 4 }, rest[..4]);
+        Assert.Equal(5, ring.TotalEnqueued);
     }
 
     [Fact]
@@ -161,5 +162,6 @@ public sealed class RecycleRingSpecs
         Assert.Equal(Producers * ItemsEach, received);
         Assert.All(seen, count => Assert.Equal(1, count));
         Assert.Equal(0, ring.Count);
+        Assert.Equal(Producers * ItemsEach, ring.TotalEnqueued);
     }
 }
