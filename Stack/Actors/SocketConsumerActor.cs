@@ -74,22 +74,13 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             return;
         }
 
-        long now = Environment.TickCount64;
-        for (int i = 0; i < _spec.Behavior.ReadBatch && _socket.Reader.TryRead(out ReceivedPacket packet); i++)
-        {
-            long releaseAt = _spec.Behavior.HoldTime is { } hold ? now + (long)hold.TotalMilliseconds : long.MaxValue;
-            _held.Enqueue((packet, releaseAt));
-            _read++;
-            _spec.Behavior.OnPacketRead?.Invoke(_read);
-        }
-
         if (_spec.Behavior.HoldTime == TimeSpan.Zero)
         {
-            ReleaseExpiredPackets();
+            ReadAndReleaseAtOnce();
         }
-        else if (_spec.Behavior.HoldTime is { } holdTime && !Timers.IsTimerActive(ReleaseExpired.Instance))
+        else
         {
-            Timers.StartPeriodicTimer(ReleaseExpired.Instance, ReleaseExpired.Instance, holdTime);
+            ReadAndHold();
         }
 
         if (_socket.QueuedCount > 0)
@@ -99,6 +90,43 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         else
         {
             WaitForPackets();
+        }
+    }
+
+    /// <summary>
+    /// Holding for no time: each packet is released right after it is read, so it never enters the held queue (the
+    /// callback still runs while the packet is held; if it throws, the packet is released before the failure goes on).
+    /// </summary>
+    private void ReadAndReleaseAtOnce()
+    {
+        for (int i = 0; i < _spec.Behavior.ReadBatch && _socket.Reader.TryRead(out ReceivedPacket packet); i++)
+        {
+            try
+            {
+                _read++;
+                _spec.Behavior.OnPacketRead?.Invoke(_read);
+            }
+            finally
+            {
+                packet.Dispose();
+            }
+        }
+    }
+
+    private void ReadAndHold()
+    {
+        long now = Environment.TickCount64;
+        for (int i = 0; i < _spec.Behavior.ReadBatch && _socket.Reader.TryRead(out ReceivedPacket packet); i++)
+        {
+            long releaseAt = _spec.Behavior.HoldTime is { } hold ? now + (long)hold.TotalMilliseconds : long.MaxValue;
+            _held.Enqueue((packet, releaseAt));
+            _read++;
+            _spec.Behavior.OnPacketRead?.Invoke(_read);
+        }
+
+        if (_spec.Behavior.HoldTime is { } holdTime && !Timers.IsTimerActive(ReleaseExpired.Instance))
+        {
+            Timers.StartPeriodicTimer(ReleaseExpired.Instance, ReleaseExpired.Instance, holdTime);
         }
     }
 

@@ -83,6 +83,46 @@ public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit
         Assert.Equal(0, Status(consumer).Held);
     }
 
+    [Fact]
+    public void A_consumer_that_releases_at_once_returns_every_page_as_it_reads_and_keeps_nothing_held()
+    {
+        IActorRef consumer = Sys.ActorOf(SocketConsumerActor.Props(_demultiplexer, new ConsumerSpec("app", [Bound], 256, ConsumerBehavior.ReleaseAtOnce)));
+        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+
+        Deliver(150);
+
+        AwaitAssert(() => Assert.Equal(150, Status(consumer).Read));
+        AwaitAssert(() => Assert.Equal(0, Lent(_pool)));
+        Assert.Equal(0, Status(consumer).Held);
+    }
+
+    [Fact]
+    public void A_release_at_once_consumer_that_crashes_in_its_read_callback_still_returns_that_packet_and_the_queued_ones()
+    {
+        int crashes = 0;
+        var behavior = ConsumerBehavior.ReleaseAtOnce with
+        {
+            OnPacketRead = read =>
+            {
+                if (read == 3 && Interlocked.Exchange(ref crashes, 1) == 0)
+                {
+                    throw new InvalidOperationException("application bug");
+                }
+            },
+        };
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+        stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, behavior)));
+        ExpectMsg<ConsumerOpened>();
+        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+        SocketConsumer first = Socket();
+
+        EventFilter.Exception<InvalidOperationException>().ExpectOne(() => Deliver(10));
+
+        AwaitAssert(() => Assert.NotSame(first, Socket()));
+        AwaitAssert(() => Assert.Equal(0, Lent(_pool)));
+        Assert.Equal(1, crashes);
+    }
+
     private SocketConsumer Socket()
     {
         Assert.True(_demultiplexer.TryGetConsumer(Bound, out SocketConsumer socket));
