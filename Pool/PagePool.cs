@@ -119,8 +119,20 @@ public sealed partial class PagePool
     }
 
     /// <summary>The pool that lent <paramref name="netmem"/>; throws <see cref="InvalidNetmemException"/> if none did.</summary>
-    public static PagePool OwnerOf(NetmemRef netmem) =>
-        netmem.Pool ?? throw new InvalidNetmemException($"{netmem} names no page of any live pool.");
+    public static PagePool OwnerOf(NetmemRef netmem) => netmem.Pool ?? throw NoLivePool(netmem);
+
+    /// <summary>
+    /// Why a handle has no pool: its block is back in the table (its pool was released) and the page moved on
+    /// since the handle's lending, which is a return of a page already returned; or it never named a lending.
+    /// </summary>
+    private static NetmemMisuseException NoLivePool(NetmemRef netmem)
+    {
+        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
+        uint current = block is null ? 0 : ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
+        return block is not null && ItemState.Precedes(netmem.Generation, current)
+            ? new DoubleReturnException($"{netmem} was already returned; its pool has since been released.")
+            : new InvalidNetmemException($"{netmem} names no page of any live pool.");
+    }
 
     public PagePoolStats GetStats()
     {

@@ -52,6 +52,20 @@ public sealed class NetmemRefSpecs
     }
 
     [Fact]
+    public void Returning_a_handle_again_after_its_pool_was_released_is_reported_as_a_double_return()
+    {
+        TestPool t = TestPool.Create();
+        NetmemRef page = t.Pool.Allocate();
+        t.DestroyAndUnbind();
+        page.ReturnToPool();
+        Assert.Equal(PagePoolState.Released, t.Pool.State);
+
+        Assert.Throws<DoubleReturnException>(() => page.ReturnToPool());
+        Assert.Equal(0, t.Pool.Inflight);
+        Assert.Equal(0, t.Provider.OutstandingPages);
+    }
+
+    [Fact]
     public void The_default_handle_names_no_pool()
     {
         NetmemRef none = default;
