@@ -268,9 +268,9 @@ public sealed partial class PagePool
         }
 
         PagePoolRegistry.Unregister(this);
-        if (_ownsProvider && _provider is HostPageProvider { OutstandingPages: 0 } hostPages)
+        if (_ownsProvider && _hostPages is not null)
         {
-            hostPages.Dispose();
+            _hostPages.DisposeWhenEmpty();
         }
 
         _releaseRetryTimer?.Dispose();

@@ -17,6 +17,8 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
     private readonly int _chunkBytes;
     private nint[] _chunks = [];
     private bool _disposed;
+    private int _disposeWhenEmpty;
+    private int _disposing;
 
     public HostPageProvider(int pageSize = 4096, int chunkBytes = 2 << 20, long maxPages = 1L << 24)
         : base(pageSize, ValidatedPagesPerChunk(pageSize, chunkBytes), maxPages)
@@ -42,6 +44,45 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
             throw new InvalidOperationException($"{OutstandingPages} pages are still allocated; the provider cannot free their memory.");
         }
 
+        FreeChunksOnce();
+    }
+
+    /// <summary>
+    /// Disposes now if no page is allocated, otherwise as soon as the last one is freed: a released pool that
+    /// owns this provider calls it, since a <see cref="PageReference"/> may keep a page alive after the pool.
+    /// </summary>
+    /// <remarks>
+    /// The flag is set and the count read with full fences here, and the last release decrements the count and reads
+    /// the flag with full fences in <see cref="OnLastPageFreed"/>: whichever comes second sees the other's write, so
+    /// at least one of them frees the memory, and the <c>_disposing</c> swap lets exactly one do it.
+    /// </remarks>
+    internal void DisposeWhenEmpty()
+    {
+        Interlocked.Exchange(ref _disposeWhenEmpty, 1);
+        if (OutstandingPages == 0)
+        {
+            FreeChunksOnce();
+        }
+    }
+
+    protected override void OnLastPageFreed()
+    {
+        if (Volatile.Read(ref _disposeWhenEmpty) == 1)
+        {
+            FreeChunksOnce();
+        }
+    }
+
+    private void FreeChunksOnce()
+    {
+        if (Interlocked.Exchange(ref _disposing, 1) == 0)
+        {
+            FreeChunks();
+        }
+    }
+
+    private void FreeChunks()
+    {
         _disposed = true;
         Retire();
         foreach (nint chunk in _chunks)

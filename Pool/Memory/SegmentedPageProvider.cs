@@ -126,7 +126,15 @@ public abstract class SegmentedPageProvider : IMemoryProvider
             _freePages[_freeCount++] = pageId;
         }
 
-        Interlocked.Decrement(ref _outstandingPages);
+        if (Interlocked.Decrement(ref _outstandingPages) == 0)
+        {
+            OnLastPageFreed();
+        }
+    }
+
+    /// <summary>Called, outside the lock, by the release that brings the outstanding count to 0.</summary>
+    protected virtual void OnLastPageFreed()
+    {
     }
 
     /// <summary>The current reference count of a page (0 when free).</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Netmem.Pool.Memory;
 using Xunit;
 
 namespace Netmem.Pool.Tests;
@@ -212,4 +213,23 @@ public sealed class PagePoolDestroySpecs
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static NetmemRef AllocateFromALeakyCaller(PagePool pool) => pool.Allocate();
+
+    [Fact]
+    public void A_page_reference_that_outlives_its_pool_keeps_the_pools_own_memory_until_it_is_dropped()
+    {
+        var pool = new PagePool(new PagePoolOptions());
+        var memory = (HostPageProvider)pool.MemoryProvider;
+        NetmemRef page = pool.Allocate();
+        PageReference reference = pool.AcquirePageReference(page);
+        pool.Destroy();
+        pool.Return(page);
+        Assert.Equal(PagePoolState.Released, pool.State);
+
+        reference.GetSpan()[0] = 42;
+        Assert.Equal(1, memory.OutstandingPages);
+        reference.Dispose();
+
+        Assert.Equal(0, memory.OutstandingPages);
+        Assert.Throws<ObjectDisposedException>(() => memory.TryAllocatePage(out _));
+    }
 }

@@ -71,6 +71,24 @@ public sealed class HostPageProviderSpecs
     }
 
     [Fact]
+    public void Disposing_when_empty_waits_for_the_last_page_and_then_frees_the_memory_once()
+    {
+        var provider = new HostPageProvider(4096, chunkBytes: 16 * 4096);
+        Assert.True(provider.TryAllocatePage(out ulong page));
+        provider.AddPageReference(page);
+
+        provider.DisposeWhenEmpty();
+        provider.ReleasePage(page);
+        Assert.True(provider.TryAllocatePage(out ulong again), "the provider was freed while a page was still referenced");
+        provider.ReleasePage(again);
+        provider.ReleasePage(page);
+
+        Assert.Equal(0, provider.OutstandingPages);
+        Assert.Throws<ObjectDisposedException>(() => provider.TryAllocatePage(out _));
+        provider.Dispose();
+    }
+
+    [Fact]
     public void The_provider_hands_out_at_most_its_capacity()
     {
         using var provider = new HostPageProvider(4096, chunkBytes: 4 * 4096, maxPages: 6);
