@@ -46,12 +46,13 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         _queues = new RxQueue[setup.Pools.Count];
         for (int i = 0; i < _queues.Length; i++)
         {
-            _queues[i] = new RxQueue(setup.Device, i, setup.Pools[i], setup.Iommu, setup.Options.TrafficSourceFactory(i), setup.StackQueues[i], setup.Options, setup.Lifetime.PendingRefills);
+            _queues[i] = NewQueue(setup, i, Self);
         }
 
         Receive<PollQueue>(poll => Poll(_queues[poll.Queue]));
         Receive<RefillQueue>(refill => RefillRing(_queues[refill.Queue]));
         Receive<RingRefillEnded>(OnRefillEnded);
+        Receive<ResumePolling>(OnResumePolling);
         Receive<Quiesce>(_ => StartQuiesce());
     }
 
@@ -89,6 +90,15 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         }
     }
 
+    private static RxQueue NewQueue(DriverSetup setup, int index, IActorRef self)
+    {
+        RxQueue? queue = null;
+        queue = new RxQueue(
+            setup.Device, index, setup.Pools[index], setup.Iommu, setup.Options.TrafficSourceFactory(index), setup.StackQueues[index],
+            setup.Options, setup.Lifetime.PendingRefills, () => self.Tell(new ResumePolling(index, queue!.Batches)));
+        return queue;
+    }
+
     private void Poll(RxQueue queue)
     {
         if (_quiescing)
@@ -98,6 +108,12 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
 
         int taken = queue.Poll();
         RefillRing(queue);
+        if (queue.WaitingForBatch)
+        {
+            // Every batch is with the stack: this poll chain ends here, and ResumePolling starts the next.
+            return;
+        }
+
         if (taken == _setup.Options.Budget)
         {
             Self.Tell(queue.PollMessage);
@@ -106,6 +122,18 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         {
             Timers.StartSingleTimer(queue.PollMessage, queue.PollMessage, _setup.Options.IdlePollInterval);
         }
+    }
+
+    private void OnResumePolling(ResumePolling resume)
+    {
+        RxQueue queue = _queues[resume.Queue];
+        if (!ReferenceEquals(queue.Batches, resume.Batches) || !queue.WaitingForBatch)
+        {
+            return;
+        }
+
+        queue.WaitingForBatch = false;
+        Poll(queue);
     }
 
     private void RefillRing(RxQueue queue)

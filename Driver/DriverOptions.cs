@@ -13,6 +13,13 @@ public sealed record DriverOptions
     public int Budget { get; init; } = Stack.Actors.RxBatch.MaxFrames;
 
     /// <summary>
+    /// Batches one queue may have handed to the stack and not yet had back (see <see cref="Stack.Actors.RxBatchPool"/>):
+    /// when they are all out the queue stops polling until the stack gives one back, so the driver stays at most this
+    /// many batches ahead of the stack instead of filling its mailbox (and the pool) without bound.
+    /// </summary>
+    public int MaxBatchesInFlight { get; init; } = 16;
+
+    /// <summary>
     /// How long a queue sleeps after a poll that did not use its whole budget (the interrupt re-arm); a poll that
     /// did is followed at once by the next.
     /// </summary>
@@ -40,6 +47,11 @@ public sealed record DriverOptions
         if (Budget <= 0 || Budget > Stack.Actors.RxBatch.MaxFrames)
         {
             throw new ArgumentOutOfRangeException(nameof(Budget), Budget, $"Budget must be 1..{Stack.Actors.RxBatch.MaxFrames}.");
+        }
+
+        if (MaxBatchesInFlight <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchesInFlight), MaxBatchesInFlight, "MaxBatchesInFlight must be positive.");
         }
 
         if (IdlePollInterval <= TimeSpan.Zero || RefillBackoffAfterFailure <= TimeSpan.Zero)

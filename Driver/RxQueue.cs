@@ -15,7 +15,8 @@ namespace Netmem.Driver;
 /// batch being built (a page moves from one to the other by <see cref="RxBatch.Add"/> and a decrement, nothing in
 /// between can throw: the batch is lent to this queue and has room for the budget), until the batch is told to the
 /// stack. So a crash at any point is recovered by returning both. Batches come from this queue's
-/// <see cref="RxBatchPool"/>; the stack actor recycles each one after handling it.
+/// <see cref="RxBatchPool"/>, which the stack actor gives each one back to after handling it, and which bounds how
+/// many are out (<see cref="WaitingForBatch"/>).
 /// </remarks>
 internal sealed class RxQueue
 {
@@ -23,18 +24,19 @@ internal sealed class RxQueue
     private readonly IommuModel _iommu;
     private readonly IActorRef _stack;
     private readonly NetmemRef[] _ring;
-    private readonly RxBatchPool _batches;
     private readonly int _budget;
     private readonly byte[] _staging;
     private readonly KeyValuePair<string, object?>[] _tags;
     private int _ringCount;
 
-    // The batch being filled, rented from _batches; null until the first frame of a poll.
+    // The batch being filled: rented from _batches before a poll takes its first frame, kept (empty) when a poll
+    // takes none, and null once told to the stack.
     private RxBatch? _batch;
 
     private readonly RingRefill?[] _pendingRefills;
 
-    public RxQueue(string device, int index, PagePool pool, IommuModel iommu, ITrafficSource source, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills)
+    /// <param name="resume">Called (from the stack's thread) when a batch comes back after <see cref="WaitingForBatch"/> was set.</param>
+    public RxQueue(string device, int index, PagePool pool, IommuModel iommu, ITrafficSource source, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills, Action resume)
     {
         _pendingRefills = pendingRefills;
         _device = device;
@@ -44,7 +46,7 @@ internal sealed class RxQueue
         Source = source;
         _stack = stack;
         _ring = new NetmemRef[options.RingSize];
-        _batches = new RxBatchPool(device, index);
+        Batches = new RxBatchPool(device, index, options.MaxBatchesInFlight, resume);
         _budget = options.Budget;
         _staging = new byte[pool.PageSize];
         _tags = DriverMetrics.QueueTags(device, index);
@@ -61,6 +63,15 @@ internal sealed class RxQueue
     public PollQueue PollMessage { get; }
 
     public RefillQueue RefillMessage { get; }
+
+    /// <summary>Where this queue's batches come from; bounds how many are out at once.</summary>
+    public RxBatchPool Batches { get; }
+
+    /// <summary>
+    /// Set by a poll that found every batch out: the queue then stops polling, and <see cref="Batches"/> calls the
+    /// resume callback once when the stack gives one back. The driver clears it when it resumes.
+    /// </summary>
+    public bool WaitingForBatch { get; set; }
 
     /// <summary>
     /// The refill running under the retry pipeline, if any, whichever incarnation of the driver started it; while
@@ -109,6 +120,13 @@ internal sealed class RxQueue
     /// </summary>
     public int Poll()
     {
+        if (_batch is null && !Batches.TryRent(out _batch))
+        {
+            WaitingForBatch = true;
+            return 0;
+        }
+
+        RxBatch batch = _batch;
         for (int frame = 0; frame < _budget && _ringCount > 0; frame++)
         {
             if (!Source.TryReceive(_staging, out int length))
@@ -123,19 +141,17 @@ internal sealed class RxQueue
             }
 
             Pool.SyncForCpu(page, 0, length);
-            _batch ??= _batches.Rent();
-            _batch.Add(new RxFrame(page, 0, length));
+            batch.Add(new RxFrame(page, 0, length));
             _ringCount--;
         }
 
-        RxBatch? batch = _batch;
-        if (batch is null)
+        int taken = batch.Count;
+        if (taken == 0)
         {
             return 0;
         }
 
         _batch = null;
-        int taken = batch.Count;
         _stack.Tell(batch);
         DriverMetrics.RecordBatch(_tags, taken);
         return taken;
@@ -153,9 +169,9 @@ internal sealed class RxQueue
                 Pool.Return(frame.Netmem);
             }
 
-            // Never told, so never recycled: dropped with its pages' handles forgotten, and the next poll rents anew.
-            batch.Clear();
+            // Never told: the driver is its last holder, so it goes back to its pool (ending its lending).
             _batch = null;
+            batch.Recycle();
         }
 
         for (int i = 0; i < _ringCount; i++)

@@ -10,12 +10,14 @@ namespace Netmem.Stack.Actors;
 /// and goes back to it once handled, so a driver polling at line rate allocates no batch and no frame array.
 /// Ownership of a pooled batch passes along one line: the pool → the driver that rents it and fills it → the stack
 /// actor it is told to, which recycles it as the very last thing it does with it. Only a
-/// <see cref="StackQueueActor"/> recycles; a batch that becomes a dead letter, or that any other receiver (a test
-/// probe) keeps, is simply never recycled and is left to the GC, so nobody who still holds a batch can see it
-/// refilled. Its frames never change while it is told: the driver fills it before telling it and the stack only
+/// <see cref="StackQueueActor"/> (or the driver, for a batch it never told) recycles; a batch that becomes a dead
+/// letter is abandoned (its pool counts it as no longer out, but never sees it again) and one that any other
+/// receiver (a test probe) keeps is simply never given back; both are left to the GC, so nobody who still holds a
+/// batch can see it refilled. Its frames never change while it is told: the driver fills it before telling it and the stack only
 /// reads it.</para>
-/// <para><see cref="Recycle"/> checks the batch is lent (compare-and-swap), so a second recycle of one lending is
-/// refused instead of putting the batch in the free list twice.</para>
+/// <para><see cref="Recycle"/> and <see cref="Abandon"/> end a lending by compare-and-swap from "lent", so a second
+/// end of one lending is refused instead of putting the batch in the free list twice or giving its pool back a
+/// lending it did not lose.</para>
 /// </remarks>
 public sealed class RxBatch
 {
@@ -24,6 +26,7 @@ public sealed class RxBatch
 
     private const int Free = 0;
     private const int Lent = 1;
+    private const int Abandoned = 2;
 
     private readonly RxFrame[] _frames;
     private readonly RxBatchPool? _pool;
@@ -86,21 +89,42 @@ public sealed class RxBatch
 
     /// <summary>
     /// Gives a pooled batch back to its pool once every frame in it was handed on or returned; a standalone batch
-    /// has no pool and is left as it is. The caller must not touch the batch afterwards.
+    /// has no pool and is left as it is. Only the batch's last holder calls it (the stack actor that handled it, or
+    /// the driver for a batch it never told), and must not touch the batch afterwards.
     /// </summary>
-    /// <exception cref="InvalidOperationException">This lending was already recycled.</exception>
-    internal void Recycle()
+    /// <exception cref="InvalidOperationException">This lending already ended.</exception>
+    public void Recycle()
     {
         if (_pool is null)
         {
             return;
         }
 
-        if (Interlocked.CompareExchange(ref _state, Free, Lent) != Lent)
+        EndLending(Free);
+        _pool.Return(this);
+    }
+
+    /// <summary>
+    /// Ends the lending of a batch that will never be handled (a dead letter) without recycling it: its pool stops
+    /// counting it as out, and the batch is left to whoever still holds it, then to the GC.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This lending already ended.</exception>
+    internal void Abandon()
+    {
+        if (_pool is null)
         {
-            throw new InvalidOperationException($"{this} was already recycled.");
+            return;
         }
 
-        _pool.Return(this);
+        EndLending(Abandoned);
+        _pool.EndLending();
+    }
+
+    private void EndLending(int endState)
+    {
+        if (Interlocked.CompareExchange(ref _state, endState, Lent) != Lent)
+        {
+            throw new InvalidOperationException($"{this} was already recycled or abandoned.");
+        }
     }
 }

@@ -54,5 +54,9 @@ public sealed class UndeliveredBatchReclaimer : ReceiveActor
                 // Already returned by someone else: not ours; the pool is left intact.
             }
         }
+
+        // Not recycled: the dead letter may still be referenced (Akka's dead-letter log holds it), so the batch must
+        // never be refilled; its pool only learns that this lending is over, which lets a waiting driver go on.
+        batch.Abandon();
     }
 }

@@ -177,6 +177,47 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         Assert.Empty(pool.GetOutstandingAllocations());
     }
 
+    [Fact]
+    public void A_queue_with_every_batch_still_at_the_stack_stops_polling_until_the_stack_gives_one_back()
+    {
+        var pool = new PagePool(new PagePoolOptions { Device = _iommu, QueueIndex = 0 });
+        TestProbe stack = CreateTestProbe();
+        var wire = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] });
+        var options = new DriverOptions { RingSize = RingSize, TrafficSourceFactory = _ => wire, MaxBatchesInFlight = 2 };
+        Sys.ActorOf(DriverActor.Props(new DriverSetup("eth0", _iommu, [pool], [stack.Ref], options)));
+
+        RxBatch first = stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5));
+        RxBatch second = stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5));
+        stack.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        long sentWhileStopped = wire.FramesSent;
+
+        ReturnPages(first);
+        first.Recycle();
+        RxBatch third = stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(2 * RxBatch.MaxFrames, sentWhileStopped);
+        Assert.Same(first, third);
+        stack.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ReturnPages(second);
+        ReturnPages(third);
+    }
+
+    [Fact]
+    public void A_bound_of_batches_in_flight_below_one_is_refused()
+    {
+        var options = new DriverOptions { MaxBatchesInFlight = 0, TrafficSourceFactory = _ => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] }) };
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.Validate());
+    }
+
+    private static void ReturnPages(RxBatch batch)
+    {
+        foreach (RxFrame frame in batch.Frames)
+        {
+            frame.Netmem.ReturnToPool();
+        }
+    }
+
     private (PagePool Pool, TestProbe Stack, IActorRef Driver) StartDriver(SyntheticTrafficOptions traffic, ResiliencePipeline? retries = null) =>
         StartDriver(new SyntheticTrafficSource(traffic), retries);
 

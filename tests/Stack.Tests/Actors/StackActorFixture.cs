@@ -26,4 +26,11 @@ internal static class StackActorFixture
     }
 
     public static int Lent(PagePool pool) => pool.GetOutstandingAllocations().Count;
+
+    /// <summary>Rents a batch from a pool that is known to have room.</summary>
+    public static RxBatch Rent(RxBatchPool batches)
+    {
+        Xunit.Assert.True(batches.TryRent(out RxBatch? batch), $"{batches.LentCount} of {batches.MaxLent} batches are out");
+        return batch;
+    }
 }

@@ -60,7 +60,7 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
         demultiplexer.Bind(Bound, socket);
         IActorRef queue = Sys.ActorOf(StackQueueActor.Props(demultiplexer, "eth0", 0));
         var batches = new RxBatchPool("eth0", 0);
-        RxBatch batch = batches.Rent();
+        RxBatch batch = Rent(batches);
         batch.Add(Frame(_pool, Bound));
         batch.Add(Frame(_pool, Unbound));
 
@@ -69,7 +69,7 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
         ExpectMsg<StackQueueStatus>();
 
         Assert.Equal(1, batches.FreeCount);
-        Assert.Same(batch, batches.Rent());
+        Assert.Same(batch, Rent(batches));
         Assert.Equal((1, 1L), (socket.QueuedCount, socket.Delivered));
         socket.Complete();
         Assert.Equal(0, Lent(_pool));
@@ -80,7 +80,7 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
     {
         IActorRef queue = Sys.ActorOf(StackQueueActor.Props(new FlowDemultiplexer(), "eth0", 0));
         var batches = new RxBatchPool("eth0", 0);
-        RxBatch batch = batches.Rent();
+        RxBatch batch = Rent(batches);
         RxFrame returned = Frame(_pool, Bound);
         returned.Netmem.ReturnToPool();
         batch.Add(returned);

@@ -30,7 +30,7 @@ public sealed class UndeliveredBatchReclaimerSpecs(ITestOutputHelper output) : T
     }
 
     [Fact]
-    public void A_pooled_batch_that_became_a_dead_letter_has_its_pages_returned_but_is_never_recycled()
+    public void A_pooled_batch_that_became_a_dead_letter_has_its_pages_returned_and_its_lending_ended_but_is_never_recycled()
     {
         var pool = new PagePool(new PagePoolOptions());
         IActorRef queue = Sys.ActorOf(StackQueueActor.Props(new FlowDemultiplexer(), "eth0", 0));
@@ -39,7 +39,7 @@ public sealed class UndeliveredBatchReclaimerSpecs(ITestOutputHelper output) : T
         ExpectTerminated(queue);
         IActorRef reclaimer = UndeliveredBatchReclaimer.Start(Sys, "reclaimer");
         var batches = new RxBatchPool("eth0", 0);
-        RxBatch batch = batches.Rent();
+        RxBatch batch = Rent(batches);
         batch.Add(Frame(pool, Bound));
         batch.Add(Frame(pool, Unbound));
 
@@ -48,6 +48,7 @@ public sealed class UndeliveredBatchReclaimerSpecs(ITestOutputHelper output) : T
         AwaitAssert(() => Assert.Equal(0, Lent(pool)));
         reclaimer.Tell(GetReclaimedCount.Instance);
         Assert.Equal(2L, ExpectMsg<long>());
+        AwaitAssert(() => Assert.Equal(0, batches.LentCount));
         Assert.Equal(0, batches.FreeCount);
         Assert.Equal(2, batch.Count);
     }
