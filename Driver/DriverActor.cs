@@ -92,10 +92,12 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
 
     private static RxQueue NewQueue(DriverSetup setup, int index, IActorRef self)
     {
-        RxQueue? queue = null;
-        queue = new RxQueue(
+        // Made once per queue; the callback cannot run before it is set, since no batch is rented before the queue exists.
+        ResumePolling? resume = null;
+        var queue = new RxQueue(
             setup.Device, index, setup.Pools[index], setup.Iommu, setup.Options.TrafficSourceFactory(index), setup.StackQueues[index],
-            setup.Options, setup.Lifetime.PendingRefills, () => self.Tell(new ResumePolling(index, queue!.Batches)));
+            setup.Options, setup.Lifetime.PendingRefills, () => self.Tell(resume!));
+        resume = new ResumePolling(index, queue.Batches);
         return queue;
     }
 
