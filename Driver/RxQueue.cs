@@ -20,7 +20,6 @@ namespace Netmem.Driver;
 /// </remarks>
 internal sealed class RxQueue
 {
-    private readonly string _device;
     private readonly IommuModel _iommu;
     private readonly IActorRef _stack;
     private readonly NetmemRef[] _ring;
@@ -29,7 +28,7 @@ internal sealed class RxQueue
     private readonly KeyValuePair<string, object?>[] _tags;
     private int _ringCount;
 
-    // The batch being filled: rented from _batches before a poll takes its first frame, kept (empty) when a poll
+    // The batch being filled: rented from Batches before a poll takes its first frame, kept (empty) when a poll
     // takes none, and null once told to the stack.
     private RxBatch? _batch;
 
@@ -39,7 +38,6 @@ internal sealed class RxQueue
     public RxQueue(string device, int index, PagePool pool, IommuModel iommu, ITrafficSource source, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills, Action resume)
     {
         _pendingRefills = pendingRefills;
-        _device = device;
         Index = index;
         Pool = pool;
         _iommu = iommu;

@@ -13,8 +13,8 @@ namespace Netmem.Stack.Actors;
 /// <see cref="StackQueueActor"/> (or the driver, for a batch it never told) recycles; a batch that becomes a dead
 /// letter is abandoned (its pool counts it as no longer out, but never sees it again) and one that any other
 /// receiver (a test probe) keeps is simply never given back; both are left to the GC, so nobody who still holds a
-/// batch can see it refilled. Its frames never change while it is told: the driver fills it before telling it and the stack only
-/// reads it.</para>
+/// batch can see it refilled. Its frames never change while it is told: the driver fills it before telling it and
+/// the stack only reads it.</para>
 /// <para><see cref="Recycle"/> and <see cref="Abandon"/> end a lending by compare-and-swap from "lent", so a second
 /// end of one lending is refused instead of putting the batch in the free list twice or giving its pool back a
 /// lending it did not lose.</para>

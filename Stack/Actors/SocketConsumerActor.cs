@@ -5,8 +5,8 @@ namespace Netmem.Stack.Actors;
 
 /// <summary>
 /// An application reading one socket: it owns a <see cref="SocketConsumer"/> bound to its flows, reads it without
-/// blocking (the channel's wait comes back as a message, see <see cref="SocketReadableNotifier"/>) and holds each packet as its
-/// <see cref="ConsumerBehavior"/> says. Holding is what keeps pages inflight while a device unbinds.
+/// blocking (the channel's wait comes back as a message, see <see cref="SocketReadableNotifier"/>) and holds each
+/// packet as its <see cref="ConsumerBehavior"/> says. Holding is what keeps pages inflight while a device unbinds.
 /// </summary>
 /// <remarks>
 /// When the actor stops or restarts, <see cref="PostStop"/> unbinds its flows, closes its socket (which returns
