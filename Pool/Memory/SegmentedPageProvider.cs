@@ -164,10 +164,11 @@ public abstract class SegmentedPageProvider : IMemoryProvider
         grown[segment] = new int[PagesPerSegment];
         Volatile.Write(ref _referenceCounts, grown);
 
-        // Every page can be free at once, so the free list holds the provider's whole size.
+        // Every page can be free at once, so the free list holds the provider's whole size. It grows geometrically:
+        // sized exactly, a pool growing a segment at a time would copy the whole list on every segment.
         if (_freePages.Length < pagesAfter)
         {
-            Array.Resize(ref _freePages, (int)pagesAfter);
+            Array.Resize(ref _freePages, (int)Math.Min(Math.Max(pagesAfter, 2L * _freePages.Length), Array.MaxLength));
         }
 
         ulong first = (ulong)segment * (ulong)PagesPerSegment;
