@@ -89,6 +89,38 @@ public sealed class HostPageProviderSpecs
     }
 
     [Fact]
+    public void Disposing_when_empty_while_other_threads_free_the_last_pages_frees_the_memory_exactly_when_they_are_all_back()
+    {
+        for (int round = 0; round < 300; round++)
+        {
+            var provider = new HostPageProvider(4096, chunkBytes: 16 * 4096);
+            ulong[] pages = new ulong[8];
+            for (int i = 0; i < pages.Length; i++)
+            {
+                Assert.True(provider.TryAllocatePage(out pages[i]));
+            }
+
+            using var start = new Barrier(3);
+            Thread[] freers = [.. Enumerable.Range(0, 2).Select(t => new Thread(() =>
+            {
+                start.SignalAndWait();
+                for (int i = t; i < pages.Length; i += 2)
+                {
+                    provider.ReleasePage(pages[i]);
+                }
+            }))];
+            Array.ForEach(freers, f => f.Start());
+            start.SignalAndWait();
+            Thread.SpinWait(round % 50 * 20);
+            provider.DisposeWhenEmpty();
+            Array.ForEach(freers, f => f.Join());
+
+            Assert.Equal(0, provider.OutstandingPages);
+            Assert.Throws<ObjectDisposedException>(() => provider.TryAllocatePage(out _));
+        }
+    }
+
+    [Fact]
     public void The_provider_hands_out_at_most_its_capacity()
     {
         using var provider = new HostPageProvider(4096, chunkBytes: 4 * 4096, maxPages: 6);
