@@ -128,8 +128,7 @@ public sealed partial class PagePool
     private static NetmemMisuseException NoLivePool(NetmemRef netmem)
     {
         ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
-        uint current = block is null ? 0 : ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
-        return block is not null && ItemState.Precedes(netmem.Generation, current)
+        return block is not null && ItemState.Precedes(netmem.Generation, GenerationNow(block, netmem))
             ? new DoubleReturnException($"{netmem} was already returned; its pool has since been released.")
             : new InvalidNetmemException($"{netmem} names no page of any live pool.");
     }
@@ -284,7 +283,7 @@ public sealed partial class PagePool
     private static InvalidNetmemException NoSpan(NetmemRef netmem, PagePool? owner) =>
         owner is null
             ? new InvalidNetmemException($"{netmem} names no page of any live pool.")
-            : new InvalidNetmemException($"{netmem} has the wrong memory kind for {owner.Name}: the handle is forged or corrupted.");
+            : owner.WrongMemoryKind(netmem);
 
     internal Span<byte> GetSpan(NetmemRef netmem) => SpanOfLentPage(ResolveBlock(netmem), netmem);
 
@@ -365,12 +364,19 @@ public sealed partial class PagePool
         PagePool? owner = block.Owner;
         return owner != this
             ? ForeignHandle(netmem, block, owner)
-            : new InvalidNetmemException($"{netmem} has the wrong memory kind for {Name}: the handle is forged or corrupted.");
+            : WrongMemoryKind(netmem);
     }
+
+    private InvalidNetmemException WrongMemoryKind(NetmemRef netmem) =>
+        new($"{netmem} has the wrong memory kind for {Name}: the handle is forged or corrupted.");
+
+    /// <summary>The generation the handle's item is at now, to tell a stale handle from a forged one.</summary>
+    private static uint GenerationNow(ItemBlock block, NetmemRef netmem) =>
+        ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
 
     private Exception ForeignHandle(NetmemRef netmem, ItemBlock block, PagePool? owner)
     {
-        uint current = ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
+        uint current = GenerationNow(block, netmem);
         if (owner is not null && current == netmem.Generation)
         {
             return new WrongPoolException($"{netmem} belongs to {owner.Name} (id {owner.Id}), not to {Name} (id {Id}).");

@@ -75,9 +75,6 @@ public sealed class RxBatch
         _frames[_count++] = frame;
     }
 
-    /// <summary>Forgets the frames (their pages were given back some other way); the batch stays with its holder.</summary>
-    public void Clear() => _count = 0;
-
     public override string ToString() => $"RxBatch({Device} rx{QueueIndex}, {_count} frames)";
 
     /// <summary>Takes the batch out of its pool's free list; only the pool calls it.</summary>
