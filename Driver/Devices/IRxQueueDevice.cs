@@ -1,0 +1,36 @@
+using Netmem.Stack.Actors;
+
+namespace Netmem.Driver.Devices;
+
+/// <summary>
+/// The receive side of one RX queue, as the driver sees a NIC's descriptor ring: the driver posts empty pages of
+/// the queue's pool, the device writes frames into them, and the driver reaps the written ones in budgets.
+/// </summary>
+/// <remarks>
+/// <para>Ownership: a page passed to <see cref="TryPost"/> belongs to the device until <see cref="Reap"/> hands it
+/// back inside an <see cref="RxFrame"/> (which the driver passes up the stack) or <see cref="Close"/> returns it to
+/// its pool. The device never returns a posted page to the pool on its own otherwise.</para>
+/// <para>Threading: every member is called from the driver's context only (one thread at a time), as a NIC's
+/// rings are touched only by its poll loop.</para>
+/// </remarks>
+public interface IRxQueueDevice
+{
+    /// <summary>How many pages are posted and not yet reaped.</summary>
+    int Posted { get; }
+
+    /// <summary>Posts an empty page for the device to receive into. False when the ring is full (the page stays the caller's).</summary>
+    bool TryPost(Pool.NetmemRef page);
+
+    /// <summary>
+    /// Takes up to <c>frames.Length</c> frames the device has written, each naming its page, offset and length, and
+    /// returns how many. The pages become the caller's. Never blocks.
+    /// </summary>
+    int Reap(Span<RxFrame> frames);
+
+    /// <summary>
+    /// Stops the queue's receive engine (the device writes no frame after it returns), takes back every page it
+    /// still holds (posted or written and not reaped) and returns each to its pool. Returns how many pages it
+    /// returned. Called once per <see cref="IDeviceBinding.OpenRxQueue"/>.
+    /// </summary>
+    long Close();
+}
