@@ -95,7 +95,7 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         // Made once per queue; the callback cannot run before it is set, since no batch is rented before the queue exists.
         ResumePolling? resume = null;
         var queue = new RxQueue(
-            setup.Device, index, setup.Pools[index], setup.Iommu, setup.Options.TrafficSourceFactory(index), setup.StackQueues[index],
+            setup.Device, index, setup.Pools[index], setup.Binding.OpenRxQueue(index, setup.Pools[index]), setup.StackQueues[index],
             setup.Options, setup.Lifetime.PendingRefills, () => self.Tell(resume!));
         resume = new ResumePolling(index, queue.Batches);
         return queue;
@@ -227,9 +227,10 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             _quiescing = true;
             Timers.CancelAll();
             _stopping.Cancel();
+            // Stop receiving at once: each device side stops writing and gives its posted pages back.
             foreach (RxQueue queue in _queues)
             {
-                queue.Source.Stop();
+                _ringPagesReturned += queue.ReturnAll();
             }
         }
 

@@ -1,4 +1,4 @@
-using Netmem.Driver.Traffic;
+using Netmem.Stack.Rx;
 using Polly;
 
 namespace Netmem.Driver;
@@ -9,11 +9,14 @@ public sealed record DriverOptions
     /// <summary>RX descriptors per queue, each holding one page from the queue's pool.</summary>
     public int RingSize { get; init; } = 256;
 
-    /// <summary>Frames one poll of one queue may take (NAPI budget); at most <see cref="Stack.Actors.RxBatch.MaxFrames"/>.</summary>
-    public int Budget { get; init; } = Stack.Actors.RxBatch.MaxFrames;
+    /// <summary>The NAPI budget drivers use unless told otherwise, as in the kernel (<c>NAPI_POLL_WEIGHT</c>).</summary>
+    public const int DefaultBudget = 64;
+
+    /// <summary>Frames one poll of one queue may take (NAPI budget); at most <see cref="RxBatch.MaxFrames"/>.</summary>
+    public int Budget { get; init; } = DefaultBudget;
 
     /// <summary>
-    /// Batches one queue may have handed to the stack and not yet had back (see <see cref="Stack.Actors.RxBatchPool"/>):
+    /// Batches one queue may have handed to the stack and not yet had back (see <see cref="RxBatchPool"/>):
     /// when they are all out the queue stops polling until the stack gives one back, so the driver stays at most this
     /// many batches ahead of the stack instead of filling its mailbox (and the pool) without bound.
     /// </summary>
@@ -34,19 +37,17 @@ public sealed record DriverOptions
     /// </summary>
     public ResiliencePipeline? DmaMapRetryPipeline { get; init; }
 
-    /// <summary>The wire of each RX queue (argument: the queue index).</summary>
-    public required Func<int, ITrafficSource> TrafficSourceFactory { get; init; }
-
-    internal void Validate()
+    /// <summary>Checks the options; the message says which option is wrong and why.</summary>
+    public void Validate()
     {
         if (RingSize <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(RingSize), RingSize, "RingSize must be positive.");
         }
 
-        if (Budget <= 0 || Budget > Stack.Actors.RxBatch.MaxFrames)
+        if (Budget <= 0 || Budget > RxBatch.MaxFrames)
         {
-            throw new ArgumentOutOfRangeException(nameof(Budget), Budget, $"Budget must be 1..{Stack.Actors.RxBatch.MaxFrames}.");
+            throw new ArgumentOutOfRangeException(nameof(Budget), Budget, $"Budget must be 1..{RxBatch.MaxFrames}.");
         }
 
         if (MaxBatchesInFlight <= 0)

@@ -1,17 +1,17 @@
 using Akka.Actor;
 using Netmem.Pool;
-using Netmem.Pool.Dma;
+using Netmem.Driver.Devices;
 
 namespace Netmem.Driver;
 
 /// <summary>
-/// What one bind gives the driver: the device model, one pool per RX queue (index = queue) and, per queue, the
+/// What one bind gives the driver: the device binding (the receive side of each queue), one pool per RX queue (index = queue) and, per queue, the
 /// stack actor that receives its batches. The pools' allocation side belongs to the driver until it quiesces.
 /// Use one setup per bind: the driver keeps what must survive its restarts in it.
 /// </summary>
 public sealed record DriverSetup(
     string Device,
-    IommuModel Iommu,
+    IDeviceBinding Binding,
     IReadOnlyList<PagePool> Pools,
     IReadOnlyList<IActorRef> StackQueues,
     DriverOptions Options)

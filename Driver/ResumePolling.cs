@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Netmem.Stack.Actors;
 
 namespace Netmem.Driver;

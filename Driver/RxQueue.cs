@@ -1,52 +1,46 @@
 using Akka.Actor;
-using Netmem.Driver.Traffic;
+using Netmem.Driver.Devices;
 using Netmem.Pool;
-using Netmem.Pool.Dma;
-using Netmem.Stack.Actors;
+using Netmem.Stack.Rx;
 
 namespace Netmem.Driver;
 
 /// <summary>
-/// One RX queue of the driver: its pool, its descriptor ring of pages, the wire it receives from, and the stack
-/// actor it hands batches to. Used only from the driver's context.
+/// One RX queue of the driver: its pool, the device's receive side it posts pages to and reaps frames from, and the
+/// stack actor it hands batches to. Used only from the driver's context.
 /// </summary>
 /// <remarks>
-/// Ownership: every page this queue has taken from its pool is, at every instant, either in the ring or in the
-/// batch being built (a page moves from one to the other by <see cref="RxBatch.Add"/> and a decrement, nothing in
-/// between can throw: the batch is lent to this queue and has room for the budget), until the batch is told to the
-/// stack. So a crash at any point is recovered by returning both. Batches come from this queue's
-/// <see cref="RxBatchPool"/>, which the stack actor gives each one back to after handling it, and which bounds how
-/// many are out (<see cref="WaitingForBatch"/>).
+/// Ownership: every page this queue has taken from its pool is, at every instant, either posted to the device (its
+/// <see cref="IRxQueueDevice"/>, which gives it back by <see cref="IRxQueueDevice.Reap"/> or
+/// <see cref="IRxQueueDevice.Close"/>) or in the batch being built, until the batch is told to the stack. A reaped
+/// page joins the batch before anything that can throw, so a crash at any point is recovered by closing the device
+/// side and returning the batch. Batches come from this queue's <see cref="RxBatchPool"/>, which the stack actor
+/// gives each one back to after handling it, and which bounds how many are out (<see cref="WaitingForBatch"/>).
 /// </remarks>
 internal sealed class RxQueue
 {
-    private readonly IommuModel _iommu;
     private readonly IActorRef _stack;
-    private readonly NetmemRef[] _ring;
-    private readonly int _budget;
-    private readonly byte[] _staging;
+    private readonly RxFrame[] _reaped;
+    private readonly int _ringSize;
     private readonly KeyValuePair<string, object?>[] _tags;
-    private int _ringCount;
+    private readonly RingRefill?[] _pendingRefills;
 
     // The batch being filled: rented from Batches before a poll takes its first frame, kept (empty) when a poll
     // takes none, and null once told to the stack.
     private RxBatch? _batch;
-
-    private readonly RingRefill?[] _pendingRefills;
+    private bool _closed;
 
     /// <param name="resume">Called (from the stack's thread) when a batch comes back after <see cref="WaitingForBatch"/> was set.</param>
-    public RxQueue(string device, int index, PagePool pool, IommuModel iommu, ITrafficSource source, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills, Action resume)
+    public RxQueue(string device, int index, PagePool pool, IRxQueueDevice receiver, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills, Action resume)
     {
         _pendingRefills = pendingRefills;
         Index = index;
         Pool = pool;
-        _iommu = iommu;
-        Source = source;
+        Receiver = receiver;
         _stack = stack;
-        _ring = new NetmemRef[options.RingSize];
+        _ringSize = options.RingSize;
+        _reaped = new RxFrame[options.Budget];
         Batches = new RxBatchPool(device, index, options.MaxBatchesInFlight, resume);
-        _budget = options.Budget;
-        _staging = new byte[pool.PageSize];
         _tags = DriverMetrics.QueueTags(device, index);
         PollMessage = new PollQueue(index);
         RefillMessage = new RefillQueue(index);
@@ -56,7 +50,8 @@ internal sealed class RxQueue
 
     public PagePool Pool { get; }
 
-    public ITrafficSource Source { get; }
+    /// <summary>The device's receive side of this queue, opened by this driver incarnation.</summary>
+    public IRxQueueDevice Receiver { get; }
 
     public PollQueue PollMessage { get; }
 
@@ -81,30 +76,30 @@ internal sealed class RxQueue
         set => _pendingRefills[Index] = value;
     }
 
-    public int EmptyDescriptors => _ring.Length - _ringCount;
+    public int EmptyDescriptors => _closed ? 0 : Math.Max(0, _ringSize - Receiver.Posted);
 
     public ReadOnlySpan<KeyValuePair<string, object?>> Tags => _tags;
 
-    /// <summary>Fills every empty descriptor from the pool. A failure propagates; the pages taken so far stay in the ring.</summary>
+    /// <summary>Posts a page to every empty descriptor. A failure propagates; the pages posted so far stay posted.</summary>
     public void Fill()
     {
-        while (_ringCount < _ring.Length)
+        while (Receiver.Posted < _ringSize)
         {
-            _ring[_ringCount] = Pool.Allocate();
-            _ringCount++;
+            NetmemRef page = Pool.Allocate();
+            if (!Receiver.TryPost(page))
+            {
+                Pool.Return(page);
+                return;
+            }
         }
     }
 
-    /// <summary>Puts a finished refill's pages on the ring (any surplus goes back to the pool).</summary>
+    /// <summary>Posts a finished refill's pages (any the device has no room for, or all once closed, go back to the pool).</summary>
     public void TakeRefill(RingRefill refill)
     {
         foreach (NetmemRef page in refill.Pages)
         {
-            if (_ringCount < _ring.Length)
-            {
-                _ring[_ringCount++] = page;
-            }
-            else
+            if (_closed || Receiver.Posted >= _ringSize || !Receiver.TryPost(page))
             {
                 Pool.Return(page);
             }
@@ -112,9 +107,8 @@ internal sealed class RxQueue
     }
 
     /// <summary>
-    /// One NAPI poll: for each frame on the wire, up to the budget and while descriptors last, the device DMAs it
-    /// into the next ring page (through the IOMMU model) and the page joins the batch; the batch goes to the stack.
-    /// A write the IOMMU refuses drops the frame and keeps the page. Returns the number of frames delivered.
+    /// One NAPI poll: reaps up to the budget of frames the device wrote into posted pages, syncs each for the CPU,
+    /// and hands them to the stack in one batch. Returns the number of frames delivered.
     /// </summary>
     public int Poll()
     {
@@ -125,40 +119,42 @@ internal sealed class RxQueue
         }
 
         RxBatch batch = _batch;
-        for (int frame = 0; frame < _budget && _ringCount > 0; frame++)
+        int reaped = Receiver.Reap(_reaped);
+        for (int i = 0; i < reaped; i++)
         {
-            if (!Source.TryReceive(_staging, out int length))
-            {
-                break;
-            }
-
-            NetmemRef page = _ring[_ringCount - 1];
-            if (!_iommu.DmaWrite(Pool.GetDmaAddress(page), 0, _staging.AsSpan(0, length)))
-            {
-                continue;
-            }
-
-            Pool.SyncForCpu(page, 0, length);
-            batch.Add(new RxFrame(page, 0, length));
-            _ringCount--;
+            batch.Add(_reaped[i]);
         }
 
-        int taken = batch.Count;
-        if (taken == 0)
+        if (reaped == 0)
         {
             return 0;
         }
 
+        // The pages are the batch's now, so a sync that throws loses none of them (ReturnAll returns the batch).
+        foreach (RxFrame frame in batch.Frames)
+        {
+            Pool.SyncForCpu(frame.Netmem, frame.Offset, frame.Length);
+        }
+
         _batch = null;
         _stack.Tell(batch);
-        DriverMetrics.RecordBatch(_tags, taken);
-        return taken;
+        DriverMetrics.RecordBatch(_tags, reaped);
+        return reaped;
     }
 
-    /// <summary>Returns every page of the ring and of an unsent batch to the pool; returns how many.</summary>
+    /// <summary>
+    /// Closes the device's receive side (it returns every page it holds to the pool; the first call only) and returns
+    /// the pages of an unsent batch; returns how many pages went back.
+    /// </summary>
     public long ReturnAll()
     {
-        long returned = _ringCount;
+        long returned = 0;
+        if (!_closed)
+        {
+            _closed = true;
+            returned = Receiver.Close();
+        }
+
         if (_batch is { } batch)
         {
             returned += batch.Count;
@@ -172,12 +168,6 @@ internal sealed class RxQueue
             batch.Recycle();
         }
 
-        for (int i = 0; i < _ringCount; i++)
-        {
-            Pool.Return(_ring[i]);
-        }
-
-        _ringCount = 0;
         return returned;
     }
 }

@@ -6,6 +6,9 @@ namespace Netmem.Pool;
 /// <summary>How a pool is created: the kernel's <c>struct page_pool_params</c>.</summary>
 public sealed record PagePoolOptions
 {
+    /// <summary>The largest page a pool hands out (1 MiB).</summary>
+    public const int MaxPageSize = 1 << 20;
+
     /// <summary>The largest recycle ring; the kernel caps <c>pool_size</c> at 16384.</summary>
     public const int MaxPoolSize = 16384;
 
@@ -64,9 +67,9 @@ public sealed record PagePoolOptions
             throw new ArgumentOutOfRangeException(nameof(PoolSize), PoolSize, $"PoolSize must be a power of two from 2 to {MaxPoolSize}.");
         }
 
-        if (PageSize < 256 || PageSize > IommuModel.SlotSize || !int.IsPow2(PageSize))
+        if (PageSize < 256 || PageSize > MaxPageSize || !int.IsPow2(PageSize))
         {
-            throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, $"PageSize must be a power of two from 256 to {IommuModel.SlotSize}.");
+            throw new ArgumentOutOfRangeException(nameof(PageSize), PageSize, $"PageSize must be a power of two from 256 to {MaxPageSize}.");
         }
 
         if (MemoryProvider is not null && MemoryProvider.PageSize != PageSize)

@@ -1,7 +1,7 @@
 using Netmem.Pool;
 using Netmem.Pool.Memory;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Checks each pool's own count of the pages it is accountable for (hold − release) against an independent witness:

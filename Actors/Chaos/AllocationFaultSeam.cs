@@ -2,7 +2,7 @@ using Netmem.Pool.Memory;
 using Polly;
 using Polly.Simmy;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The memory-provider seam: plugged into <see cref="SegmentedPageProvider.AllocationFailureInjector"/>, it makes an

@@ -1,6 +1,6 @@
 using Spectre.Console;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Runs a chaos run on a console: the seed first, then a live display (elapsed, packets/s, inflight, unbinds,

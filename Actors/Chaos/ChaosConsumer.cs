@@ -3,7 +3,7 @@ using Netmem.Stack.Sockets;
 using Polly;
 using Polly.Simmy;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The application side of one socket: reads packets, holds each for its profile's hold time (up to a number held

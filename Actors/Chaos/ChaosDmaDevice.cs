@@ -2,12 +2,12 @@ using Netmem.Pool.Dma;
 using Polly;
 using Polly.Simmy;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The DMA seam: a device decorator whose <see cref="Map"/> may fail or be slow, decided per map operation of its
-/// stream. Unmap and the syncs pass straight through, so the device underneath (the strict IOMMU model) still sees
-/// and judges every call the pool makes.
+/// stream, and whose unmaps and syncs are slow while the <see cref="SlowDeviceSeam"/> says so for the unbind in
+/// progress. Every call still reaches the device underneath (the strict IOMMU model), which judges it.
 /// </summary>
 /// <remarks>
 /// A slow map is slow for whoever calls it, as a contended IOMMU is: the pool's map API is synchronous, so the
@@ -23,11 +23,13 @@ public sealed class ChaosDmaDevice : IDmaDevice
     private readonly IDmaDevice _inner;
     private readonly FaultStream _maps;
     private readonly ResiliencePipeline _mapPipeline;
+    private readonly SlowDeviceSeam _slow;
 
-    public ChaosDmaDevice(IDmaDevice inner, SeededChaos chaos, FaultStream maps)
+    public ChaosDmaDevice(IDmaDevice inner, SeededChaos chaos, FaultStream maps, SlowDeviceSeam slow)
     {
         _inner = inner;
         _maps = maps;
+        _slow = slow;
         _mapPipeline = new ResiliencePipelineBuilder()
             .AddChaosLatency(chaos.Latency(FaultKind.DmaMapLatency, MinMapLatency, MaxMapLatency))
             .AddChaosFault(chaos.Fault(FaultKind.DmaMapFailure, draw => new DmaMapException($"{inner.Name}: injected map failure ({draw}).")))
@@ -51,11 +53,21 @@ public sealed class ChaosDmaDevice : IDmaDevice
         }
     }
 
-    public void Unmap(ulong dmaAddress, int length, DmaDirection direction) => _inner.Unmap(dmaAddress, length, direction);
+    public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
+    {
+        _slow.BeforeUnmap();
+        _inner.Unmap(dmaAddress, length, direction);
+    }
 
-    public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+    public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction)
+    {
+        _slow.BeforeSync();
         _inner.SyncForDevice(dmaAddress, offset, length, direction);
+    }
 
-    public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+    public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction)
+    {
+        _slow.BeforeSync();
         _inner.SyncForCpu(dmaAddress, offset, length, direction);
+    }
 }

@@ -1,6 +1,6 @@
 using Netmem.Stack.Parsing;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The flows of a run: two per consumer (UDP over IPv4, TCP over IPv6), plus one flow no socket is bound to, so

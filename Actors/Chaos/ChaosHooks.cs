@@ -1,7 +1,8 @@
+using Netmem.Simulation;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Sockets;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Extension points for running chaos against your own code: a device implementation of your own in front of the

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The options of the <c>chaos</c> command, and how they become <see cref="ChaosSettings"/>.</summary>
 internal sealed class ChaosOptions
@@ -18,6 +18,9 @@ internal sealed class ChaosOptions
         [FaultKind.UnbindUnderLoad] = Switch("--unbind-under-load", "devices unbind and rebind at random moments"),
         [FaultKind.LateReturnStorm] = Switch("--late-return-storm", "held pages all return as destroy runs"),
         [FaultKind.ConsumerMisuse] = Switch("--consumer-misuse", "consumers return twice or use pages after dispose"),
+        [FaultKind.SlowUnmap] = Switch("--slow-unmap", "for some unbinds every unmap is slow, so destroy outlives its timeout"),
+        [FaultKind.SlowSync] = Switch("--slow-sync", "for some unbinds every sync is slow"),
+        [FaultKind.SlowTeardown] = Switch("--slow-teardown", "for some unbinds the domain teardown outlives its timeout"),
     };
 
     public Option<ulong?> Seed { get; } = new("--seed")

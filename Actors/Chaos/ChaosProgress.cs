@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>A live reading of a run, for the progress display.</summary>
 public sealed record ChaosProgress(

@@ -1,6 +1,6 @@
 using Netmem.Pool.Misuse;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>Everything a chaos run measured, and its verdict. Rendered as a table and as JSON.</summary>
 public sealed record ChaosReport
@@ -36,6 +36,12 @@ public sealed record ChaosReport
     public required long InflightAtUnbindMax { get; init; }
 
     public required long PagesUnmappedByDestroy { get; init; }
+
+    /// <summary>Pages whose mapping was left to the domain teardown after a destroy outlived its timeout.</summary>
+    public long PagesRevokedWithDomain { get; init; }
+
+    /// <summary>Unbind phases that outlived their timeout (slow-device faults); each escalated without letting Unbound overtake the device.</summary>
+    public long PhaseTimeouts { get; init; }
 
     public required long LateReturns { get; init; }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The machine-readable report: camelCase properties, enums by name, the fault ledger included.</summary>
 public static class ChaosReportJson

@@ -1,7 +1,7 @@
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The end-of-run summary: one table, a section per concern, every violation counter on its own row.</summary>
 public static class ChaosReportTable
@@ -35,6 +35,8 @@ public static class ChaosReportTable
         Row(table, "inflight at unbind (sum)", report.InflightAtUnbindSum);
         Row(table, "inflight at unbind (max)", report.InflightAtUnbindMax);
         Row(table, "pages unmapped by destroy", report.PagesUnmappedByDestroy);
+        Row(table, "pages revoked with the domain", report.PagesRevokedWithDomain);
+        Row(table, "unbind phases timed out", report.PhaseTimeouts);
         Row(table, "late returns", report.LateReturns);
         Row(table, "pages returned by storms", report.StormReturns);
         Row(table, "consumer crashes", report.ConsumerCrashes);

@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
@@ -5,7 +6,7 @@ using Netmem.Actors.Devices;
 using Netmem.Actors.Hosting;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
@@ -14,7 +15,7 @@ using Netmem.Stack.Sockets;
 using Polly;
 using Polly.Simmy;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// One chaos run: devices driven by the real driver and stack actors, application consumers on their sockets,
@@ -27,12 +28,20 @@ internal sealed class ChaosRun : IAsyncDisposable
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private static int s_runs;
 
+    /// <summary>Destroy's timeout in chaos runs: short, so a slow-unmap unbind outlives it and is revoked.</summary>
+    private static readonly TimeSpan ChaosDestroyTimeout = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The teardown's timeout in chaos runs: short, so a slow teardown outlives it.</summary>
+    private static readonly TimeSpan ChaosTeardownTimeout = TimeSpan.FromMilliseconds(200);
+
     private readonly ChaosSettings _settings;
     private readonly ChaosHooks _hooks;
     private readonly SeededChaos _chaos;
     private readonly ActorSystem _system;
     private readonly PagePoolRuntime _runtime;
     private readonly IDeviceLifecycle[] _devices;
+    private readonly SlowDeviceSeam[] _slowDevices;
+    private readonly IommuModel[] _iommus;
     private readonly SocketConsumer[] _sockets;
     private readonly ChaosConsumer[] _consumers;
     private readonly ConsumerTally _consumerTally = new();
@@ -48,6 +57,8 @@ internal sealed class ChaosRun : IAsyncDisposable
     private long _inflightAtUnbindSum;
     private long _inflightAtUnbindMax;
     private long _unmappedByDestroy;
+    private long _revokedWithDomain;
+    private long _phaseTimeouts;
     private long _itemsNotReclaimedAtUnbound;
     private string _phase = "starting";
     private TimeSpan _trafficTime;
@@ -63,9 +74,11 @@ internal sealed class ChaosRun : IAsyncDisposable
         string[] names = Enumerable.Range(0, settings.Devices).Select(d => $"chaos{run}-dev{d}").ToArray();
         _census = new PoolCensus(names);
         _meter = new RxFrameMeter(names);
+        _slowDevices = new SlowDeviceSeam[names.Length];
+        _iommus = new IommuModel[names.Length];
         DeviceOptions[] devices = names.Select(CreateDeviceOptions).ToArray();
         _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions { Devices = devices });
-        _devices = devices.Select(options => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options))).ToArray();
+        _devices = devices.Select((options, d) => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options, _iommus[d]))).ToArray();
         _storm = new LateReturnStorm(settings.Consumers);
         _sockets = Enumerable.Range(0, settings.Consumers).Select(c => new SocketConsumer($"consumer{c}", settings.SocketQueueCapacity)).ToArray();
         _consumers = _sockets.Select((socket, c) => new ChaosConsumer(
@@ -151,21 +164,35 @@ internal sealed class ChaosRun : IAsyncDisposable
 
     private IDeviceLifecycle WrapLifecycle(IDeviceLifecycle lifecycle) => _hooks.WrapLifecycle?.Invoke(lifecycle) ?? lifecycle;
 
+    /// <summary>
+    /// One simulated device whose pools map through the DMA seam and whose teardown goes through the slow-device
+    /// seam; the phase timeouts are short, so a slow unbind outlives them within a run.
+    /// </summary>
     private DeviceOptions CreateDeviceOptions(string name, int index)
     {
         var iommu = new IommuModel(name);
-        IDmaDevice inner = _hooks.WrapDevice?.Invoke(iommu, iommu) ?? iommu;
+        var slow = new SlowDeviceSeam(_chaos, _chaos.Ledger.Stream($"dev{index}/slow-device"), ChaosTeardownTimeout);
+        _slowDevices[index] = slow;
+        _iommus[index] = iommu;
         int[] poolGenerations = new int[_settings.QueuesPerDevice];
-        return new DeviceOptions
+        var device = new SimulatedDevice(new SimulatedDeviceOptions
         {
             Name = name,
             Iommu = iommu,
-            PoolDevice = new ChaosDmaDevice(inner, _chaos, _chaos.Ledger.Stream($"dev{index}/map")),
+            TrafficSourceFactory = CreateTrafficSourceFactory(index),
+            DmaDeviceDecorator = (_, model) =>
+                new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(model, iommu) ?? model, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
+            BeforeTeardown = _ => slow.BeforeTeardown(),
+        });
+        return new DeviceOptions
+        {
+            Device = device,
             QueueCount = _settings.QueuesPerDevice,
             PoolOptions = queue => CreatePoolOptions(index, name, queue, Interlocked.Increment(ref poolGenerations[queue])),
-            Driver = CreateDriverOptions(index),
             MaxDriverRestarts = 1000,
             BindOnStart = false,
+            DestroyTimeout = ChaosDestroyTimeout,
+            TeardownTimeout = ChaosTeardownTimeout,
         };
     }
 
@@ -178,24 +205,22 @@ internal sealed class ChaosRun : IAsyncDisposable
     }
 
     /// <summary>Synthetic traffic on every queue, through the driver-crash seam.</summary>
-    private DriverOptions CreateDriverOptions(int device)
+    private Func<int, ITrafficSource> CreateTrafficSourceFactory(int device)
     {
         IReadOnlyList<Stack.Parsing.FlowKey> flows = ChaosFlows.OnTheWire(_settings.Consumers);
-        return new DriverOptions
-        {
-            TrafficSourceFactory = queue => new ChaosTrafficSource(
-                new SyntheticTrafficSource(new SyntheticTrafficOptions
-                {
-                    Flows = flows,
-                    FramesPerSecond = _settings.FramesPerSecondPerQueue,
-                    Seed = unchecked((int)_chaos.Decider.Hash(FaultKind.DriverCrash, device, queue)),
-                }),
-                new DriverFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/rx"))),
-        };
+        return queue => new ChaosTrafficSource(
+            new SyntheticTrafficSource(new SyntheticTrafficOptions
+            {
+                Flows = flows,
+                FramesPerSecond = _settings.FramesPerSecondPerQueue,
+                Seed = unchecked((int)_chaos.Decider.Hash(FaultKind.DriverCrash, device, queue)),
+            }),
+            new DriverFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/rx")));
     }
 
     private async Task<bool> BindAsync(int device)
     {
+        _slowDevices[device].Clear();
         try
         {
             await _devices[device].BindAsync(CancellationToken.None).ConfigureAwait(false);
@@ -261,6 +286,7 @@ internal sealed class ChaosRun : IAsyncDisposable
     private async Task UnbindAsync(int device)
     {
         IDeviceLifecycle lifecycle = _devices[device];
+        await _slowDevices[device].DecideForUnbindAsync().ConfigureAwait(false);
         Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream($"dev{device}/unbind-storms"), _census.PoolsOf(lifecycle.Device)).ConfigureAwait(false);
         UnbindReport report = await lifecycle.UnbindAsync(CancellationToken.None).ConfigureAwait(false);
         RecordUnbound(report, _census.PoolsOf(lifecycle.Device));
@@ -273,6 +299,11 @@ internal sealed class ChaosRun : IAsyncDisposable
     /// </summary>
     private async Task ShutDownAsync()
     {
+        foreach (SlowDeviceSeam slow in _slowDevices)
+        {
+            await slow.DecideForUnbindAsync().ConfigureAwait(false);
+        }
+
         Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream("shutdown-storms"), _census.Pools.ToArray()).ConfigureAwait(false);
         try
         {
@@ -332,13 +363,16 @@ internal sealed class ChaosRun : IAsyncDisposable
         Interlocked.Increment(ref _unbinds);
         Interlocked.Add(ref _inflightAtUnbindSum, report.InflightAtUnbind);
         Interlocked.Add(ref _unmappedByDestroy, report.UnmappedByDestroy);
+        Interlocked.Add(ref _revokedWithDomain, report.RevokedWithDomain);
+        Interlocked.Add(ref _phaseTimeouts, report.TimedOutPhases.Count);
         long max;
         while (report.InflightAtUnbind > (max = Interlocked.Read(ref _inflightAtUnbindMax))
             && Interlocked.CompareExchange(ref _inflightAtUnbindMax, report.InflightAtUnbind, max) != max)
         {
         }
 
-        foreach (UnbindPhaseResult phase in report.Phases.Where(p => p.Outcome is UnbindPhaseOutcome.TimedOut or UnbindPhaseOutcome.Failed))
+        // A phase that times out escalates (the slow-device faults make them) and is counted; one that fails is a problem.
+        foreach (UnbindPhaseResult phase in report.Phases.Where(p => p.Outcome is UnbindPhaseOutcome.Failed))
         {
             AddProblem($"{report.Device} unbind of generation {report.Generation}: {phase.Phase} {phase.Outcome}: {phase.Detail}");
         }
@@ -459,6 +493,8 @@ internal sealed class ChaosRun : IAsyncDisposable
             InflightAtUnbindSum = Interlocked.Read(ref _inflightAtUnbindSum),
             InflightAtUnbindMax = Interlocked.Read(ref _inflightAtUnbindMax),
             PagesUnmappedByDestroy = Interlocked.Read(ref _unmappedByDestroy),
+            PagesRevokedWithDomain = Interlocked.Read(ref _revokedWithDomain),
+            PhaseTimeouts = Interlocked.Read(ref _phaseTimeouts),
             LateReturns = pools.Sum(p => p.GetStats().LateReturns),
             ConsumerCrashes = _consumerTally.Crashes,
             StormReturns = _storm.StormReturns,

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>Runs one chaos run to its report.</summary>
 public static class ChaosRunner

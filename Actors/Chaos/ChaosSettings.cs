@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>What a chaos run does: its seed, length, topology, traffic and faults (the command line's options).</summary>
 public sealed record ChaosSettings

@@ -1,6 +1,6 @@
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The driver-crash seam: a traffic source decorator. The driver asks its source for frames from inside a poll, so

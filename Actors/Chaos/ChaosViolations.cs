@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Every way a run can show that a page or a mapping was mishandled, each counted on its own. A run passes only when

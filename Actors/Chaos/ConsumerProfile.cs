@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>How long one application consumer holds each packet, and how many it may hold at once.</summary>
 public sealed record ConsumerProfile(TimeSpan HoldTime, int MaxHeld)

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>What the application consumers of a run did with the packets they read.</summary>
 public sealed class ConsumerTally

@@ -1,7 +1,7 @@
 using Polly;
 using Polly.Simmy;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The driver seam: called once in the middle of every poll of one RX queue, it throws

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Decides, for one seed, whether a fault is injected on an operation, and draws the fault's parameters, as a pure

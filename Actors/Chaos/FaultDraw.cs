@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The parameters of one injected fault, drawn from the same hash that decided to inject it.</summary>
 public readonly record struct FaultDraw(FaultDecider Decider, FaultKind Kind, FaultStream Stream, long Sequence)

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The faults a chaos run injects, each at a seam outside the lock-free core.</summary>
 public enum FaultKind
@@ -29,4 +29,13 @@ public enum FaultKind
 
     /// <summary>A consumer returns a page twice, or uses or returns it after disposing its packet.</summary>
     ConsumerMisuse,
+
+    /// <summary>For one unbind, every unmap the device makes is slow: destroy outlives its timeout and is revoked.</summary>
+    SlowUnmap,
+
+    /// <summary>For one unbind, every sync the device makes is slow.</summary>
+    SlowSync,
+
+    /// <summary>For one unbind, the domain teardown outlives its timeout (it hangs for a while, then returns).</summary>
+    SlowTeardown,
 }

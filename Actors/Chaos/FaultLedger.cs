@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Every fault a run injected, and every operation stream faults were decided on. Two runs of one seed can be

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// The probability, per operation, that each fault kind is injected. One <c>--fault-rate</c> scales them all: each
@@ -25,7 +25,7 @@ public sealed record FaultRates
     /// How one unit of fault rate translates into this kind's per-operation probability. The operations are: a DMA
     /// map (failure, latency), a provider allocation, a packet read by a consumer (throw, stall), a packet released
     /// (misuse), a frame asked of the traffic source inside a poll (driver crash), a 250 ms slot of the unbinder
-    /// (unbind under load) and an unbind (late-return storm).
+    /// (unbind under load) and an unbind (late-return storm; slow unmap, sync and teardown).
     /// </summary>
     public static double WeightOf(FaultKind kind) => kind switch
     {
@@ -38,6 +38,9 @@ public sealed record FaultRates
         FaultKind.UnbindUnderLoad => 60.0,
         FaultKind.LateReturnStorm => 40.0,
         FaultKind.ConsumerMisuse => 0.05,
+        FaultKind.SlowUnmap => 40.0,
+        FaultKind.SlowSync => 20.0,
+        FaultKind.SlowTeardown => 20.0,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown fault kind."),
     };
 }

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// One sequence of operations that faults are decided on, such as the DMA maps of one pool or the packets of one

@@ -1,7 +1,8 @@
+using Netmem.Simulation;
 using Netmem.Actors.Protocol;
 using Netmem.Pool.Dma;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>How a chaos run binds and unbinds one device: <see cref="SupervisedDevice"/> in every real run.</summary>
 public interface IDeviceLifecycle

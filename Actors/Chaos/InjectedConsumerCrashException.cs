@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The crash a chaos run injects into a consumer while it holds pages.</summary>
 public sealed class InjectedConsumerCrashException : Exception

@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>The crash a chaos run injects into a driver's poll.</summary>
 public sealed class InjectedDriverCrashException : Exception

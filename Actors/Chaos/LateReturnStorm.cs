@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Netmem.Stack.Sockets;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// A late-return storm: while armed, consumers hold back every packet they would have disposed; when it fires, all

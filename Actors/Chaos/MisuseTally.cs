@@ -1,6 +1,6 @@
 using Netmem.Pool.Misuse;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>Misuse the runtime rejected, by the kind its exception names, and misuse it failed to reject.</summary>
 public sealed class MisuseTally

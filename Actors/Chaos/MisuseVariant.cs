@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>How a misbehaving consumer misuses a packet it is done with.</summary>
 public enum MisuseVariant

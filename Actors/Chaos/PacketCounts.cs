@@ -1,4 +1,4 @@
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Where every received packet ended: delivered to an application, or dropped for a named reason. The counts are

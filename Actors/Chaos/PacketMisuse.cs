@@ -2,7 +2,7 @@ using Netmem.Pool;
 using Netmem.Pool.Misuse;
 using Netmem.Stack.Sockets;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Performs one misuse on a packet the consumer is done with, and records whether the runtime rejected it with a

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Netmem.Pool;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Every pool that served a run's devices, found in <see cref="PagePoolRegistry"/> by device name and kept after

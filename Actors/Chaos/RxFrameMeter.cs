@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Netmem.Driver;
 using Netmem.Stack.Actors;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Listens to the driver's <c>driver.rx.frames</c> (frames handed to the stack: the run's "received") and the stack's

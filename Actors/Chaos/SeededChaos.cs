@@ -5,7 +5,7 @@ using Polly.Simmy.Fault;
 using Polly.Simmy.Latency;
 using Polly.Simmy.Outcomes;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Polly v8 chaos strategies made reproducible: each strategy's <c>InjectionRateGenerator</c> returns exactly 0 or 1,

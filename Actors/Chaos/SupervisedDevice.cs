@@ -1,9 +1,10 @@
+using Netmem.Simulation;
 using Akka.Actor;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Protocol;
 using Netmem.Pool.Dma;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>A device under its real <see cref="DeviceSupervisor"/>, bound and unbound through the public protocol.</summary>
 public sealed class SupervisedDevice : IDeviceLifecycle
@@ -11,11 +12,11 @@ public sealed class SupervisedDevice : IDeviceLifecycle
     private readonly IActorRef _supervisor;
     private readonly TimeSpan _askTimeout;
 
-    public SupervisedDevice(IActorRef supervisor, DeviceOptions options)
+    public SupervisedDevice(IActorRef supervisor, DeviceOptions options, IommuModel iommu)
     {
         _supervisor = supervisor;
         Device = options.Name;
-        Iommu = options.Iommu;
+        Iommu = iommu;
 
         // The supervisor bounds every phase itself; the ask only guards against a supervisor that never answers.
         _askTimeout = options.MaxUnbindDuration + TimeSpan.FromSeconds(5);

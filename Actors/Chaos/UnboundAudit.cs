@@ -1,6 +1,6 @@
 using Netmem.Pool;
 
-namespace Netmem.Actors.Chaos;
+namespace Netmem.Chaos;
 
 /// <summary>
 /// Checks, at the moment an <c>Unbound</c> reply arrives, that every page of the device's pools is reclaimed or

@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Netmem.Stack.Actors;
 
 namespace Netmem.Driver.Devices;
@@ -23,14 +24,17 @@ public interface IRxQueueDevice
 
     /// <summary>
     /// Takes up to <c>frames.Length</c> frames the device has written, each naming its page, offset and length, and
-    /// returns how many. The pages become the caller's. Never blocks.
+    /// returns how many. The pages become the caller's when it returns; if it throws, none changes hands (the device
+    /// keeps them for <see cref="Close"/>). Never blocks.
     /// </summary>
     int Reap(Span<RxFrame> frames);
 
     /// <summary>
     /// Stops the queue's receive engine (the device writes no frame after it returns), takes back every page it
     /// still holds (posted or written and not reaped) and returns each to its pool. Returns how many pages it
-    /// returned. Called once per <see cref="IDeviceBinding.OpenRxQueue"/>.
+    /// returned. Called once per <see cref="IDeviceBinding.OpenRxQueue"/>, possibly after
+    /// <see cref="IDeviceBinding.TearDown"/> (a driver that hung past the unbind): it must then give the pages back
+    /// without touching the device.
     /// </summary>
     long Close();
 }

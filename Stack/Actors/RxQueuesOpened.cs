@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Akka.Actor;
 
 namespace Netmem.Stack.Actors;

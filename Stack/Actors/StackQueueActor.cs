@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Akka.Actor;
 using Netmem.Pool.Misuse;
 using Netmem.Stack.Parsing;

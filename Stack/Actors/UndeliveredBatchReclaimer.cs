@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Akka.Actor;
 using Akka.Event;
 using Netmem.Pool.Misuse;

@@ -1,8 +1,11 @@
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 
 namespace Netmem.Actors.Tests;
 
-/// <summary>A wire that throws on a chosen frame (a driver crash mid-poll) and, if asked, when it is stopped (a crash during unbind).</summary>
+/// <summary>
+/// A wire that throws on a chosen frame (a driver crash mid-poll) and, if asked, when the driver closes its queue
+/// (a crash during unbind, through <see cref="CrashingRxQueue"/>).
+/// </summary>
 internal sealed class CrashingTrafficSource(ITrafficSource inner) : ITrafficSource
 {
     private long _frames;
@@ -42,8 +45,14 @@ internal sealed class CrashingTrafficSource(ITrafficSource inner) : ITrafficSour
     {
         Stopped = true;
         inner.Stop();
+    }
+
+    /// <summary>Called as the driver closes the queue: throws once if <see cref="CrashOnStop"/> is set.</summary>
+    public void CrashIfAskedOnClose()
+    {
         if (CrashOnStop)
         {
+            CrashOnStop = false;
             Crashes++;
             throw new InvalidOperationException("injected driver crash while quiescing");
         }

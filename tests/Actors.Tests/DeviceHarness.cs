@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
@@ -5,7 +6,7 @@ using Akka.TestKit;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Actors;
@@ -38,11 +39,18 @@ internal sealed class DeviceHarness
         UndeliveredBatchReclaimer.Start(kit.Sys, options.Name + "-reclaimer");
         DeviceOptions device = new()
         {
-            Name = options.Name,
-            Iommu = Iommu,
+            Device = new SimulatedDevice(new SimulatedDeviceOptions
+            {
+                Name = options.Name,
+                Iommu = Iommu,
+                TrafficSourceFactory = SourceFor,
+                RxQueueDecorator = (queue, receiver) => new CrashingRxQueue(receiver, _sources[queue]),
+                DmaDeviceDecorator = options.DecorateDmaDevice,
+                BeforeTeardown = options.BeforeTeardown,
+            }),
             QueueCount = options.Queues,
             PoolOptions = _ => new PagePoolOptions { SyncForDevice = true },
-            Driver = new DriverOptions { RingSize = options.RingSize, TrafficSourceFactory = SourceFor },
+            Driver = new DriverOptions { RingSize = options.RingSize },
             BindOnStart = false,
         };
         Device = kit.Sys.ActorOf(DeviceSupervisor.Props(options.Customize(device), Stack), "device-" + options.Name);
@@ -138,7 +146,7 @@ internal sealed class DeviceHarness
     public void AssertIommuClean(UnbindReport report)
     {
         Assert.Empty(Iommu.Violations);
-        Assert.Equal(0, report.IommuViolations);
+        Assert.Equal(0, report.DeviceViolations);
         Assert.Equal(0, report.LeakedMappings);
         Assert.False(Iommu.IsBound);
         Assert.Equal(0, Iommu.LiveMappingCount);

@@ -1,3 +1,4 @@
+using Netmem.Pool.Dma;
 using Netmem.Actors.Devices;
 
 namespace Netmem.Actors.Tests;
@@ -22,6 +23,12 @@ internal sealed record HarnessOptions
 
     /// <summary>Queue 0's wire throws on this frame (a driver crash mid-poll).</summary>
     public long? CrashOnFrame { get; init; }
+
+    /// <summary>Wraps each queue's DMA API in front of the IOMMU model (a slow or failing device).</summary>
+    public Func<int, IDmaDevice, IDmaDevice>? DecorateDmaDevice { get; init; }
+
+    /// <summary>Runs just before the IOMMU domain is torn down (a slow or hanging teardown blocks here).</summary>
+    public Action<int>? BeforeTeardown { get; init; }
 
     public Func<DeviceOptions, DeviceOptions> Customize { get; init; } = d => d;
 }

@@ -1,8 +1,11 @@
+using Netmem.Driver.Devices;
+using Netmem.Stack.Rx;
+using Netmem.Simulation;
 using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Actors;
@@ -183,8 +186,8 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         var pool = new PagePool(new PagePoolOptions { Device = _iommu, QueueIndex = 0 });
         TestProbe stack = CreateTestProbe();
         var wire = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] });
-        var options = new DriverOptions { RingSize = RingSize, TrafficSourceFactory = _ => wire, MaxBatchesInFlight = 2 };
-        Sys.ActorOf(DriverActor.Props(new DriverSetup("eth0", _iommu, [pool], [stack.Ref], options)));
+        var options = new DriverOptions { RingSize = RingSize, MaxBatchesInFlight = 2 };
+        Sys.ActorOf(DriverActor.Props(new DriverSetup("eth0", BindDevice("eth0", wire), [pool], [stack.Ref], options)));
 
         RxBatch first = stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5));
         RxBatch second = stack.ExpectMsg<RxBatch>(TimeSpan.FromSeconds(5));
@@ -205,7 +208,7 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
     [Fact]
     public void A_bound_of_batches_in_flight_below_one_is_refused()
     {
-        var options = new DriverOptions { MaxBatchesInFlight = 0, TrafficSourceFactory = _ => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] }) };
+        var options = new DriverOptions { MaxBatchesInFlight = 0 };
 
         Assert.Throws<ArgumentOutOfRangeException>(() => options.Validate());
     }
@@ -225,10 +228,15 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
     {
         var pool = new PagePool(new PagePoolOptions { Device = _iommu, SyncForDevice = true, QueueIndex = 0 });
         TestProbe stack = CreateTestProbe();
-        var options = new DriverOptions { RingSize = RingSize, TrafficSourceFactory = _ => wire, DmaMapRetryPipeline = retries };
-        IActorRef driver = Sys.ActorOf(DriverActor.Props(new DriverSetup(device, _iommu, [pool], [stack.Ref], options)));
+        var options = new DriverOptions { RingSize = RingSize, DmaMapRetryPipeline = retries };
+        IActorRef driver = Sys.ActorOf(DriverActor.Props(new DriverSetup(device, BindDevice(device, wire), [pool], [stack.Ref], options)));
         return (pool, stack, driver);
     }
+
+    /// <summary>A simulated device over <paramref name="wire"/>, judged by this spec's IOMMU model, bound for one queue.</summary>
+    private IDeviceBinding BindDevice(string name, ITrafficSource wire) =>
+        new SimulatedDevice(new SimulatedDeviceOptions { Name = name, Iommu = _iommu, TrafficSourceFactory = _ => wire })
+            .Bind(new DeviceBindContext(1, new PagePoolOptions().PageSize, RingSize));
 
     private static List<RxBatch> ReceiveBatches(TestProbe stack, int frames)
     {

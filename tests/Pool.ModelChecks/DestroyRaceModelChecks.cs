@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Microsoft.Coyote.Specifications;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Misuse;

@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using System.Collections.Concurrent;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;

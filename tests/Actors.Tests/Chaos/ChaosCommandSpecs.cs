@@ -1,4 +1,4 @@
-using Netmem.Actors.Chaos;
+using Netmem.Chaos;
 using Xunit;
 
 namespace Netmem.Actors.Tests.Chaos;

@@ -1,4 +1,4 @@
-using Netmem.Actors.Chaos;
+using Netmem.Chaos;
 using Netmem.Pool.Misuse;
 using Spectre.Console;
 using Xunit;

@@ -1,4 +1,5 @@
-using Netmem.Actors.Chaos;
+using Netmem.Simulation;
+using Netmem.Chaos;
 using Netmem.Actors.Protocol;
 using Netmem.Pool.Dma;
 

@@ -1,4 +1,4 @@
-using Netmem.Actors.Chaos;
+using Netmem.Chaos;
 using Polly.Simmy;
 using Polly;
 using Xunit;

@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Netmem.Pool.Dma;
 
 namespace Netmem.Actors.Tests.Chaos;

@@ -1,4 +1,4 @@
-using Netmem.Actors.Chaos;
+using Netmem.Chaos;
 using Netmem.Pool.Dma;
 using Netmem.Pool;
 using Netmem.Stack.Sockets;

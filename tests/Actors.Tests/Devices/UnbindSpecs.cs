@@ -21,7 +21,7 @@ public sealed class UnbindSpecs(ITestOutputHelper output) : TestKit(output: outp
         Assert.Equal(0, report.StillHeld);
         Assert.Equal(2, report.Pools.Count);
         Assert.All(report.Phases, p => Assert.Equal(UnbindPhaseOutcome.Completed, p.Outcome));
-        Assert.Equal([UnbindPhase.Quiesce, UnbindPhase.DestroyPools, UnbindPhase.TeardownIommu], report.Phases.Select(p => p.Phase));
+        Assert.Equal([UnbindPhase.Quiesce, UnbindPhase.DestroyPools, UnbindPhase.TeardownDomain], report.Phases.Select(p => p.Phase));
         Assert.True(report.IsClean);
         device.AssertIommuClean(report);
         Assert.Equal(0, device.PoolInflight);

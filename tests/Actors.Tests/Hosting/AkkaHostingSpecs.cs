@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,7 +7,7 @@ using Netmem.Actors.Devices;
 using Netmem.Actors.Hosting;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Actors;
 using Xunit;
@@ -26,12 +27,12 @@ public sealed class AkkaHostingSpecs
             [
                 new DeviceOptions
                 {
-                    Name = "eth0",
-                    Iommu = iommu,
-                    Driver = new DriverOptions
+                    Device = new SimulatedDevice(new SimulatedDeviceOptions
                     {
+                        Name = "eth0",
+                        Iommu = iommu,
                         TrafficSourceFactory = _ => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [DeviceHarness.Flow(0)], MaxFrames = 1_000 }),
-                    },
+                    }),
                 },
             ],
             Consumers = [new ConsumerSpec("holder", [DeviceHarness.Flow(0)], 4_096, ConsumerBehavior.HoldUntilReleased)],

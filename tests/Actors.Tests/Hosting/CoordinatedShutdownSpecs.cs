@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
@@ -5,7 +6,7 @@ using Netmem.Actors.Devices;
 using Netmem.Actors.Hosting;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Actors;
@@ -24,19 +25,19 @@ public sealed class CoordinatedShutdownSpecs(ITestOutputHelper output) : TestKit
         {
             Devices = iommus.Select((iommu, d) => new DeviceOptions
             {
-                Name = iommu.Name,
-                Iommu = iommu,
-                QueueCount = 2,
-                Driver = new DriverOptions
+                Device = new SimulatedDevice(new SimulatedDeviceOptions
                 {
-                    RingSize = 64,
+                    Name = iommu.Name,
+                    Iommu = iommu,
                     TrafficSourceFactory = queue => new SyntheticTrafficSource(new SyntheticTrafficOptions
                     {
                         Flows = [DeviceHarness.Flow((2 * d) + queue)],
                         FramesPerSecond = 50_000,
                         MaxFrames = 5_000,
                     }),
-                },
+                }),
+                QueueCount = 2,
+                Driver = new DriverOptions { RingSize = 64 },
             }).ToArray(),
             Consumers = [new ConsumerSpec("holder", Enumerable.Range(0, 4).Select(DeviceHarness.Flow).ToArray(), 65_536, ConsumerBehavior.HoldUntilReleased)],
         };

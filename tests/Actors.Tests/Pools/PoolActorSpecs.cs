@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Pools;

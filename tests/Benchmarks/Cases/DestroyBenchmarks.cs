@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using BenchmarkDotNet.Attributes;
 using Netmem.Benchmarks.Columns;
 using Netmem.Benchmarks.Support;

@@ -1,10 +1,12 @@
+using Netmem.Driver.Devices;
+using Netmem.Simulation;
 using Akka.Actor;
 using Akka.Configuration;
 using BenchmarkDotNet.Attributes;
 using Netmem.Benchmarks.Columns;
 using Netmem.Benchmarks.Support;
 using Netmem.Driver;
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Actors;
@@ -105,7 +107,10 @@ public class EndToEndPipelineBenchmarks
             });
         }
 
-        _driverSetup = new DriverSetup(DeviceName, iommu, _pools, _stackQueues, new DriverOptions { TrafficSourceFactory = queue => sources[queue] });
+        var device = new SimulatedDevice(new SimulatedDeviceOptions { Name = DeviceName, Iommu = iommu, TrafficSourceFactory = queue => sources[queue] });
+        var driverOptions = new DriverOptions();
+        IDeviceBinding binding = device.Bind(new DeviceBindContext(Queues, _pools[0].PageSize, driverOptions.RingSize));
+        _driverSetup = new DriverSetup(DeviceName, binding, _pools, _stackQueues, driverOptions);
     }
 
     [IterationCleanup]

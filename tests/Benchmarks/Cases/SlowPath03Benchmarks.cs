@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using BenchmarkDotNet.Attributes;
 using Netmem.Benchmarks.Support;
 using Netmem.Pool;

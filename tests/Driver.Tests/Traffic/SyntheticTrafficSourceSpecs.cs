@@ -1,4 +1,4 @@
-using Netmem.Driver.Traffic;
+using Netmem.Simulation.Traffic;
 using Netmem.Stack.Parsing;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Netmem.Pool.Core;
 using Netmem.Pool.Dma;
 using Xunit;

@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using System.Runtime.InteropServices;
 using Netmem.Pool.Dma;
 using Xunit;

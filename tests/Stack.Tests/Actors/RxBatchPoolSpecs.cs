@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
 using Xunit;

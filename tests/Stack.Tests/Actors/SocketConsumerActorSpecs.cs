@@ -1,3 +1,4 @@
+using Netmem.Stack.Rx;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Pool;

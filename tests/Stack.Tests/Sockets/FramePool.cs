@@ -1,3 +1,4 @@
+using Netmem.Simulation;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Stack.Parsing;

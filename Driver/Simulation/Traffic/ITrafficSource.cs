@@ -1,4 +1,4 @@
-namespace Netmem.Driver.Traffic;
+namespace Netmem.Simulation.Traffic;
 
 /// <summary>
 /// The wire side of one RX queue: the frames that arrive at the NIC. The driver asks for one frame per free RX

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using Netmem.Pool.Dma;
 
-namespace Netmem.Pool.Dma;
+namespace Netmem.Simulation;
 
 /// <summary>
 /// A strict IOMMU model of one device: it implements <see cref="IDmaDevice"/>, records every mapping, performs the
@@ -17,7 +18,7 @@ namespace Netmem.Pool.Dma;
 public sealed class IommuModel : IDmaDevice
 {
     /// <summary>Size of the IOVA slot each mapping gets; also the largest mappable buffer.</summary>
-    public const int SlotSize = 1 << 20;
+    public const int SlotSize = Netmem.Pool.PagePoolOptions.MaxPageSize;
 
     private const ulong IovaBase = 0x1_0000_0000UL;
 
@@ -223,24 +224,32 @@ public sealed class IommuModel : IDmaDevice
     /// Tears the IOMMU domain down: every mapping still live is a leak and is recorded as a violation, then dropped.
     /// Returns the number of leaked mappings.
     /// </summary>
-    public int Unbind()
+    public int Unbind() => TearDown(0).Leaked;
+
+    /// <summary>
+    /// Tears the IOMMU domain down at an unbind in which pools revoked <paramref name="revokedMappings"/> mappings:
+    /// those were left to this teardown on purpose, so they go with the domain; any live mapping beyond them is a
+    /// leak and is recorded as a violation. Returns the live mappings found and how many of them were leaks.
+    /// </summary>
+    public (int StillMapped, int Leaked) TearDown(long revokedMappings)
     {
         lock (_lock)
         {
             if (!_bound)
             {
-                return 0;
+                return (0, 0);
             }
 
-            int leaked = _live.Count;
-            foreach ((ulong iova, Mapping mapping) in _live)
+            int stillMapped = _live.Count;
+            int leaked = (int)Math.Max(0, stillMapped - Math.Max(0, revokedMappings));
+            foreach ((ulong iova, Mapping mapping) in _live.Take(leaked))
             {
                 Record(IommuViolationKind.MappingLeakedAtUnbind, iova, $"page {mapping.Buffer.PageId} still mapped at unbind");
             }
 
             _live.Clear();
             _bound = false;
-            return leaked;
+            return (stillMapped, leaked);
         }
     }
 

@@ -1,6 +1,6 @@
 using Netmem.Stack.Parsing;
 
-namespace Netmem.Driver.Traffic;
+namespace Netmem.Simulation.Traffic;
 
 /// <summary>What a <see cref="SyntheticTrafficSource"/> sends: rate, frame-size mix and flows.</summary>
 public sealed record SyntheticTrafficOptions

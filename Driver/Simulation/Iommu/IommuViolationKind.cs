@@ -1,4 +1,4 @@
-namespace Netmem.Pool.Dma;
+namespace Netmem.Simulation;
 
 /// <summary>The kinds of DMA API misuse the <see cref="IommuModel"/> detects.</summary>
 public enum IommuViolationKind

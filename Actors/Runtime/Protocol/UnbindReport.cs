@@ -5,13 +5,14 @@ namespace Netmem.Actors.Protocol;
 /// <summary>What an unbind did.</summary>
 /// <param name="Device">The device.</param>
 /// <param name="Generation">The bind this unbind ended (0 if the device was never bound).</param>
-/// <param name="Pools">Each destroyed pool's report, by queue; a pool whose destroy did not answer is missing.</param>
-/// <param name="RingPagesReturned">Pages the quiescing driver returned from its RX rings.</param>
+/// <param name="Pools">Each destroyed pool's report, by queue.</param>
+/// <param name="RingPagesReturned">Pages the quiescing driver took back from the device's receive sides.</param>
 /// <param name="InflightAtUnbind">Pages the pools were accountable for when their destroy started, their own caches and rings included (Σ inflight at destroy).</param>
-/// <param name="UnmappedByDestroy">Pages held elsewhere that the destroys unmapped (Σ over pools).</param>
-/// <param name="StillHeld">Pages still held elsewhere when the pools were destroyed; they come back as late returns.</param>
-/// <param name="LeakedMappings">Mappings still live when the IOMMU domain was torn down (0 unless a phase failed).</param>
-/// <param name="IommuViolations">Violations the IOMMU model recorded from this bind to the end of its teardown.</param>
+/// <param name="UnmappedByDestroy">Pages held elsewhere that the destroys unmapped one by one (Σ over pools).</param>
+/// <param name="RevokedWithDomain">Pages whose mapping was left to the domain teardown because a phase timed out and the pools' device access was revoked (Σ over pools).</param>
+/// <param name="StillHeld">Pages still held elsewhere when the pools were destroyed; they come back as late returns and make no device call.</param>
+/// <param name="LeakedMappings">Mappings still live at the domain teardown that no pool had revoked: each is a leak.</param>
+/// <param name="DeviceViolations">Violations the device's own checks saw from this bind to the end of its teardown (0 for a device without checks).</param>
 /// <param name="Phases">Each phase that ran, in order.</param>
 /// <param name="StartedAt">When the unbind started.</param>
 /// <param name="Duration">From the first request to the reply.</param>
@@ -22,9 +23,10 @@ public sealed record UnbindReport(
     long RingPagesReturned,
     long InflightAtUnbind,
     long UnmappedByDestroy,
+    long RevokedWithDomain,
     long StillHeld,
-    int LeakedMappings,
-    int IommuViolations,
+    long LeakedMappings,
+    long DeviceViolations,
     IReadOnlyList<UnbindPhaseResult> Phases,
     DateTimeOffset StartedAt,
     TimeSpan Duration)
@@ -32,13 +34,14 @@ public sealed record UnbindReport(
     /// <summary>The phases that did not answer within their timeout.</summary>
     public IReadOnlyList<UnbindPhase> TimedOutPhases => Phases.Where(p => p.Outcome == UnbindPhaseOutcome.TimedOut).Select(p => p.Phase).ToArray();
 
-    /// <summary>Every phase reached its goal and the IOMMU model saw no violation and no leak.</summary>
+    /// <summary>Every phase reached its goal in time, nothing was revoked, and the device saw no violation and no leak.</summary>
     public bool IsClean =>
         Phases.All(p => p.Outcome is UnbindPhaseOutcome.Completed or UnbindPhaseOutcome.DriverStopped)
+        && RevokedWithDomain == 0
         && LeakedMappings == 0
-        && IommuViolations == 0;
+        && DeviceViolations == 0;
 
     /// <summary>The report of an unbind of a device that was never bound: nothing to do.</summary>
     public static UnbindReport NothingBound(string device) =>
-        new(device, 0, [], 0, 0, 0, 0, 0, 0, [], DateTimeOffset.UtcNow, TimeSpan.Zero);
+        new(device, 0, [], 0, 0, 0, 0, 0, 0, 0, [], DateTimeOffset.UtcNow, TimeSpan.Zero);
 }

@@ -1,6 +1,6 @@
 using Netmem.Stack.Parsing;
 
-namespace Netmem.Driver.Traffic;
+namespace Netmem.Simulation.Traffic;
 
 /// <summary>
 /// Generated traffic: frames of a weighted size mix over a set of flows, arriving at a fixed rate into a bounded

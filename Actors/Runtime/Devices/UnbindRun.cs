@@ -40,7 +40,19 @@ internal sealed class UnbindRun
 
     public long RingPagesReturned { get; set; }
 
-    public int LeakedMappings { get; set; }
+    public Netmem.Driver.Devices.DeviceTeardownReport? Teardown { get; set; }
+
+    /// <summary>A phase timed out and the device's access was revoked; the run waits for the calls inside to return.</summary>
+    public bool Revoked { get; set; }
+
+    /// <summary>The teardown call has been started (once no other call was inside the device).</summary>
+    public bool TeardownStarted { get; set; }
+
+    /// <summary>The teardown outlived its timeout; the run still waits for it.</summary>
+    public bool TeardownLate { get; set; }
+
+    /// <summary>When the run last said which device call it waits for.</summary>
+    public long LastStuckReport { get; set; }
 
     public void Begin(UnbindPhase phase)
     {

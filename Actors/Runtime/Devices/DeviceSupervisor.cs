@@ -3,23 +3,41 @@ using Akka.Actor;
 using Akka.Event;
 using Netmem.Actors.Pools;
 using Netmem.Actors.Protocol;
+using Netmem.Actors.Devices.Guard;
 using Netmem.Driver;
+using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
 
 namespace Netmem.Actors.Devices;
 
 /// <summary>
-/// One device's supervisor: it binds the device (IOMMU domain, one pool per RX queue, a driver) and runs the unbind
-/// protocol: driver quiesce → every pool destroyed → IOMMU domain torn down → <see cref="Unbound"/>.
+/// One device's supervisor: it binds the device (its DMA domain, one pool per RX queue, a driver) and runs the
+/// unbind protocol: driver quiesce → every pool destroyed → (after a timeout: device access revoked) → domain torn
+/// down → <see cref="Unbound"/>.
 /// </summary>
 /// <remarks>
-/// <para>The guarantee: no <see cref="Unbound"/> is sent before the pools are destroyed and the domain is torn
-/// down, i.e. before every page the device's pools lent is either back or unmapped. Pages still held by sockets
-/// come back later as late returns and make no device call.</para>
-/// <para>Each phase has a timeout; a phase that times out or fails is reported and the unbind goes on, so an unbind
-/// always ends. Requests that arrive during an unbind, and after it until the next bind, all get the same
-/// <see cref="Unbound"/>. A <see cref="Bind"/> during an unbind waits for it.</para>
+/// <para>The guarantee: when <see cref="Unbound"/> is sent, every page the device's pools lent is back, unmapped, or
+/// revoked with the domain, and no device call (map, unmap, sync, receive, teardown) for that bind is running or can
+/// start — whatever timed out. Pages still held by sockets come back later as late returns and make no device
+/// call.</para>
+/// <para>How timeouts escalate without letting the reply overtake the device. Every call into the bind goes through
+/// one <see cref="DeviceCallGuard"/> (pools' DMA calls, the driver's receive sides, the teardown). A timeout never
+/// skips a wait on the device; it changes what is waited for:</para>
+/// <list type="bullet">
+/// <item>Quiesce: the driver is stopped and, if it does not stop either, destroyed around (its pools refuse it).</item>
+/// <item>Destroy: the pools' device access is revoked (<see cref="PagePool.RevokeDeviceAccess"/>): their gates close
+/// to every new call, destroy's walk stops calling the device and leaves the mappings it had not reached to the
+/// domain teardown, counted as revoked. The run then waits until every pool has answered and no pool call is running,
+/// and only then closes the guard to everyone else (a hung driver) and waits for the guard to drain. Revoking the pools
+/// first means no pool call is ever refused half-way by the guard, so every mapping is either unmapped once or
+/// counted as revoked, and the teardown can tell revoked mappings from leaks.</item>
+/// <item>Teardown: reported late, and still waited for: it is itself a device call.</item>
+/// </list>
+/// <para>So the only unbounded wait is a device call that never returns; then <see cref="Unbound"/> never comes, and
+/// the log and <see cref="DeviceStatus.WaitingFor"/> say which call is stuck and for how long. Requests that arrive
+/// during an unbind, and after it until the next bind, all get the same <see cref="Unbound"/>. A <see cref="Bind"/>
+/// during an unbind waits for it.</para>
 /// <para>Driver crashes: while bound the driver is restarted (its <c>PostStop</c> returns its pages; the new
 /// instance refills from the same pools), up to <see cref="DeviceOptions.MaxDriverRestarts"/>; during an unbind a
 /// crashing driver is stopped instead, which ends the quiesce phase with its pages returned.</para>
@@ -28,6 +46,8 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
 {
     private const string PhaseTimer = "phase";
     private const string StackTimer = "stack";
+    private const string DeviceCallsTimer = "device-calls";
+    private static readonly TimeSpan DeviceCallsCheckInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan StackRetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly DeviceOptions _options;
@@ -36,7 +56,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     private IReadOnlyList<IActorRef> _stackQueues = [];
     private DeviceState _state = DeviceState.Starting;
     private int _generation;
-    private int _violationsAtBind;
+    private GuardedDeviceBinding? _binding;
     private PagePool[] _pools = [];
     private IActorRef[] _poolActors = [];
     private IActorRef? _driver;
@@ -47,6 +67,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
 
     public DeviceSupervisor(DeviceOptions options, IActorRef stack)
     {
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _stack = stack;
@@ -149,12 +170,10 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     private void CreatePoolsAndDriver()
     {
         _generation++;
-        if (!_options.Iommu.IsBound)
-        {
-            _options.Iommu.Bind();
-        }
-
-        _violationsAtBind = _options.Iommu.ViolationCount;
+        PagePoolOptions first = _options.PoolOptions(0);
+        IDeviceBinding device = _options.Device.Bind(new DeviceBindContext(_options.QueueCount, first.PageSize, _options.Driver.RingSize));
+        var binding = new GuardedDeviceBinding(device, _options.Name, _options.QueueCount);
+        _binding = binding;
         var pools = new List<PagePool>();
         var actors = new List<IActorRef>();
         _pools = [];
@@ -163,10 +182,10 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         {
             for (int queue = 0; queue < _options.QueueCount; queue++)
             {
-                PagePoolOptions poolOptions = _options.PoolOptions(queue);
+                PagePoolOptions poolOptions = queue == 0 ? first : _options.PoolOptions(queue);
                 poolOptions = poolOptions with
                 {
-                    Device = _options.PoolDevice ?? _options.Iommu,
+                    Device = binding.GetDmaDevice(queue),
                     QueueIndex = queue,
                     Name = poolOptions.Name ?? $"{_options.Name}-rx{queue}",
                 };
@@ -181,7 +200,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             _poolActors = actors.ToArray();
         }
 
-        var setup = new DriverSetup(_options.Name, _options.Iommu, _pools, _stackQueues, _options.Driver);
+        var setup = new DriverSetup(_options.Name, binding, _pools, _stackQueues, _options.Driver);
         Props driverProps = _options.DriverProps?.Invoke(setup) ?? DriverActor.Props(setup);
         _driver = Context.Watch(Context.ActorOf(driverProps, $"driver-g{_generation}"));
         _bound = new Bound(_options.Name, _generation, _pools.Select(p => p.GetInfo()).ToArray());
@@ -208,7 +227,12 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
 
         _pools = [];
         _poolActors = [];
-        _options.Iommu.Unbind();
+        if (_binding is not null)
+        {
+            _binding.Guard.Revoke();
+            _binding.TearDown(0);
+            _binding = null;
+        }
     }
 
     private void StartUnbind()
@@ -223,9 +247,10 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
             Receive<Quiesced>(_ => _unbind!.Phase == UnbindPhase.Quiesce && !_unbind.AwaitingDriverStop && Sender.Equals(_driver), OnQuiesced);
             Receive<Terminated>(t => t.ActorRef.Equals(_driver), _ => OnDriverStopped());
-            Receive<PoolDestroyed>(_ => _unbind!.Phase == UnbindPhase.DestroyPools && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyed);
-            Receive<Status.Failure>(_ => _unbind!.Phase == UnbindPhase.DestroyPools && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyFailed);
-            Receive<IommuTornDown>(t => _unbind!.Phase == UnbindPhase.TeardownIommu && t.UnbindId == _unbind.Id, OnIommuTornDown);
+            Receive<PoolDestroyed>(_ => _unbind!.Phase is UnbindPhase.DestroyPools or UnbindPhase.RevokeDeviceAccess && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyed);
+            Receive<Status.Failure>(_ => _unbind!.Phase is UnbindPhase.DestroyPools or UnbindPhase.RevokeDeviceAccess && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyFailed);
+            Receive<DeviceTornDown>(t => _unbind!.Phase == UnbindPhase.TeardownDomain && t.UnbindId == _unbind.Id, OnDeviceTornDown);
+            Receive<CheckDeviceCalls>(t => t.UnbindId == _unbind!.Id, _ => CheckDeviceCalls());
             Receive<PhaseTimedOut>(t => t.UnbindId == _unbind!.Id && t.Phase == _unbind.Phase && !_unbind.AwaitingDriverStop, OnPhaseTimedOut);
             Receive<DriverStopTimedOut>(t => t.UnbindId == _unbind!.Id && _unbind.AwaitingDriverStop, _ =>
             {
@@ -324,6 +349,12 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             return;
         }
 
+        if (run.Phase == UnbindPhase.RevokeDeviceAccess)
+        {
+            CheckDeviceCalls();
+            return;
+        }
+
         Timers.Cancel(PhaseTimer);
         if (run.Failures.Count > 0)
         {
@@ -337,30 +368,144 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         BeginTeardown();
     }
 
+    /// <summary>
+    /// The destroy phase ran out of time: close every pool's device access (their walks stop calling the device and
+    /// leave the rest to the domain teardown), then wait for the pools to answer and their calls to return.
+    /// </summary>
+    private void BeginRevoke()
+    {
+        UnbindRun run = _unbind!;
+        run.Begin(UnbindPhase.RevokeDeviceAccess);
+        run.Revoked = true;
+        foreach (PagePool pool in _pools)
+        {
+            pool.RevokeDeviceAccess();
+        }
+
+        Timers.StartPeriodicTimer(DeviceCallsTimer, new CheckDeviceCalls(run.Id), DeviceCallsCheckInterval);
+        CheckDeviceCalls();
+    }
+
+    /// <summary>Polled while the run waits on the device: moves on once nothing is inside, and says what it waits for.</summary>
+    private void CheckDeviceCalls()
+    {
+        UnbindRun run = _unbind!;
+        DeviceCallGuard guard = _binding!.Guard;
+        if (run.Phase == UnbindPhase.RevokeDeviceAccess)
+        {
+            if (run.PoolsToAnswer.Count == 0 && _pools.All(p => p.DeviceCallsInFlight == 0))
+            {
+                // No pool call runs or can start: now close the device to everyone else (a driver that hung).
+                guard.Revoke();
+                if (guard.InFlight == 0)
+                {
+                    Timers.Cancel(DeviceCallsTimer);
+                    long revoked = run.DestroyReports.Values.Sum(r => r.RevokedWithDomain);
+                    run.End(UnbindPhaseOutcome.Completed, $"{revoked} mapping(s) left to the domain teardown; {guard.RefusedAfterRevoke} call(s) refused");
+                    BeginTeardown();
+                    return;
+                }
+            }
+        }
+        else if (run.Phase == UnbindPhase.TeardownDomain && !run.TeardownStarted && guard.InFlight == 0)
+        {
+            StartTeardownCall();
+        }
+
+        ReportWaitIfDue(run);
+    }
+
+    private void ReportWaitIfDue(UnbindRun run)
+    {
+        if (Stopwatch.GetElapsedTime(run.LastStuckReport) < _options.StuckCallReportInterval)
+        {
+            return;
+        }
+
+        run.LastStuckReport = Stopwatch.GetTimestamp();
+        string? waitingFor = WaitingFor();
+        if (waitingFor is not null)
+        {
+            _log.Warning("{0}: unbind {1} waits: {2}; Unbound is not sent while a device call may run", _options.Name, run.Phase, waitingFor);
+        }
+    }
+
+    /// <summary>What the unbind in progress is waiting for on the device, in words; null when it waits for nothing there.</summary>
+    private string? WaitingFor()
+    {
+        if (_unbind is not { } run || _binding is null || run.Phase is UnbindPhase.Quiesce or UnbindPhase.DestroyPools)
+        {
+            return null;
+        }
+
+        var parts = new List<string>();
+        if (run.PoolsToAnswer.Count > 0)
+        {
+            parts.Add($"{run.PoolsToAnswer.Count} pool(s) still destroying ({string.Join(", ", run.PoolsToAnswer.Select(p => p.Path.Name))})");
+        }
+
+        if (_binding.Guard.OldestCall() is { } call)
+        {
+            parts.Add($"device call {call}");
+        }
+        else if (_binding.Guard.InFlight > 0)
+        {
+            parts.Add($"{_binding.Guard.InFlight} device call(s) in flight");
+        }
+
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
+    /// <summary>
+    /// Tears the domain down once no call is inside the device: the guard is closed first (on the normal path the
+    /// pools are destroyed, so only a driver that hung could still be calling), then the teardown runs off the actor
+    /// thread, counted by the guard like any call.
+    /// </summary>
     private void BeginTeardown()
     {
         UnbindRun run = _unbind!;
-        run.Begin(UnbindPhase.TeardownIommu);
-        long id = run.Id;
-        var iommu = _options.Iommu;
-        Task.Run(() => iommu.Unbind()).PipeTo(
-            Self,
-            success: leaked => new IommuTornDown(id, leaked, null),
-            failure: exception => new IommuTornDown(id, 0, exception));
+        run.Begin(UnbindPhase.TeardownDomain);
+        _binding!.Guard.Revoke();
         StartPhaseTimer(_options.TeardownTimeout);
-    }
-
-    private void OnIommuTornDown(IommuTornDown tornDown)
-    {
-        Timers.Cancel(PhaseTimer);
-        _unbind!.LeakedMappings = tornDown.LeakedMappings;
-        if (tornDown.Failure is not null)
+        if (_binding.Guard.InFlight == 0)
         {
-            _unbind.End(UnbindPhaseOutcome.Failed, tornDown.Failure.Message);
+            StartTeardownCall();
         }
         else
         {
-            _unbind.End(UnbindPhaseOutcome.Completed, tornDown.LeakedMappings == 0 ? null : $"{tornDown.LeakedMappings} mappings were still live");
+            Timers.StartPeriodicTimer(DeviceCallsTimer, new CheckDeviceCalls(run.Id), DeviceCallsCheckInterval);
+        }
+    }
+
+    private void StartTeardownCall()
+    {
+        UnbindRun run = _unbind!;
+        run.TeardownStarted = true;
+        long id = run.Id;
+        long revoked = run.DestroyReports.Values.Sum(r => r.RevokedWithDomain);
+        GuardedDeviceBinding binding = _binding!;
+        Task.Run(() => binding.TearDown(revoked)).PipeTo(
+            Self,
+            success: report => new DeviceTornDown(id, report, null),
+            failure: exception => new DeviceTornDown(id, null, exception));
+    }
+
+    private void OnDeviceTornDown(DeviceTornDown tornDown)
+    {
+        UnbindRun run = _unbind!;
+        Timers.Cancel(PhaseTimer);
+        Timers.Cancel(DeviceCallsTimer);
+        run.Teardown = tornDown.Report;
+        string? late = run.TeardownLate ? $"took longer than {_options.TeardownTimeout}; Unbound waited for it" : null;
+        if (tornDown.Failure is not null)
+        {
+            run.End(UnbindPhaseOutcome.Failed, string.Join("; ", new[] { tornDown.Failure.Message, late }.OfType<string>()));
+        }
+        else
+        {
+            string? leaked = tornDown.Report!.LeakedMappings == 0 ? null : $"{tornDown.Report.LeakedMappings} mapping(s) were still live that no pool had revoked";
+            string? detail = string.Join("; ", new[] { leaked, late }.OfType<string>());
+            run.End(run.TeardownLate ? UnbindPhaseOutcome.TimedOut : UnbindPhaseOutcome.Completed, detail.Length == 0 ? null : detail);
         }
 
         CompleteUnbind();
@@ -378,13 +523,15 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
                 Timers.StartSingleTimer(PhaseTimer, new DriverStopTimedOut(run.Id), _options.QuiesceTimeout);
                 break;
             case UnbindPhase.DestroyPools:
-                run.End(UnbindPhaseOutcome.TimedOut, $"{run.PoolsToAnswer.Count} pool(s) did not answer within {_options.DestroyTimeout}: "
-                    + string.Join(", ", run.PoolsToAnswer.Select(p => p.Path.Name)));
-                BeginTeardown();
+                run.End(UnbindPhaseOutcome.TimedOut, $"{run.PoolsToAnswer.Count} pool(s) did not finish within {_options.DestroyTimeout}: "
+                    + string.Join(", ", run.PoolsToAnswer.Select(p => p.Path.Name)) + "; their device access was revoked");
+                BeginRevoke();
                 break;
-            case UnbindPhase.TeardownIommu:
-                run.End(UnbindPhaseOutcome.TimedOut, $"the IOMMU teardown did not finish within {_options.TeardownTimeout}");
-                CompleteUnbind();
+            case UnbindPhase.TeardownDomain:
+                run.TeardownLate = true;
+                run.LastStuckReport = 0;
+                _log.Warning("{0}: the domain teardown did not finish within {1}; Unbound waits for it", _options.Name, _options.TeardownTimeout);
+                Timers.StartPeriodicTimer(DeviceCallsTimer, new CheckDeviceCalls(run.Id), DeviceCallsCheckInterval);
                 break;
         }
     }
@@ -400,9 +547,10 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             run.RingPagesReturned,
             reports.Sum(r => r.InflightAtDestroy),
             reports.Sum(r => r.UnmappedByDestroy),
+            reports.Sum(r => r.RevokedWithDomain),
             reports.Sum(r => r.StillInflight),
-            run.LeakedMappings,
-            _options.Iommu.ViolationCount - _violationsAtBind,
+            run.Teardown?.LeakedMappings ?? 0,
+            run.Teardown?.Violations ?? 0,
             run.Results.ToArray(),
             run.StartedAt,
             Stopwatch.GetElapsedTime(run.Started));
@@ -414,6 +562,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         }
 
         _unbind = null;
+        _binding = null;
         _pools = [];
         _poolActors = [];
         _bound = null;
@@ -431,7 +580,8 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<Terminated>(_ => { });
         Receive<PoolDestroyed>(_ => { });
         Receive<Status.Failure>(_ => { });
-        Receive<IommuTornDown>(_ => { });
+        Receive<DeviceTornDown>(_ => { });
+        Receive<CheckDeviceCalls>(_ => { });
         Receive<PhaseTimedOut>(_ => { });
         Receive<DriverStopTimedOut>(_ => { });
         Receive<StackQueuesRetry>(_ => { });
@@ -439,5 +589,5 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     }
 
     private DeviceStatus CurrentStatus() =>
-        new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver);
+        new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver, WaitingFor());
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 
-namespace Netmem.Stack.Actors;
+namespace Netmem.Stack.Rx;
 
 /// <summary>
 /// The <see cref="RxBatch"/>es of one RX queue: its driver rents one per poll, the stack actor that handles it gives

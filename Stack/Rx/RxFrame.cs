@@ -1,6 +1,6 @@
 using Netmem.Pool;
 
-namespace Netmem.Stack.Actors;
+namespace Netmem.Stack.Rx;
 
 /// <summary>One received frame: the page it was DMA'd into, and where in the page it lies.</summary>
 /// <remarks>Whoever holds an <see cref="RxFrame"/> owns <see cref="Netmem"/> and must return it exactly once.</remarks>

@@ -1,4 +1,4 @@
-namespace Netmem.Stack.Actors;
+namespace Netmem.Stack.Rx;
 
 /// <summary>
 /// The driver's hand-off to the stack: up to one NAPI budget (64) of frames received on one RX queue. It is an

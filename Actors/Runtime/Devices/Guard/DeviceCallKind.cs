@@ -1,0 +1,14 @@
+namespace Netmem.Actors.Devices.Guard;
+
+/// <summary>The kinds of call the runtime makes into a bound device.</summary>
+public enum DeviceCallKind
+{
+    Map,
+    Unmap,
+    SyncForDevice,
+    SyncForCpu,
+    PostPage,
+    ReapFrames,
+    CloseReceive,
+    TearDown,
+}
