@@ -58,6 +58,9 @@ internal sealed class DeviceHarness
 
     public HarnessOptions Options { get; }
 
+    /// <summary>The consumer a scenario opened to hold pages, if it keeps one here.</summary>
+    public IActorRef? Consumer { get; set; }
+
     public IommuModel Iommu { get; }
 
     public FlowDemultiplexer Demultiplexer { get; }
@@ -165,6 +168,13 @@ internal sealed class DeviceHarness
             }
         });
         Assert.Empty(Iommu.Violations);
+    }
+
+    /// <summary>Releases what <see cref="Consumer"/> holds, then checks that every page came back.</summary>
+    public void AssertEveryPageCameBackOnceReleased()
+    {
+        Release(Consumer ?? throw new InvalidOperationException("This scenario kept no consumer."));
+        AssertEveryPageCameBack();
     }
 
     private ITrafficSource SourceFor(int queue)
