@@ -1,5 +1,7 @@
 namespace Netmem.Stack.Actors;
 
+// The stack queue actor's protocol.
+
 /// <summary>Asks a <see cref="StackQueueActor"/> for its <see cref="StackQueueStatus"/>.</summary>
 public sealed record GetStackQueueStatus
 {
@@ -9,3 +11,6 @@ public sealed record GetStackQueueStatus
     {
     }
 }
+
+/// <summary>What one stack queue has received: batches and the frames in them it handed to the demultiplexer.</summary>
+public sealed record StackQueueStatus(long Batches, long Frames);

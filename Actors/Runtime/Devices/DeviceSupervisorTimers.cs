@@ -1,0 +1,28 @@
+using Netmem.Actors.Protocol;
+using Netmem.Driver.Devices;
+
+namespace Netmem.Actors.Devices;
+
+// The device supervisor's messages to itself: timers and answers of work it runs off its thread.
+
+/// <summary>The supervisor's timer: phase <paramref name="Phase"/> of unbind <paramref name="UnbindId"/> ran out of time.</summary>
+internal sealed record PhaseTimedOut(long UnbindId, UnbindPhase Phase);
+
+/// <summary>The supervisor's timer: a driver told to stop after a quiesce timeout did not stop in time either.</summary>
+internal sealed record DriverStopTimedOut(long UnbindId);
+
+/// <summary>The supervisor's timer while starting: ask the stack for the RX queues again.</summary>
+internal sealed record StackQueuesRetry
+{
+    public static readonly StackQueuesRetry Instance = new();
+
+    private StackQueuesRetry()
+    {
+    }
+}
+
+/// <summary>The domain teardown of unbind <paramref name="UnbindId"/> returned <paramref name="Report"/>, or threw <paramref name="Failure"/>.</summary>
+internal sealed record DeviceTornDown(long UnbindId, DeviceTeardownReport? Report, Exception? Failure);
+
+/// <summary>The supervisor's timer while unbind <paramref name="UnbindId"/> waits for device calls to return.</summary>
+internal sealed record CheckDeviceCalls(long UnbindId);

@@ -1,4 +1,0 @@
-namespace Netmem.Stack.Actors;
-
-/// <summary>A consumer disposed <paramref name="Released"/> held packets, returning their pages.</summary>
-public sealed record HeldReleased(string Consumer, int Released);

@@ -1,0 +1,47 @@
+using Netmem.Stack.Sockets;
+
+namespace Netmem.Stack.Actors;
+
+// The socket consumer actor's protocol: status, releasing what it holds, and its socket's wake-up.
+
+/// <summary>Asks a consumer for its <see cref="ConsumerStatus"/>.</summary>
+public sealed record GetConsumerStatus
+{
+    public static readonly GetConsumerStatus Instance = new();
+
+    private GetConsumerStatus()
+    {
+    }
+}
+
+/// <summary>
+/// A consumer's figures for its current incarnation: packets read, packets held now, and its socket's counters
+/// (queued now, delivered, dropped because the queue was full).
+/// </summary>
+public sealed record ConsumerStatus(string Consumer, long Read, int Held, int Queued, long Delivered, long DroppedQueueFull);
+
+/// <summary>Tells a consumer to dispose every packet it holds; it replies <see cref="HeldReleased"/>.</summary>
+public sealed record ReleaseHeld
+{
+    public static readonly ReleaseHeld Instance = new();
+
+    private ReleaseHeld()
+    {
+    }
+}
+
+/// <summary>A consumer disposed <paramref name="Released"/> held packets, returning their pages.</summary>
+public sealed record HeldReleased(string Consumer, int Released);
+
+/// <summary>A consumer's timer tick that releases packets whose hold time has passed.</summary>
+internal sealed record ReleaseExpired
+{
+    public static readonly ReleaseExpired Instance = new();
+
+    private ReleaseExpired()
+    {
+    }
+}
+
+/// <summary>A consumer's own socket has packets to read (<paramref name="Open"/>) or was closed.</summary>
+internal sealed record SocketReadable(SocketConsumer Socket, bool Open);
