@@ -104,8 +104,18 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>Serializes the user side of the SQ (one producer) and of the CQ (one consumer).</summary>
     public Lock Gate { get; } = new();
 
-    /// <summary>The ring fd, or −1 once disposed (so a stale call reaches the kernel as EBADF, never another file).</summary>
+    /// <summary>
+    /// What a closed ring's calls use as fd: above the kernel's largest possible descriptor (fs.nr_open is capped
+    /// below it), so a call after close reaches the kernel and fails with EBADF, and can never hit a file that reused
+    /// the closed number (fd −1 would not do: io_uring_register treats it as a ringless "blind" registration).
+    /// </summary>
+    public const int ClosedFd = int.MaxValue;
+
+    /// <summary>The ring fd, or <see cref="ClosedFd"/> once disposed.</summary>
     public int Fd => Volatile.Read(ref _fd);
+
+    /// <summary>Whether <see cref="Dispose"/> ran.</summary>
+    public bool IsClosed => Fd == ClosedFd;
 
     /// <summary>IORING_FEAT_* bits the kernel reported.</summary>
     public uint Features { get; }
@@ -144,7 +154,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     public int Submit(in IoUringSqe sqe)
     {
         int fd = Fd;
-        if (fd < 0)
+        if (fd == ClosedFd)
         {
             return -Errno.EBADF;
         }
@@ -219,7 +229,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     public int WaitForCompletion(TimeSpan timeout)
     {
         int fd = Fd;
-        if (fd < 0)
+        if (fd == ClosedFd)
         {
             return -Errno.EBADF;
         }
@@ -244,8 +254,8 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// <summary>Unmaps the rings and closes the fd. Registered resources go with it, asynchronously (see the callers).</summary>
     public void Dispose()
     {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd < 0)
+        int fd = Interlocked.Exchange(ref _fd, ClosedFd);
+        if (fd == ClosedFd)
         {
             return;
         }

@@ -22,7 +22,10 @@ namespace Netmem.Uring.Ring;
 /// comes, the ring stays registered and its pages stay with the kernel: a leak, reported, instead of the kernel
 /// writing into pages the pool lent again.</para>
 /// <para><b>Threading.</b> The driver's context only, one call at a time (the interface's contract); the ring's
-/// gate still orders the CQ against the binding's teardown drain.</para>
+/// gate still orders the CQ against the binding's teardown drain. The driver's context may move between threads
+/// (an actor, an async loop): io_uring ties a request to the thread that submitted it and cancels it when that
+/// thread exits, so an ECANCELED end we did not ask for is re-armed like an ENOBUFS one, not treated as a
+/// fault.</para>
 /// </remarks>
 internal sealed unsafe class UringRxQueue : IRxQueueDevice
 {
@@ -249,6 +252,13 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
         if (cqe.Res == -Errno.ENOBUFS)
         {
             _endedByEnobufs = true;
+        }
+        else if (cqe.Res == -Errno.ECANCELED)
+        {
+            // We cancel only in Close, which never comes here: the kernel cancelled the request because the thread
+            // that armed it exited (io_uring requests belong to their submitting task, and a thread-pool thread may
+            // retire). Nothing is lost (a cancelled receive consumed no page); the next Reap or TryPost arms it
+            // again from a live thread.
         }
         else if (cqe.Res < 0)
         {
