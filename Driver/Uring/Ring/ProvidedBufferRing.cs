@@ -100,18 +100,21 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
         return true;
     }
 
-    /// <summary>The page a completion named by <paramref name="bid"/>; its bid is free again.</summary>
-    public NetmemRef Complete(ushort bid)
+    /// <summary>
+    /// The page a completion named by <paramref name="bid"/>, whose bid is free again; false when no page is posted
+    /// under that id (a completion the ring cannot own).
+    /// </summary>
+    public bool TryComplete(ushort bid, out NetmemRef page)
     {
-        NetmemRef page = bid < _entries ? _pageOfBid[bid] : default;
+        page = bid < _entries ? _pageOfBid[bid] : default;
         if (page.IsDefault)
         {
-            throw new InvalidOperationException($"The kernel completed buffer id {bid}, which is not posted in buffer group {_groupId}.");
+            return false;
         }
 
         _pageOfBid[bid] = default;
         _freeBids.Push(bid);
-        return page;
+        return true;
     }
 
     /// <summary>Takes back every page still posted (only once the receive ended and the ring is unregistered).</summary>

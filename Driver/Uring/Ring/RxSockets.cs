@@ -25,6 +25,7 @@ internal static unsafe class RxSockets
     private const int PacketFanout = 18;
     private const int PacketIgnoreOutgoing = 23;
     private const int PacketFanoutHash = 0;
+    private const int PacketFanoutFlagIgnoreOutgoing = 0x4000;
 
     private static int s_fanoutGroup = (Environment.ProcessId * 7919) & 0x7FFF;
 
@@ -99,7 +100,10 @@ internal static unsafe class RxSockets
             Require(LinuxSyscalls.SetSocketOption(fd, SolPacket, PacketIgnoreOutgoing, 1), "Ignoring outgoing frames (PACKET_IGNORE_OUTGOING)");
             if (fanoutGroup >= 0)
             {
-                Require(LinuxSyscalls.SetSocketOption(fd, SolPacket, PacketFanout, fanoutGroup | (PacketFanoutHash << 16)), "Joining the packet fanout group (PACKET_FANOUT)");
+                // A fanout group taps with its own hook, which ignores the member's PACKET_IGNORE_OUTGOING: the group
+                // needs the flag itself (Linux 6.2+).
+                int typeAndFlags = PacketFanoutHash | PacketFanoutFlagIgnoreOutgoing;
+                Require(LinuxSyscalls.SetSocketOption(fd, SolPacket, PacketFanout, fanoutGroup | (typeAndFlags << 16)), "Joining the packet fanout group (PACKET_FANOUT, hash, ignoring outgoing frames)");
             }
 
             return fd;

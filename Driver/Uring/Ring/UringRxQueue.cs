@@ -199,9 +199,9 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
                 consumed++;
                 if (cqe.UserData == UringQueue.ReceiveUserData)
                 {
-                    if ((cqe.Flags & IoUringAbi.CqeFBuffer) != 0)
+                    if ((cqe.Flags & IoUringAbi.CqeFBuffer) != 0 && TryTakePage(cqe, out NetmemRef page))
                     {
-                        _pool.Return(_buffers.Complete((ushort)(cqe.Flags >> IoUringAbi.CqeBufferShift)));
+                        _pool.Return(page);
                         returned++;
                     }
 
@@ -227,9 +227,8 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
             return;
         }
 
-        if ((cqe.Flags & IoUringAbi.CqeFBuffer) != 0)
+        if ((cqe.Flags & IoUringAbi.CqeFBuffer) != 0 && TryTakePage(cqe, out NetmemRef page))
         {
-            NetmemRef page = _buffers.Complete((ushort)(cqe.Flags >> IoUringAbi.CqeBufferShift));
             if (cqe.Res > 0)
             {
                 frames[taken++] = new RxFrame(page, 0, cqe.Res);
@@ -264,6 +263,19 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
         {
             _fault ??= new IOException($"The kernel ended the receive of queue {_queue.Index}: {Errno.Describe(-cqe.Res)}. The queue must be closed and opened again.");
         }
+    }
+
+    private bool TryTakePage(in IoUringCqe cqe, out NetmemRef page)
+    {
+        ushort bid = (ushort)(cqe.Flags >> IoUringAbi.CqeBufferShift);
+        if (_buffers.TryComplete(bid, out page))
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _stats.MisuseViolations);
+        _fault ??= new IOException($"The kernel completed buffer id {bid} on queue {_queue.Index}, which is not posted; the queue must be closed and opened again.");
+        return false;
     }
 
     private void OnOtherCompletion(in IoUringCqe cqe)
