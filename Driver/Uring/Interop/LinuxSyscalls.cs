@@ -47,6 +47,9 @@ internal static unsafe partial class LinuxSyscalls
     [LibraryImport(Libc, EntryPoint = "if_nametoindex", StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint InterfaceIndexOf(string name);
 
+    [LibraryImport(Libc, EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNsRaw(int fd, int namespaceType);
+
     [LibraryImport(Libc, EntryPoint = "getrlimit", SetLastError = true)]
     private static partial int GetRLimitRaw(int resource, ulong* limits);
 
@@ -83,6 +86,9 @@ internal static unsafe partial class LinuxSyscalls
 
     public static int GetSocketName(int fd, void* address, uint* addressLength) =>
         (int)Checked(GetSockNameRaw(fd, address, addressLength));
+
+    /// <summary>setns(2) into the network namespace behind <paramref name="fd"/>, for the calling thread only: 0 or −errno.</summary>
+    public static int EnterNetworkNamespace(int fd) => (int)Checked(SetNsRaw(fd, 0x40000000));
 
     /// <summary>getrlimit(2): (soft, hard), <see cref="ulong.MaxValue"/> for unlimited.</summary>
     public static (ulong Soft, ulong Hard) GetResourceLimit(int resource)

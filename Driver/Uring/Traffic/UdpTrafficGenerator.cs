@@ -6,7 +6,8 @@ using System.Net.Sockets;
 namespace Netmem.Uring.Traffic;
 
 /// <summary>
-/// Sends real UDP datagrams on this machine (loopback only) at a chosen rate and flow mix, bounded in count and time,
+/// Sends real UDP datagrams on this machine (to loopback, or from a private network namespace such as one end of a
+/// veth pair) at a chosen rate and flow mix, bounded in count and time,
 /// so the io_uring device receives real packets from the kernel.
 /// </summary>
 /// <remarks>
@@ -60,7 +61,12 @@ public sealed class UdpTrafficGenerator
         Task.Run(() => Run(cancellationToken), cancellationToken);
 
     /// <summary>Sends until <see cref="UdpTrafficOptions.Count"/> datagrams went out, the duration ran out or <paramref name="cancellationToken"/> fired.</summary>
-    public UdpTrafficReport Run(CancellationToken cancellationToken = default)
+    public UdpTrafficReport Run(CancellationToken cancellationToken = default) =>
+        _options.NetworkNamespace is { } ns
+            ? PrivateNetworkNamespace.Run(ns, () => RunHere(cancellationToken))
+            : RunHere(cancellationToken);
+
+    private UdpTrafficReport RunHere(CancellationToken cancellationToken)
     {
         var sockets = new Socket[_options.Flows];
         try
@@ -69,8 +75,7 @@ public sealed class UdpTrafficGenerator
             for (int f = 0; f < sockets.Length; f++)
             {
                 sockets[f] = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                sockets[f].Bind(new IPEndPoint(IPAddress.Loopback, 0));
-                sockets[f].Connect(_options.Target);
+                sockets[f].Bind(new IPEndPoint(IPAddress.IsLoopback(_options.Target.Address) ? IPAddress.Loopback : IPAddress.Any, 0));
                 ports[f] = ((IPEndPoint)sockets[f].LocalEndPoint!).Port;
             }
 
@@ -89,7 +94,9 @@ public sealed class UdpTrafficGenerator
                 Fill(payload, sequence, flow);
                 try
                 {
-                    sockets[flow].Send(payload);
+                    // Unconnected sends: an ICMP port-unreachable from a receiver nobody listens on (an AF_PACKET
+                    // capture) must not fail the next send the way it would on a connected socket.
+                    sockets[flow].SendTo(payload, _options.Target);
                     sent++;
                 }
                 catch (SocketException)

@@ -5,8 +5,17 @@ namespace Netmem.Uring.Traffic;
 /// <summary>What a <see cref="UdpTrafficGenerator"/> sends: to whom, how much, how fast, from how many flows.</summary>
 public sealed record UdpTrafficOptions
 {
-    /// <summary>Where the datagrams go. Must be a loopback address: the generator never sends off this machine.</summary>
+    /// <summary>
+    /// Where the datagrams go: a loopback address, or any address when <see cref="NetworkNamespace"/> names a private
+    /// namespace (the generator never sends onto a real network).
+    /// </summary>
     public required IPEndPoint Target { get; init; }
+
+    /// <summary>
+    /// A private network namespace to send from (/var/run/netns/NAME or /proc/PID/ns/net), such as one end of a veth
+    /// pair a test created; null sends from this thread's namespace, to loopback only.
+    /// </summary>
+    public string? NetworkNamespace { get; init; }
 
     /// <summary>Datagrams to send in all. Default 1000.</summary>
     public long Count { get; init; } = 1000;
@@ -26,9 +35,9 @@ public sealed record UdpTrafficOptions
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Target);
-        if (!IPAddress.IsLoopback(Target.Address))
+        if (!IPAddress.IsLoopback(Target.Address) && NetworkNamespace is null)
         {
-            throw new ArgumentException($"The traffic generator sends only to loopback addresses, not to {Target.Address}.", nameof(Target));
+            throw new ArgumentException($"The traffic generator sends only to loopback addresses, or from a private network namespace; {Target.Address} is neither.", nameof(Target));
         }
 
         if (Count < 0 || Flows < 1 || Flows > 1024 || PacketsPerSecond < 0 || MaxDuration <= TimeSpan.Zero)
