@@ -213,6 +213,68 @@ public sealed class UdpReceiveSpecs
     }
 
     [Fact]
+    public async Task Pages_returned_from_other_threads_unmap_while_the_queue_reaps_and_every_unpin_is_confirmed()
+    {
+        const int count = 3000;
+        var device = new UringDevice(new UringDeviceOptions { Source = Loopback, SlotsPerQueue = 8192 });
+        UringBinding binding = device.Bind(new Driver.Devices.DeviceBindContext(1, 4096, 256));
+
+        // A tiny recycle ring: most returns from other threads overflow it and release (unmap) the page there.
+        var pool = new Netmem.Pool.PagePool(new Netmem.Pool.PagePoolOptions { Device = binding.GetDmaDevice(0), QueueIndex = 0, PoolSize = 4 });
+        var rx = binding.OpenRxQueue(0, pool);
+        for (int i = 0; i < 256; i++)
+        {
+            Assert.True(rx.TryPost(pool.Allocate()));
+        }
+
+        var sender = new UdpTrafficGenerator(Traffic(binding, count, payload: 64, rate: 60_000, flows: 8)).RunAsync();
+        var returns = new List<Task>();
+        var frames = new RxFrame[64];
+        int received = 0;
+        long deadline = Environment.TickCount64 + 15_000;
+        while (received < count && Environment.TickCount64 < deadline)
+        {
+            int n = rx.Reap(frames);
+            if (n > 0)
+            {
+                RxFrame[] batch = frames[..n];
+                returns.Add(Task.Run(() =>
+                {
+                    foreach (RxFrame frame in batch)
+                    {
+                        Assert.True(UdpTrafficGenerator.Validate(frame.Netmem.GetSpan()[..frame.Length], 64) >= 0);
+                        frame.Netmem.ReturnToPool();
+                    }
+                }));
+                for (int i = 0; i < n; i++)
+                {
+                    Assert.True(rx.TryPost(pool.Allocate()));
+                }
+
+                received += n;
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        await sender.WaitAsync(TimeSpan.FromSeconds(15));
+        await Task.WhenAll(returns).WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(count, received);
+        rx.Close();
+        pool.Destroy();
+        Driver.Devices.DeviceTeardownReport report = binding.TearDown(0);
+        UringCounters counters = binding.GetCounters();
+        Assert.Equal(0, report.Violations);
+        Assert.Equal(0, report.StillMapped);
+        Assert.True(counters.Unmaps > 256, $"only {counters.Unmaps} unmaps: the returns did not overflow the recycle ring");
+        Assert.Equal(counters.Maps, counters.Unmaps);
+        Assert.Equal(counters.Maps, counters.UnpinConfirmations);
+        Assert.Equal(0, pool.Inflight);
+    }
+
+    [Fact]
     public void A_page_not_mapped_by_the_queue_is_refused()
     {
         using var bed = new UringTestBed(Loopback);
