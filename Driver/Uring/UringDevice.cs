@@ -36,6 +36,7 @@ public sealed class UringDevice : INetDevice
         };
     }
 
+    /// <summary>The device name: <see cref="UringDeviceOptions.Name"/>, or "uring-" and the interface or UDP port.</summary>
     public string Name { get; }
 
     /// <summary>The options the device was created with.</summary>
