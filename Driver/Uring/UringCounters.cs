@@ -1,0 +1,71 @@
+namespace Netmem.Uring;
+
+/// <summary>
+/// What an io_uring device did, for tests, chaos runs and diagnostics. A binding's counters cover that bind; the
+/// device's add up every bind so far.
+/// </summary>
+public readonly record struct UringCounters
+{
+    /// <summary>Pages installed in a registered-buffer slot (DMA maps): the kernel pinned each.</summary>
+    public long Maps { get; init; }
+
+    /// <summary>Slots cleared by a pool's unmap.</summary>
+    public long Unmaps { get; init; }
+
+    /// <summary>
+    /// Completions the kernel posted with a cleared slot's tag: its proof that the page was unpinned, once, after its
+    /// last use. After a clean teardown this equals <see cref="Unmaps"/> + <see cref="RevokedAtTeardown"/>.
+    /// </summary>
+    public long UnpinConfirmations { get; init; }
+
+    /// <summary>Slots still installed at teardown and cleared with the domain.</summary>
+    public long RevokedAtTeardown { get; init; }
+
+    /// <summary>Frames the kernel wrote into pool pages and the device handed to the driver.</summary>
+    public long FramesReceived { get; init; }
+
+    /// <summary>Bytes in those frames.</summary>
+    public long BytesReceived { get; init; }
+
+    /// <summary>Errors the kernel returned from register and unregister calls (EBADF, EINVAL, EFAULT, EBUSY, ...); each is also a violation.</summary>
+    public long KernelErrors { get; init; }
+
+    /// <summary>Misuse the device refused: a page mapped twice, an unknown or stale address, any call after teardown.</summary>
+    public long MisuseViolations { get; init; }
+
+    /// <summary>Every violation: <see cref="KernelErrors"/> + <see cref="MisuseViolations"/>.</summary>
+    public long Violations => KernelErrors + MisuseViolations;
+
+    /// <summary>Times the multishot receive ended because the posted pages ran out (ENOBUFS) and was armed again.</summary>
+    public long EnobufsRearms { get; init; }
+
+    /// <summary>Times a multishot receive was submitted (the first arm of each queue opening included).</summary>
+    public long ReceiveArms { get; init; }
+
+    /// <summary>Pages posted into provided-buffer rings.</summary>
+    public long PagesPosted { get; init; }
+
+    /// <summary>Pages the queues' Close returned to their pools (posted and unused, or written and not reaped).</summary>
+    public long PagesReturnedByClose { get; init; }
+
+    /// <summary>Slots installed right now.</summary>
+    public long LiveSlots { get; init; }
+
+    /// <summary>Adds two sets of counts (the gauge <see cref="LiveSlots"/> too).</summary>
+    public static UringCounters operator +(UringCounters a, UringCounters b) => new()
+    {
+        Maps = a.Maps + b.Maps,
+        Unmaps = a.Unmaps + b.Unmaps,
+        UnpinConfirmations = a.UnpinConfirmations + b.UnpinConfirmations,
+        RevokedAtTeardown = a.RevokedAtTeardown + b.RevokedAtTeardown,
+        FramesReceived = a.FramesReceived + b.FramesReceived,
+        BytesReceived = a.BytesReceived + b.BytesReceived,
+        KernelErrors = a.KernelErrors + b.KernelErrors,
+        MisuseViolations = a.MisuseViolations + b.MisuseViolations,
+        EnobufsRearms = a.EnobufsRearms + b.EnobufsRearms,
+        ReceiveArms = a.ReceiveArms + b.ReceiveArms,
+        PagesPosted = a.PagesPosted + b.PagesPosted,
+        PagesReturnedByClose = a.PagesReturnedByClose + b.PagesReturnedByClose,
+        LiveSlots = a.LiveSlots + b.LiveSlots,
+    };
+}
