@@ -136,9 +136,17 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
     /// </summary>
     internal void WaitForCompletion(TimeSpan timeout) => _queue.Ring.WaitForCompletion(timeout);
 
+    /// <remarks>
+    /// Idempotent: a queue the binding's teardown already closed (a driver that hung past the unbind closes it late)
+    /// has nothing left, so a second close returns 0 and touches nothing.
+    /// </remarks>
     public long Close()
     {
-        ThrowIfClosed("close");
+        if (_closed)
+        {
+            return 0;
+        }
+
         _closed = true;
         long returned = 0;
         if (_armed)
