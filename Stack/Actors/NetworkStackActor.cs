@@ -24,7 +24,11 @@ public sealed class NetworkStackActor : ReceiveActor
         Receive<OpenConsumer>(open =>
         {
             IActorRef consumer = Context.ActorOf(SocketConsumerActor.Props(_demultiplexer, open.Spec), "consumer-" + Uri.EscapeDataString(open.Spec.Name));
-            Sender.Tell(new ConsumerOpened(open.Spec.Name, consumer));
+            // The runtime opens its configured consumers without a sender: nobody to answer, so no dead letter.
+            if (!Sender.IsNobody())
+            {
+                Sender.Tell(new ConsumerOpened(open.Spec.Name, consumer));
+            }
         });
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Akka;
 using Akka.Actor;
 using Netmem.Actors.Devices;
@@ -25,6 +26,8 @@ public sealed class PagePoolRuntime
     /// <summary>The CoordinatedShutdown phase the unbind task runs in.</summary>
     public const string ShutdownPhase = CoordinatedShutdown.PhaseServiceUnbind;
 
+    private static readonly ConditionalWeakTable<ActorSystem, PagePoolRuntime> s_runtimes = new();
+
     private readonly IReadOnlyList<DeviceOptions> _deviceOptions;
     private readonly TaskCompletionSource<IReadOnlyList<Unbound>> _shutdownUnbinds = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -50,13 +53,19 @@ public sealed class PagePoolRuntime
     /// <summary>The longest an unbind of all devices can take: the slowest device's phase timeouts, plus a margin.</summary>
     public TimeSpan MaxUnbindDuration => _deviceOptions.Max(d => d.MaxUnbindDuration) + TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Starts the runtime in <paramref name="system"/>: the stack, its consumers, one supervisor per device and the
+    /// shutdown task. One runtime per actor system; <see cref="Get"/> finds it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid (nothing is started), or the system already runs one.</exception>
     public static PagePoolRuntime Start(ActorSystem system, PagePoolRuntimeOptions options)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Devices.Select(d => d.Name).Distinct().Count() != options.Devices.Count)
+        options.Validate();
+        if (s_runtimes.TryGetValue(system, out _))
         {
-            throw new ArgumentException("Device names must be unique.", nameof(options));
+            throw new ArgumentException($"Actor system {system.Name} already runs a page pool runtime.", nameof(system));
         }
 
         var demultiplexer = new FlowDemultiplexer();
@@ -71,6 +80,7 @@ public sealed class PagePoolRuntime
             d => d.Name,
             d => system.ActorOf(DeviceSupervisor.Props(d, stack), "device-" + Uri.EscapeDataString(d.Name)));
         var runtime = new PagePoolRuntime(stack, demultiplexer, devices, options.Devices);
+        s_runtimes.AddOrUpdate(system, runtime);
         CoordinatedShutdown.Get(system).AddTask(ShutdownPhase, "pagepool-unbind-devices", async () =>
         {
             try
@@ -87,6 +97,16 @@ public sealed class PagePoolRuntime
             return Done.Instance;
         });
         return runtime;
+    }
+
+    /// <summary>The runtime started in <paramref name="system"/>.</summary>
+    /// <exception cref="InvalidOperationException">No runtime was started in that actor system (yet).</exception>
+    public static PagePoolRuntime Get(ActorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        return s_runtimes.TryGetValue(system, out PagePoolRuntime? runtime)
+            ? runtime
+            : throw new InvalidOperationException($"No page pool runtime runs in actor system {system.Name}; add it with AddPagePoolRuntime and start the host first.");
     }
 
     /// <summary>Unbinds every device at once and returns their <see cref="Unbound"/> replies, by device order.</summary>

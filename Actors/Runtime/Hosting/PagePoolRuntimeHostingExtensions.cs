@@ -1,24 +1,59 @@
+using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Netmem.Stack.Actors;
 
 namespace Netmem.Actors.Hosting;
 
-/// <summary>Composes the runtime into an Akka.Hosting actor system.</summary>
+/// <summary>Composes the runtime into a Generic Host (through Akka.Hosting).</summary>
 public static class PagePoolRuntimeHostingExtensions
 {
     /// <summary>
+    /// Adds an actor system named <paramref name="actorSystemName"/> running a <see cref="PagePoolRuntime"/>: the
+    /// options are checked when the host starts (a bad option fails <c>StartAsync</c> with a message saying which),
+    /// Akka's logs go to the host's <c>ILogger</c>s, and <see cref="PagePoolRuntime"/> and the
+    /// <see cref="ActorSystem"/> are resolvable from the container once the host has started.
+    /// </summary>
+    /// <param name="configure">Further Akka configuration (your own actors, HOCON).</param>
+    public static IServiceCollection AddPagePoolRuntime(
+        this IServiceCollection services,
+        string actorSystemName,
+        PagePoolRuntimeOptions options,
+        Action<AkkaConfigurationBuilder, IServiceProvider>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+
+        // Registered before the actor system's own hosted service, so a bad option fails the host's start first.
+        services.AddHostedService(_ => new PagePoolRuntimeOptionsCheck(options));
+        services.AddAkka(actorSystemName, (builder, provider) =>
+        {
+            builder.ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            // The caller's actors start first, so anything they watch for (dead letters, logs) sees the runtime start.
+            configure?.Invoke(builder, provider);
+            builder.AddPagePoolRuntime(options);
+        });
+        services.AddSingleton(provider => PagePoolRuntime.Get(provider.GetRequiredService<ActorSystem>()));
+        return services;
+    }
+
+    /// <summary>
     /// Starts a <see cref="PagePoolRuntime"/> when the actor system starts, registers the stack actor under
     /// <see cref="NetworkStackActor"/> in the actor registry, and gives the shutdown phase that unbinds the devices
-    /// a timeout long enough for every unbind phase to time out in turn. <paramref name="started"/> receives the
-    /// runtime (for its device supervisors and shutdown reports).
+    /// a timeout long enough for every unbind phase to time out in turn. Find the runtime with
+    /// <see cref="PagePoolRuntime.Get"/> (or resolve it, with <see cref="AddPagePoolRuntime(IServiceCollection, string, PagePoolRuntimeOptions, Action{AkkaConfigurationBuilder, IServiceProvider}?)"/>).
     /// </summary>
-    public static AkkaConfigurationBuilder AddPagePoolRuntime(
-        this AkkaConfigurationBuilder builder,
-        PagePoolRuntimeOptions options,
-        Action<PagePoolRuntime>? started = null)
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static AkkaConfigurationBuilder AddPagePoolRuntime(this AkkaConfigurationBuilder builder, PagePoolRuntimeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         TimeSpan longest = options.Devices.Max(d => d.MaxUnbindDuration) + TimeSpan.FromSeconds(2);
         builder.AddHocon(
             ConfigurationFactory.ParseString($"akka.coordinated-shutdown.phases.{PagePoolRuntime.ShutdownPhase}.timeout = {(int)longest.TotalMilliseconds}ms"),
@@ -27,7 +62,6 @@ public static class PagePoolRuntimeHostingExtensions
         {
             PagePoolRuntime runtime = PagePoolRuntime.Start(system, options);
             registry.Register<NetworkStackActor>(runtime.Stack);
-            started?.Invoke(runtime);
         });
     }
 }

@@ -6,8 +6,39 @@ namespace Netmem.Actors.Hosting;
 /// <summary>What a <see cref="PagePoolRuntime"/> runs: its devices and the sockets opened at start.</summary>
 public sealed record PagePoolRuntimeOptions
 {
+    /// <summary>The devices to supervise, each with a unique name.</summary>
     public required IReadOnlyList<DeviceOptions> Devices { get; init; }
 
     /// <summary>Socket consumers opened when the runtime starts.</summary>
     public IReadOnlyList<ConsumerSpec> Consumers { get; init; } = [];
+
+    /// <summary>Checks every option before anything starts; the message names the device or consumer and what is wrong.</summary>
+    /// <exception cref="ArgumentException">An option is missing, duplicated or out of range.</exception>
+    public void Validate()
+    {
+        if (Devices is null || Devices.Count == 0)
+        {
+            throw new ArgumentException("The runtime needs at least one device to supervise.", nameof(Devices));
+        }
+
+        foreach (DeviceOptions device in Devices)
+        {
+            device.Validate();
+        }
+
+        string? duplicate = Devices.GroupBy(d => d.Name).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Device names must be unique; {duplicate} is used twice.", nameof(Devices));
+        }
+
+        foreach (ConsumerSpec consumer in Consumers ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(consumer.Name) || consumer.QueueCapacity < 1 || consumer.Flows.Count == 0)
+            {
+                throw new ArgumentException(
+                    $"Consumer '{consumer.Name}' needs a name, at least one flow and a queue capacity of at least 1.", nameof(Consumers));
+            }
+        }
+    }
 }
