@@ -35,7 +35,7 @@ public static class ChaosCommand
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            return await BadUsageAsync(error, parsed.Errors.Select(e => e.Message)).ConfigureAwait(false);
+            return await BadUsageAsync(error, parsed.Errors.Select(e => e.Message).Distinct()).ConfigureAwait(false);
         }
 
         ChaosStop? owned = stop is null ? ChaosStop.ListenToProcessSignals() : null;

@@ -51,8 +51,8 @@ public static class ChaosConsole
         ChaosVerdict.Passed => ("PASS", "no violations."),
         ChaosVerdict.Violations => ("FAIL", $"{report.TotalViolations} violation(s)."),
         ChaosVerdict.NothingExercised => ("FAIL", $"nothing was exercised: {string.Join("; ", report.NotExercised)}. A run that tests nothing cannot pass."),
-        _ => ("CANCELLED", $"stopped after {report.DurationSeconds:F1} s of traffic; the shutdown, final unbind and audits still ran "
-            + $"and found {report.TotalViolations} violation(s). A cancelled run is not a pass."),
+        _ => ("CANCELLED", $"stopped after {report.DurationSeconds:F1} s of traffic; shutdown, final unbind and audits ran: "
+            + $"{report.TotalViolations} violation(s). Not a pass."),
     };
 
     private static async Task<ChaosReport> RunLiveAsync(IAnsiConsole console, ChaosSettings settings, CancellationToken cancellationToken)

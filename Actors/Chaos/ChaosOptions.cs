@@ -22,6 +22,9 @@ internal sealed class ChaosOptions
     public const int MaxConsumers = 1024;
     public const double MaxFramesPerSecond = 10_000_000;
 
+    private const string ProbabilityExpected = "a probability from 0 to 1, such as 0.01";
+    private const string RateExpected = "a number of frames per second from 1 to 10000000";
+
     private static readonly ChaosSettings Defaults = new();
 
     private readonly Dictionary<FaultKind, Option<Toggle?>> _faultSwitches = new()
@@ -94,7 +97,7 @@ internal sealed class ChaosOptions
         Description = "Probability unit of every fault, scaled per kind by how often its operation happens (0 to 1).",
         DefaultValueFactory = _ => Defaults.FaultRate,
         Arity = ArgumentArity.ZeroOrOne,
-        CustomParser = result => ParseNumber(result, 0, 1, "a probability from 0 to 1, such as 0.01"),
+        CustomParser = result => ParseNumber(result, 0, 1, ProbabilityExpected),
     };
 
     public Option<double> Rate { get; } = new("--rate")
@@ -102,7 +105,7 @@ internal sealed class ChaosOptions
         Description = "Synthetic frames per second per RX queue.",
         DefaultValueFactory = _ => Defaults.FramesPerSecondPerQueue,
         Arity = ArgumentArity.ZeroOrOne,
-        CustomParser = result => ParseNumber(result, 1, MaxFramesPerSecond, $"a number of frames per second from 1 to {MaxFramesPerSecond:0}"),
+        CustomParser = result => ParseNumber(result, 1, MaxFramesPerSecond, RateExpected),
     };
 
     public Option<Toggle?> NoFaults { get; } = Flag("--no-faults", "Switch every fault off (a clean run with traffic only; the final shutdown still unbinds).");
@@ -118,6 +121,29 @@ internal sealed class ChaosOptions
     public Option<Toggle?> Plain { get; } = Flag("--plain", "Plain progress lines instead of the live display (the default when output is redirected).");
 
     public bool PlainOutput(ParseResult result) => result.GetValue(Plain) == Toggle.On;
+
+    public ChaosOptions()
+    {
+        // An option with a default value given with no value is not handed to its parser: it would quietly take the
+        // default. Say what it needs instead.
+        foreach ((Option option, string expected) in new (Option, string)[]
+        {
+            (Devices, $"a whole number from 1 to {MaxDevices}"),
+            (Queues, $"a whole number from 1 to {MaxQueues}"),
+            (Consumers, $"a whole number from 1 to {MaxConsumers}"),
+            (FaultRate, ProbabilityExpected),
+            (Rate, RateExpected),
+        })
+        {
+            option.Validators.Add(result =>
+            {
+                if (!result.Implicit && result.Tokens.Count == 0)
+                {
+                    result.AddError($"{result.Option.Name} needs a value: {expected}.");
+                }
+            });
+        }
+    }
 
     public IEnumerable<Option> All =>
         [Seed, Duration, Devices, Queues, Consumers, FaultRate, Rate, .. _faultSwitches.Values, NoFaults, Json, Plain];
@@ -273,6 +299,11 @@ internal sealed class ChaosOptions
         }
 
         string? parent = Path.GetDirectoryName(full);
+        if (parent is not null && File.Exists(parent))
+        {
+            return $"{parent} is a file, not a directory";
+        }
+
         if (parent is null || !Directory.Exists(parent))
         {
             return $"the directory {parent ?? full} does not exist";
