@@ -225,6 +225,35 @@ public sealed class ChaosCommandSpecs
     }
 
     [Fact]
+    public async Task A_report_that_cannot_be_written_after_the_run_fails_the_command_with_exit_1_and_says_why()
+    {
+        // The path passes the check; then, while the run goes, a directory takes its place.
+        string json = Path.Combine(Path.GetTempPath(), $"chaos-{Guid.NewGuid():N}.json");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        using var stop = new ChaosStop();
+        try
+        {
+            Task<int> run = ChaosCommand.InvokeAsync(
+                ["chaos", "--seed", "11", "--duration", "2s", "--devices", "1", "--consumers", "3", "--rate", "2000", "--json", json], output, error, stop);
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            Assert.False(run.IsCompleted);
+            Directory.CreateDirectory(json);
+
+            int exit = await run.WaitAsync(TimeSpan.FromSeconds(45));
+
+            Assert.Equal(ChaosCommand.ExitFailed, exit);
+            Assert.StartsWith($"error: --json '{json}': the report could not be written: ", error.ToString(), StringComparison.Ordinal);
+            Assert.Contains("PASS: no violations.", output.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("JSON report written", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(json);
+        }
+    }
+
+    [Fact]
     public async Task A_run_in_which_every_fault_fires_delivers_nothing_and_fails_saying_nothing_was_exercised()
     {
         (int exit, string output, _) = await InvokeAsync(
