@@ -48,10 +48,20 @@ public sealed class PagePoolMetricsSpecs
 
         var expected = new Dictionary<string, string>
         {
-            [I.PagesInflight] = "{page}", [I.MemoryInflight] = "By", [I.Allocations] = "{page}", [I.CacheRefills] = "{refill}",
-            [I.PagesWaived] = "{page}", [I.Recycles] = "{page}", [I.RecycleMisses] = "{page}", [I.PagesHeld] = "{page}",
-            [I.PagesReleased] = "{page}", [I.DmaMapFailures] = "{call}", [I.ProviderFailures] = "{call}", [I.LateReturns] = "{page}",
-            [I.DestroyInflight] = "{page}", [I.DestroyUnmapped] = "{page}",
+            [I.PagesInflight] = "{page}",
+            [I.MemoryInflight] = "By",
+            [I.Allocations] = "{page}",
+            [I.CacheRefills] = "{refill}",
+            [I.PagesWaived] = "{page}",
+            [I.Recycles] = "{page}",
+            [I.RecycleMisses] = "{page}",
+            [I.PagesHeld] = "{page}",
+            [I.PagesReleased] = "{page}",
+            [I.DmaMapFailures] = "{call}",
+            [I.ProviderFailures] = "{call}",
+            [I.LateReturns] = "{page}",
+            [I.DestroyInflight] = "{page}",
+            [I.DestroyUnmapped] = "{page}",
         };
         Assert.Equal(expected, recorder.Measurements.Select(m => (m.Instrument.Name, m.Instrument.Unit!)).Distinct().ToDictionary());
         Assert.All(recorder.Measurements, m => Assert.False(string.IsNullOrWhiteSpace(m.Instrument.Description)));
