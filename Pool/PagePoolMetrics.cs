@@ -90,6 +90,11 @@ public static class PagePoolMetrics
         released.ContinueWith(static (_, state) => ((PoolMeter.Removal)state!).Run(), new PoolMeter.Removal(meter, pool), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>How many pools the meter of <paramref name="factory"/> (or the process-wide one) still holds.</summary>
+    internal static int AttachedPools(IMeterFactory? factory) =>
+        factory is null ? (s_processMeter.IsValueCreated ? s_processMeter.Value.Count : 0)
+        : s_factoryMeters.TryGetValue(factory, out PoolMeter? meter) ? meter.Count : 0;
+
     /// <summary>One meter's instruments, reading the pools attached to it.</summary>
     private sealed class PoolMeter
     {
@@ -128,6 +133,8 @@ public static class PagePoolMetrics
             meter.CreateObservableGauge(Instruments.DestroyPendingDuration, () => PendingDurations(), "s",
                 "How long a destroyed pool has waited for its last pages (only pools destroyed and not yet released).");
         }
+
+        public int Count => _pools.Count;
 
         public void Add(PagePool pool) => _pools[pool.Id] = new Entry(pool);
 

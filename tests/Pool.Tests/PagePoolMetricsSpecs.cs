@@ -125,6 +125,28 @@ public sealed class PagePoolMetricsSpecs
         other.Destroy();
     }
 
+    [Fact]
+    public async Task A_released_pool_is_let_go_by_its_meter()
+    {
+        using var factory = new RecordingMeterFactory();
+        var pool = new PagePool(new PagePoolOptions { MeterFactory = factory });
+        NetmemRef page = pool.Allocate();
+        Assert.Equal(1, PagePoolMetrics.AttachedPools(factory));
+
+        pool.Destroy();
+        Assert.Equal(1, PagePoolMetrics.AttachedPools(factory));
+        pool.Return(page);
+        await pool.WaitForReleaseAsync(TimeSpan.FromSeconds(5));
+
+        // The meter lets go from the release's continuation, which runs asynchronously.
+        for (int i = 0; i < 500 && PagePoolMetrics.AttachedPools(factory) != 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, PagePoolMetrics.AttachedPools(factory));
+    }
+
     private sealed record Recorded(Instrument Instrument, double Value, IReadOnlyDictionary<string, object?> Tags);
 
     /// <summary>Records the measurements of one pool (by its id tag) on the meters a filter picks.</summary>
