@@ -38,21 +38,21 @@ public static class ChaosCommand
             return await BadUsageAsync(error, parsed.Errors.Select(e => e.Message).Distinct()).ConfigureAwait(false);
         }
 
-        ChaosStop? owned = stop is null ? ChaosStop.ListenToProcessSignals() : null;
+        ChaosStop active = stop ?? ChaosStop.ListenToProcessSignals();
         try
         {
             // The signals are ours (ChaosStop): System.CommandLine's own handling would cancel without telling which
             // signal came, and end the process after its timeout whatever the run was doing.
             var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
-            return await parsed.InvokeAsync(invocation, (stop ?? owned)!.Token).ConfigureAwait(false) switch
-            {
-                ExitCancelled => ChaosStop.ExitCodeOf((stop ?? owned)!.Reason),
-                int exit => exit,
-            };
+            int exit = await parsed.InvokeAsync(invocation, active.Token).ConfigureAwait(false);
+            return exit == ExitCancelled ? ChaosStop.ExitCodeOf(active.Reason) : exit;
         }
         finally
         {
-            owned?.Dispose();
+            if (stop is null)
+            {
+                active.Dispose();
+            }
         }
     }
 
