@@ -88,6 +88,7 @@ public sealed partial class PagePool
         _ring = new RecycleRing(options.PoolSize);
         Id = PagePoolRegistry.Register(this);
         Name = options.Name ?? $"pool-{Id}";
+        PagePoolMetrics.Attach(this, options.MeterFactory, _released.Task);
     }
 
     public int Id { get; }

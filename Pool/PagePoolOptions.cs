@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 
@@ -44,6 +45,13 @@ public sealed record PagePoolOptions
     public bool TrackInflight { get; init; } = true;
 
     public LeakDetectionMode LeakDetection { get; init; } = LeakDetectionMode.Disabled;
+
+    /// <summary>
+    /// Where the pool's instruments live: a meter this factory creates (pass a host's, from its services), or the
+    /// process-wide <c>Netmem.PagePool</c> meter when null. Either way the pool publishes from its creation until
+    /// its release, with nothing to call (see <see cref="PagePoolMetrics"/>).
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>Name for introspection and metrics.</summary>
     public string? Name { get; init; }

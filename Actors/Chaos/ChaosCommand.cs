@@ -1,21 +1,32 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
 
 namespace Netmem.Chaos;
 
 /// <summary>
-/// The command line: <c>chaos</c> (also what runs with no command) with its options. Bad values are reported in
-/// words and exit with code 2; a run exits 0 only if it found no violation, 1 otherwise.
+/// The command line: <c>chaos</c> (also what runs with no command) with its options. Exit codes: 0 a run that
+/// exercised the runtime and found no violation; 1 a violation, or a run that exercised nothing (or whose report
+/// could not be written); 2 bad options, found before anything runs; 130 / 143 a run stopped by SIGINT / SIGTERM,
+/// which still shut down and reported, marked CANCELLED.
 /// </summary>
 public static class ChaosCommand
 {
     public const int ExitPassed = 0;
-    public const int ExitViolations = 1;
+    public const int ExitFailed = 1;
+    public const int ExitViolations = ExitFailed;
     public const int ExitBadUsage = 2;
+    public const int ExitInterrupted = ChaosStop.ExitInterrupted;
+    public const int ExitTerminated = ChaosStop.ExitTerminated;
 
-    /// <summary>Parses <paramref name="args"/> and runs; the console streams can be replaced for tests.</summary>
-    public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    /// <summary>Stands for "the run was cancelled" between the action and <see cref="InvokeAsync"/>, which knows the signal.</summary>
+    private const int ExitCancelled = -1;
+
+    public const string HelpHint = "Run with --help to see every option.";
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs. The console streams can be replaced for tests, and so can
+    /// <paramref name="stop"/>, which otherwise listens to SIGINT and SIGTERM for as long as the command runs.
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null, ChaosStop? stop = null)
     {
         output ??= Console.Out;
         error ??= Console.Error;
@@ -24,18 +35,25 @@ public static class ChaosCommand
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (ParseError parseError in parsed.Errors)
-            {
-                await error.WriteLineAsync($"error: {parseError.Message}").ConfigureAwait(false);
-            }
-
-            await error.WriteLineAsync("Run with --help for the options.").ConfigureAwait(false);
-            return ExitBadUsage;
+            return await BadUsageAsync(error, parsed.Errors.Select(e => e.Message).Distinct()).ConfigureAwait(false);
         }
 
-        // Ctrl+C cancels the traffic; the run still shuts down, checks and reports, which takes a few seconds.
-        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
-        return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        ChaosStop active = stop ?? ChaosStop.ListenToProcessSignals();
+        try
+        {
+            // The signals are ours (ChaosStop): System.CommandLine's own handling would cancel without telling which
+            // signal came, and end the process after its timeout whatever the run was doing.
+            var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
+            int exit = await parsed.InvokeAsync(invocation, active.Token).ConfigureAwait(false);
+            return exit == ExitCancelled ? ChaosStop.ExitCodeOf(active.Reason) : exit;
+        }
+        finally
+        {
+            if (stop is null)
+            {
+                active.Dispose();
+            }
+        }
     }
 
     private static RootCommand Build(ChaosOptions options, TextWriter output, TextWriter error)
@@ -60,64 +78,44 @@ public static class ChaosCommand
         IReadOnlyList<string> problems = settings.Validate();
         if (problems.Count > 0)
         {
-            foreach (string problem in problems)
-            {
-                await error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
-            }
-
-            return ExitBadUsage;
+            return await BadUsageAsync(error, problems).ConfigureAwait(false);
         }
 
         string? jsonPath = result.GetValue(options.Json);
-        if (jsonPath is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(jsonPath))))
-        {
-            await error.WriteLineAsync($"error: --json {jsonPath}: the directory {Path.GetDirectoryName(Path.GetFullPath(jsonPath))} does not exist.").ConfigureAwait(false);
-            return ExitBadUsage;
-        }
-
-        ChaosReport report = await ChaosConsole.RunAsync(settings, output, result.GetValue(options.Plain), cancellationToken).ConfigureAwait(false);
+        using CancellationTokenRegistration stopping = cancellationToken.Register(() => error.WriteLine(
+            "Stopping early: the run shuts down, unbinds every device and audits before it reports (signal again to quit at once)."));
+        ChaosReport report = await ChaosConsole.RunAsync(settings, output, options.PlainOutput(result), cancellationToken).ConfigureAwait(false);
         if (jsonPath is not null)
         {
             try
             {
-                await File.WriteAllTextAsync(jsonPath, ChaosReportJson.Serialize(report), cancellationToken).ConfigureAwait(false);
+                await File.WriteAllTextAsync(jsonPath, ChaosReportJson.Serialize(report), CancellationToken.None).ConfigureAwait(false);
                 await output.WriteLineAsync($"JSON report written to {Path.GetFullPath(jsonPath)}").ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
-                await error.WriteLineAsync($"error: --json {jsonPath}: {exception.Message}").ConfigureAwait(false);
-                return ExitBadUsage;
+                // The path was checked before the run; this is the file system changing under it (a full disk).
+                await error.WriteLineAsync($"error: --json '{jsonPath}': the report could not be written: {exception.Message}").ConfigureAwait(false);
+                return report.Cancelled ? ExitCancelled : ExitFailed;
             }
         }
 
-        return report.Passed ? ExitPassed : ExitViolations;
+        return report.Verdict switch
+        {
+            ChaosVerdict.Passed => ExitPassed,
+            ChaosVerdict.Cancelled => ExitCancelled,
+            _ => ExitFailed,
+        };
     }
 
-    /// <summary>Reads a duration: plain seconds (<c>20</c>, <c>2.5</c>) or with a unit (<c>500ms</c>, <c>20s</c>, <c>2m</c>, <c>1h</c>).</summary>
-    internal static TimeSpan ParseDuration(ArgumentResult result)
+    private static async Task<int> BadUsageAsync(TextWriter error, IEnumerable<string> problems)
     {
-        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim() : string.Empty;
-        (string number, double scale) = text switch
+        foreach (string problem in problems)
         {
-            _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 0.001),
-            _ when text.EndsWith('s') || text.EndsWith('S') => (text[..^1], 1.0),
-            _ when text.EndsWith('m') || text.EndsWith('M') => (text[..^1], 60.0),
-            _ when text.EndsWith('h') || text.EndsWith('H') => (text[..^1], 3600.0),
-            _ => (text, 1.0),
-        };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-        {
-            result.AddError($"'{text}' is not a duration: give seconds (20, 2.5) or a number with ms, s, m or h (500ms, 2m).");
-            return default;
+            await error.WriteLineAsync($"error: {problem}").ConfigureAwait(false);
         }
 
-        double seconds = value * scale;
-        if (Math.Abs(seconds) > ChaosSettings.MaxDuration.TotalSeconds)
-        {
-            result.AddError($"--duration '{text}' is longer than the {ChaosSettings.MaxDuration.TotalHours:0} h a run may last.");
-            return default;
-        }
-
-        return TimeSpan.FromSeconds(seconds);
+        await error.WriteLineAsync(HelpHint).ConfigureAwait(false);
+        return ExitBadUsage;
     }
 }

@@ -34,11 +34,26 @@ public static class ChaosConsole
             ? await RunLiveAsync(console, settings, cancellationToken).ConfigureAwait(false)
             : await RunPlainAsync(output, settings, cancellationToken).ConfigureAwait(false);
         console.Write(ChaosReportTable.Render(report));
-        console.MarkupLine(report.Passed
-            ? "[green bold]PASS[/]: no violations."
-            : $"[red bold]FAIL[/]: {report.TotalViolations} violation(s).");
+        (string label, string detail) = Verdict(report);
+        string colour = report.Verdict switch
+        {
+            ChaosVerdict.Passed => "green",
+            ChaosVerdict.Cancelled => "yellow",
+            _ => "red",
+        };
+        console.MarkupLine($"[{colour} bold]{label}[/]: {Markup.Escape(detail)}");
         return report;
     }
+
+    /// <summary>The last line of a run: its verdict (PASS, FAIL, CANCELLED) and what it means in words.</summary>
+    public static (string Label, string Detail) Verdict(ChaosReport report) => report.Verdict switch
+    {
+        ChaosVerdict.Passed => ("PASS", "no violations."),
+        ChaosVerdict.Violations => ("FAIL", $"{report.TotalViolations} violation(s)."),
+        ChaosVerdict.NothingExercised => ("FAIL", $"nothing was exercised: {string.Join("; ", report.NotExercised)}. A run that tests nothing cannot pass."),
+        _ => ("CANCELLED", $"stopped after {report.DurationSeconds:F1} s of traffic; shutdown, final unbind and audits ran: "
+            + $"{report.TotalViolations} violation(s). Not a pass."),
+    };
 
     private static async Task<ChaosReport> RunLiveAsync(IAnsiConsole console, ChaosSettings settings, CancellationToken cancellationToken)
     {

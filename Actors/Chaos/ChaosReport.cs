@@ -64,7 +64,59 @@ public sealed record ChaosReport
     /// <summary>How many operations each fault stream decided on: the operation ids both runs of a seed reached.</summary>
     public required IReadOnlyDictionary<string, long> OperationsByStream { get; init; }
 
+    /// <summary>The run was stopped before its time (Ctrl-C, SIGTERM); it still shut down, unbound and audited.</summary>
+    public bool Cancelled { get; init; }
+
     public long TotalViolations => Violations.Total;
 
-    public bool Passed => TotalViolations == 0;
+    /// <summary>
+    /// What the run should have exercised and did not: no packet reached a consumer, or faults were on and no device
+    /// was ever unbound (not even by the final shutdown). A run that exercised nothing proves nothing, so it cannot
+    /// pass. Empty when the run did its job.
+    /// </summary>
+    public IReadOnlyList<string> NotExercised
+    {
+        get
+        {
+            var missing = new List<string>();
+            if (Packets.Delivered == 0)
+            {
+                missing.Add($"no packet was delivered to a consumer ({Packets.Received:N0} received)");
+            }
+
+            if (EnabledFaults.Count > 0 && FaultRate > 0 && Unbinds == 0)
+            {
+                missing.Add("no device was unbound, although faults were on");
+            }
+
+            return missing;
+        }
+    }
+
+    /// <summary>The verdict: a cancelled run is never a pass, whatever it found; then violations; then a run that exercised nothing.</summary>
+    public ChaosVerdict Verdict => this switch
+    {
+        { Cancelled: true } => ChaosVerdict.Cancelled,
+        { TotalViolations: > 0 } => ChaosVerdict.Violations,
+        { NotExercised.Count: > 0 } => ChaosVerdict.NothingExercised,
+        _ => ChaosVerdict.Passed,
+    };
+
+    public bool Passed => Verdict == ChaosVerdict.Passed;
+}
+
+/// <summary>How a chaos run ended (see <see cref="ChaosReport.Verdict"/>).</summary>
+public enum ChaosVerdict
+{
+    /// <summary>Full length, something exercised, no violation.</summary>
+    Passed,
+
+    /// <summary>At least one violation counter is not zero.</summary>
+    Violations,
+
+    /// <summary>No violation, but no packet delivered or (with faults on) no unbind: nothing was tested.</summary>
+    NothingExercised,
+
+    /// <summary>Stopped before its time by a signal; reported, never passed.</summary>
+    Cancelled,
 }

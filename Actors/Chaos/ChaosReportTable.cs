@@ -18,6 +18,7 @@ public static class ChaosReportTable
         Row(table, "wall time (with shutdown and checks)", $"{report.WallSeconds:F1} s");
         Row(table, "topology", $"{report.Devices} devices × {report.QueuesPerDevice} RX queues, {report.Consumers} consumers");
         Row(table, "fault rate", report.FaultRate.ToString("G"));
+        Row(table, "ended", report.Cancelled ? "[yellow bold]CANCELLED[/] (stopped early; shutdown and audits ran)" : "ran its full length");
 
         Section(table, "packets");
         Row(table, "received", report.Packets.Received);
@@ -57,6 +58,15 @@ public static class ChaosReportTable
         foreach ((string name, long count) in report.Violations.Counters())
         {
             table.AddRow(Markup.Escape(name), count == 0 ? "[green]0[/]" : $"[red bold]{count}[/]");
+        }
+
+        if (report.NotExercised.Count > 0)
+        {
+            Section(table, "not exercised (the run cannot pass)");
+            foreach (string missing in report.NotExercised)
+            {
+                table.AddRow(new Markup($"[red]{Markup.Escape(missing)}[/]"), new Text(string.Empty));
+            }
         }
 
         if (report.Problems.Count > 0)

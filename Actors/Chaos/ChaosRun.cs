@@ -69,8 +69,11 @@ internal sealed class ChaosRun : IAsyncDisposable
         _hooks = hooks;
         _chaos = new SeededChaos(new FaultDecider(settings.Seed, settings.Rates), new FaultLedger());
         int run = Interlocked.Increment(ref s_runs);
+        // Signals are the command's (ChaosStop): with Akka's own hook on, a SIGINT or SIGTERM would also start the
+        // coordinated shutdown at once, under a running unbind cycle, instead of after the traffic has stopped.
         _system = ActorSystem.Create($"chaos-{run}", ConfigurationFactory.ParseString(
-            "akka { loglevel = OFF, stdout-loglevel = OFF, log-dead-letters = off, log-dead-letters-during-shutdown = off }"));
+            "akka { loglevel = OFF, stdout-loglevel = OFF, log-dead-letters = off, log-dead-letters-during-shutdown = off, "
+            + "coordinated-shutdown.run-by-clr-shutdown-hook = off }"));
         string[] names = Enumerable.Range(0, settings.Devices).Select(d => $"chaos{run}-dev{d}").ToArray();
         _census = new PoolCensus(names);
         _meter = new RxFrameMeter(names);

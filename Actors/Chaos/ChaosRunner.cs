@@ -1,6 +1,9 @@
 namespace Netmem.Chaos;
 
-/// <summary>Runs one chaos run to its report.</summary>
+/// <summary>
+/// Runs one chaos run to its report. Cancelling the token stops the traffic early; the run still shuts down,
+/// unbinds every device, drains and audits, and its report is marked <see cref="ChaosReport.Cancelled"/>.
+/// </summary>
 public static class ChaosRunner
 {
     public static async Task<ChaosReport> RunAsync(
@@ -16,6 +19,9 @@ public static class ChaosRunner
         }
 
         await using var run = new ChaosRun(settings, hooks ?? ChaosHooks.None);
-        return await run.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+        ChaosReport report = await run.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+
+        // Cancelled at any moment before the report, traffic or shutdown, the run is not the run that was asked for.
+        return cancellationToken.IsCancellationRequested ? report with { Cancelled = true } : report;
     }
 }

@@ -34,45 +34,46 @@ public sealed record ChaosSettings
 
     public FaultRates Rates => new(FaultRate, EnabledFaults);
 
-    /// <summary>The problems with these settings, in words a command-line user can act on; empty when valid.</summary>
+    /// <summary>
+    /// The problems with these settings, each naming the command-line option (or, for settings the command line does
+    /// not expose, the property) with its value and what is expected; empty when valid. The command line checks the
+    /// same ranges as it parses; this is the check for settings built in code.
+    /// </summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         if (Duration <= TimeSpan.Zero || Duration > MaxDuration)
         {
-            problems.Add($"--duration must be positive and at most {MaxDuration.TotalHours:0} h (got {Duration.TotalSeconds} s).");
+            problems.Add($"--duration '{Duration.TotalSeconds} s' is not valid: expected a duration longer than 0 and at most {MaxDuration.TotalHours:0} h.");
         }
 
-        if (Devices is < 1 or > 64)
-        {
-            problems.Add($"--devices must be 1..64 (got {Devices}).");
-        }
-
-        if (QueuesPerDevice is < 1 or > 64)
-        {
-            problems.Add($"--queues must be 1..64 (got {QueuesPerDevice}).");
-        }
-
-        if (Consumers is < 1 or > 1024)
-        {
-            problems.Add($"--consumers must be 1..1024 (got {Consumers}).");
-        }
-
+        Check(problems, "--devices", Devices, 1, 64);
+        Check(problems, "--queues", QueuesPerDevice, 1, 64);
+        Check(problems, "--consumers", Consumers, 1, 1024);
         if (double.IsNaN(FaultRate) || FaultRate is < 0 or > 1)
         {
-            problems.Add($"--fault-rate must be a probability from 0 to 1 (got {FaultRate}).");
+            problems.Add($"--fault-rate '{FaultRate}' is not valid: expected a probability from 0 to 1, such as 0.01.");
         }
 
         if (double.IsNaN(FramesPerSecondPerQueue) || FramesPerSecondPerQueue is < 1 or > 10_000_000)
         {
-            problems.Add($"--rate must be 1..10000000 frames per second per queue (got {FramesPerSecondPerQueue}).");
+            problems.Add($"--rate '{FramesPerSecondPerQueue}' is not valid: expected a number of frames per second from 1 to 10000000.");
         }
 
-        if (SocketQueueCapacity is < 1 or > 1_000_000)
+        Check(problems, nameof(SocketQueueCapacity), SocketQueueCapacity, 1, 1_000_000);
+        if (PhaseTimeout <= TimeSpan.Zero)
         {
-            problems.Add($"--socket-queue must be 1..1000000 (got {SocketQueueCapacity}).");
+            problems.Add($"{nameof(PhaseTimeout)} '{PhaseTimeout.TotalSeconds} s' is not valid: expected a duration longer than 0.");
         }
 
         return problems;
+    }
+
+    private static void Check(List<string> problems, string name, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add($"{name} '{value}' is not valid: expected a whole number from {min} to {max}.");
+        }
     }
 }

@@ -66,6 +66,71 @@ public sealed class ChaosReportSpecs
         }
     }
 
+    [Fact]
+    public void A_run_that_exercised_something_and_found_nothing_passes()
+    {
+        ChaosReport clean = Sample() with { Violations = NoViolations };
+
+        Assert.Equal(ChaosVerdict.Passed, clean.Verdict);
+        Assert.True(clean.Passed);
+        Assert.Empty(clean.NotExercised);
+    }
+
+    [Fact]
+    public void A_run_that_delivered_no_packet_cannot_pass()
+    {
+        ChaosReport report = Sample() with { Violations = NoViolations, Packets = new PacketCounts(3, 0, new Dictionary<string, long> { ["socket queue full"] = 3 }) };
+
+        Assert.Equal(ChaosVerdict.NothingExercised, report.Verdict);
+        Assert.False(report.Passed);
+        Assert.Equal(["no packet was delivered to a consumer (3 received)"], report.NotExercised);
+    }
+
+    [Fact]
+    public void A_run_with_faults_on_and_no_unbind_cannot_pass_but_without_faults_it_can()
+    {
+        ChaosReport report = Sample() with { Violations = NoViolations, Unbinds = 0 };
+
+        Assert.Equal(ChaosVerdict.NothingExercised, report.Verdict);
+        Assert.Equal(["no device was unbound, although faults were on"], report.NotExercised);
+        Assert.Equal(ChaosVerdict.Passed, (report with { EnabledFaults = [] }).Verdict);
+        Assert.Equal(ChaosVerdict.Passed, (report with { FaultRate = 0 }).Verdict);
+    }
+
+    [Fact]
+    public void A_cancelled_run_is_never_a_pass_and_says_so_whatever_else_it_found()
+    {
+        ChaosReport clean = Sample() with { Violations = NoViolations, Cancelled = true };
+        ChaosReport withViolations = Sample() with { Cancelled = true };
+
+        Assert.Equal(ChaosVerdict.Cancelled, clean.Verdict);
+        Assert.Equal(ChaosVerdict.Cancelled, withViolations.Verdict);
+        Assert.False(clean.Passed);
+        Assert.Equal("CANCELLED", ChaosConsole.Verdict(clean).Label);
+        Assert.Contains("CANCELLED", Render(clean), StringComparison.Ordinal);
+        Assert.True(ChaosReportJson.Deserialize(ChaosReportJson.Serialize(clean))!.Cancelled);
+    }
+
+    [Fact]
+    public void Violations_outrank_not_exercised()
+    {
+        ChaosReport report = Sample() with { Unbinds = 0 };
+
+        Assert.Equal(ChaosVerdict.Violations, report.Verdict);
+        Assert.Equal(("FAIL", "2 violation(s)."), ChaosConsole.Verdict(report));
+    }
+
+    private static ChaosViolations NoViolations => new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    private static string Render(ChaosReport report)
+    {
+        var output = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No });
+        console.Profile.Width = 200;
+        console.Write(ChaosReportTable.Render(report));
+        return output.ToString();
+    }
+
     private static ChaosReport Sample() => new()
     {
         Seed = 5,
