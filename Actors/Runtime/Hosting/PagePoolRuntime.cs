@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Netmem.Pool;
 using System.Runtime.CompilerServices;
 using Akka;
 using Akka.Actor;
@@ -78,7 +80,7 @@ public sealed class PagePoolRuntime
 
         var devices = options.Devices.ToDictionary(
             d => d.Name,
-            d => system.ActorOf(DeviceSupervisor.Props(d, stack), "device-" + Uri.EscapeDataString(d.Name)));
+            d => system.ActorOf(DeviceSupervisor.Props(WithMeterFactory(d, options.MeterFactory), stack), "device-" + Uri.EscapeDataString(d.Name)));
         var runtime = new PagePoolRuntime(stack, demultiplexer, devices, options.Devices);
         s_runtimes.AddOrUpdate(system, runtime);
         CoordinatedShutdown.Get(system).AddTask(ShutdownPhase, "pagepool-unbind-devices", async () =>
@@ -97,6 +99,24 @@ public sealed class PagePoolRuntime
             return Done.Instance;
         });
         return runtime;
+    }
+
+    private static DeviceOptions WithMeterFactory(DeviceOptions device, IMeterFactory? meterFactory)
+    {
+        if (meterFactory is null)
+        {
+            return device;
+        }
+
+        Func<int, PagePoolOptions> poolOptions = device.PoolOptions;
+        return device with
+        {
+            PoolOptions = queue =>
+            {
+                PagePoolOptions own = poolOptions(queue);
+                return own.MeterFactory is null ? own with { MeterFactory = meterFactory } : own;
+            },
+        };
     }
 
     /// <summary>The runtime started in <paramref name="system"/>.</summary>

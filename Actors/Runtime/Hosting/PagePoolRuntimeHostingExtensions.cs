@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -12,7 +13,8 @@ public static class PagePoolRuntimeHostingExtensions
     /// <summary>
     /// Adds an actor system named <paramref name="actorSystemName"/> running a <see cref="PagePoolRuntime"/>: the
     /// options are checked when the host starts (a bad option fails <c>StartAsync</c> with a message saying which),
-    /// Akka's logs go to the host's <c>ILogger</c>s, and <see cref="PagePoolRuntime"/> and the
+    /// Akka's logs go to the host's <c>ILogger</c>s, every pool publishes its metrics through the host's
+    /// <c>IMeterFactory</c>, and <see cref="PagePoolRuntime"/> and the
     /// <see cref="ActorSystem"/> are resolvable from the container once the host has started.
     /// </summary>
     /// <param name="configure">Further Akka configuration (your own actors, HOCON).</param>
@@ -36,7 +38,7 @@ public static class PagePoolRuntimeHostingExtensions
             });
             // The caller's actors start first, so anything they watch for (dead letters, logs) sees the runtime start.
             configure?.Invoke(builder, provider);
-            builder.AddPagePoolRuntime(options);
+            builder.AddPagePoolRuntime(options with { MeterFactory = options.MeterFactory ?? provider.GetService<IMeterFactory>() });
         });
         services.AddSingleton(provider => PagePoolRuntime.Get(provider.GetRequiredService<ActorSystem>()));
         return services;

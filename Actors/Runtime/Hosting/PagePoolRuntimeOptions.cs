@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Netmem.Actors.Devices;
 using Netmem.Stack.Actors;
 
@@ -11,6 +12,12 @@ public sealed record PagePoolRuntimeOptions
 
     /// <summary>Socket consumers opened when the runtime starts.</summary>
     public IReadOnlyList<ConsumerSpec> Consumers { get; init; } = [];
+
+    /// <summary>
+    /// The meter factory every pool publishes its instruments through (unless its own options name one); the hosting
+    /// extension passes the host's. Null: the process-wide <c>Netmem.PagePool</c> meter.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>Checks every option before anything starts; the message names the device or consumer and what is wrong.</summary>
     /// <exception cref="ArgumentException">An option is missing, duplicated or out of range.</exception>
