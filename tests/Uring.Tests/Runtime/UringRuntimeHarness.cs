@@ -157,6 +157,29 @@ internal sealed class UringRuntimeHarness : IDisposable
         return _probe.ExpectMsg<DeviceStatus>(Patience);
     }
 
+    /// <summary>Waits (bounded) until <paramref name="count"/> is non-zero and has not moved for 300 ms: the traffic has drained.</summary>
+    public void AwaitQuiet(Func<long> count)
+    {
+        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
+        long last = -1, since = Environment.TickCount64;
+        while (Environment.TickCount64 < deadline)
+        {
+            long now = count();
+            if (now != last)
+            {
+                (last, since) = (now, Environment.TickCount64);
+            }
+            else if (now > 0 && Environment.TickCount64 - since >= 300)
+            {
+                return;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        Assert.Fail($"The count did not settle within {Patience.TotalSeconds} s (last {last}).");
+    }
+
     public void AwaitAssert(Action assertion) => _kit.AwaitAssert(assertion, Patience, TimeSpan.FromMilliseconds(20));
 
     /// <summary>
