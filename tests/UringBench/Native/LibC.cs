@@ -14,7 +14,10 @@ internal static unsafe partial class LibC
     public static partial int getrusage(int who, ResourceUsage* usage);
 
     /// <summary>User + system CPU of this whole process (every thread: receive loop, GC, actors, timers), in microseconds.</summary>
-    public static long ProcessCpuMicroseconds()
+    public static long ProcessCpuMicroseconds() => ProcessCpuMicroseconds(out _);
+
+    /// <summary>As <see cref="ProcessCpuMicroseconds()"/>, and the system (kernel) part of it.</summary>
+    public static long ProcessCpuMicroseconds(out long systemMicroseconds)
     {
         ResourceUsage usage;
         if (getrusage(0, &usage) != 0)
@@ -22,7 +25,8 @@ internal static unsafe partial class LibC
             throw new InvalidOperationException($"Reading this process's CPU time failed (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        return (usage.UserSeconds * 1_000_000) + usage.UserMicroseconds + (usage.SystemSeconds * 1_000_000) + usage.SystemMicroseconds;
+        systemMicroseconds = (usage.SystemSeconds * 1_000_000) + usage.SystemMicroseconds;
+        return (usage.UserSeconds * 1_000_000) + usage.UserMicroseconds + systemMicroseconds;
     }
 
     /// <summary>struct iovec.</summary>

@@ -9,7 +9,7 @@ namespace Netmem.UringBench.Orchestration;
 /// Runs every receiver against the same sender, one at a time, each in its own child process inside the run's
 /// namespace; for each offered rate the receivers take turns, so drift in the machine's load hits all of them alike.
 /// </summary>
-internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadBytes)
+internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadBytes, long warmUpCount, double warmUpRate)
 {
     public const int Port = 5000;
     public const int FirstSourcePort = 40_000;
@@ -22,14 +22,19 @@ internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadB
         try
         {
             ExpectLine(child, "READY");
+            var sender = new MmsgSender(Port, FirstSourcePort, flows, payloadBytes);
+
+            // Warm-up: steady state is what is compared, not JIT tiering or first-time pool growth. Tiered
+            // compilation promotes hot methods after a short delay, hence the pause before GO.
+            PrivateNetworkNamespace.Run(ns.Path, () => sender.Send(warmUpCount, warmUpRate, TimeSpan.FromSeconds(10)));
+            Thread.Sleep(500);
             child.StandardInput.WriteLine("GO");
             child.StandardInput.Flush();
-            var sender = new MmsgSender(Port, FirstSourcePort, flows, payloadBytes);
             (long sent, TimeSpan elapsed) = PrivateNetworkNamespace.Run(ns.Path, () => sender.Send(count, offeredRate, TimeSpan.FromSeconds(30)));
             child.StandardInput.WriteLine("STOP");
             child.StandardInput.Flush();
             string result = ExpectLine(child, "RESULT");
-            string[] parts = result.Split(' ', 5);
+            string[] parts = result.Split(' ', 6);
             if (!child.WaitForExit(20_000))
             {
                 child.Kill(entireProcessTree: true);
@@ -42,8 +47,9 @@ internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadB
                 sent,
                 long.Parse(parts[1], CultureInfo.InvariantCulture),
                 long.Parse(parts[2], CultureInfo.InvariantCulture),
-                double.Parse(parts[3], CultureInfo.InvariantCulture),
-                parts.Length > 4 ? parts[4] : string.Empty);
+                long.Parse(parts[3], CultureInfo.InvariantCulture),
+                double.Parse(parts[4], CultureInfo.InvariantCulture),
+                parts.Length > 5 ? parts[5] : string.Empty);
         }
         catch
         {

@@ -7,22 +7,34 @@ namespace Netmem.UringBench.Orchestration;
 /// <summary>The results as a Markdown table and a plot of CPU per packet against the rate the sender reached.</summary>
 internal static class ResultsReport
 {
+    /// <summary>
+    /// One row per offered rate and receiver: the median over the repetitions (CPU with its range, delivery with its
+    /// worst run), since the shared two-core machines make any single run noisy.
+    /// </summary>
     public static string Table(IReadOnlyList<RunResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("| offered rate | receiver | sent (pkt/s) | delivered | CPU µs/packet | vs best .NET loop | allocated B/packet |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+        text.AppendLine("| offered rate | receiver | runs | sender reached (pkt/s) | delivered, median (worst) | CPU µs/packet, median (range) | kernel share | vs best .NET loop | allocated B/packet |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (IGrouping<double, RunResult> rate in results.GroupBy(r => r.OfferedRate))
         {
-            double bestDotnet = rate.Where(r => r.Receiver != "io_uring device").Select(r => r.CpuMicrosecondsPerPacket).DefaultIfEmpty(double.NaN).Min();
-            foreach (RunResult r in rate)
+            IGrouping<string, RunResult>[] receivers = rate.GroupBy(r => r.Receiver).ToArray();
+            double bestDotnet = receivers.Where(g => g.Key != "io_uring device").Select(g => Median(g.Select(r => r.CpuMicrosecondsPerPacket))).DefaultIfEmpty(double.NaN).Min();
+            foreach (IGrouping<string, RunResult> runs in receivers)
             {
+                double cpu = Median(runs.Select(r => r.CpuMicrosecondsPerPacket));
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {RateName(r.OfferedRate)} | {r.Receiver} | {r.SentRate:N0} | {r.DeliveredPercent:F2} % ({r.Delivered:N0}/{r.Sent:N0}) | {r.CpuMicrosecondsPerPacket:F2} | {r.CpuMicrosecondsPerPacket / bestDotnet:F2}× | {r.AllocatedBytesPerPacket:F1} |"));
+                    $"| {RateName(rate.Key)} | {runs.Key} | {runs.Count()} | {Median(runs.Select(r => r.SentRate)):N0} | {Median(runs.Select(r => r.DeliveredPercent)):F2} % ({runs.Min(r => r.DeliveredPercent):F2} %) | {cpu:F2} ({runs.Min(r => r.CpuMicrosecondsPerPacket):F2}–{runs.Max(r => r.CpuMicrosecondsPerPacket):F2}) | {Median(runs.Select(r => r.SystemShare)) * 100:F0} % | {cpu / bestDotnet:F2}× | {Median(runs.Select(r => r.AllocatedBytesPerPacket)):F1} |"));
             }
         }
 
         return text.ToString();
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = values.Where(double.IsFinite).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     public static string RateName(double rate) => rate <= 0 ? "max" : string.Create(CultureInfo.InvariantCulture, $"{rate / 1000:N0} k/s");
@@ -32,8 +44,11 @@ internal static class ResultsReport
         var plot = new Plot();
         foreach (IGrouping<string, RunResult> receiver in results.GroupBy(r => r.Receiver))
         {
-            RunResult[] points = receiver.OrderBy(r => r.SentRate).ToArray();
-            var scatter = plot.Add.Scatter(points.Select(r => r.SentRate / 1000).ToArray(), points.Select(r => r.CpuMicrosecondsPerPacket).ToArray());
+            // One point per offered rate: median sender rate against median CPU per packet.
+            (double Rate, double Cpu)[] points = receiver.GroupBy(r => r.OfferedRate)
+                .Select(g => (Median(g.Select(r => r.SentRate)), Median(g.Select(r => r.CpuMicrosecondsPerPacket))))
+                .OrderBy(p => p.Item1).ToArray();
+            var scatter = plot.Add.Scatter(points.Select(p => p.Rate / 1000).ToArray(), points.Select(p => p.Cpu).ToArray());
             scatter.LegendText = receiver.Key;
             scatter.MarkerSize = 8;
         }

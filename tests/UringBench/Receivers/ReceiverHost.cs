@@ -6,7 +6,8 @@ namespace Netmem.UringBench.Receivers;
 /// <summary>
 /// The child-process side of one measurement. Protocol on stdin/stdout, one line each: the child prints READY once
 /// its receiver is up; the parent writes GO just before it starts sending and STOP when it has sent everything; the
-/// child then waits until the delivered count has not moved for 300 ms and prints RESULT.
+/// child then waits until the delivered count has not moved for 300 ms and prints RESULT. Before GO the parent
+/// sends a warm-up (JIT tiering, pools and caches filled); what it delivered is not counted.
 /// </summary>
 /// <remarks>
 /// <para>What is measured, and why this way: the receiver's own CPU time, user + system, of its whole process
@@ -27,14 +28,17 @@ internal static class ReceiverHost
             receiver.Start(port, firstSourcePort, flows);
             Console.WriteLine("READY");
             Expect("GO");
-            var samples = new List<(long Count, long Cpu, long Allocated)>(4096);
-            long cpu0 = LibC.ProcessCpuMicroseconds();
+            long warmUp = receiver.Delivered;
+            var samples = new List<(long Count, long Cpu, long System, long Allocated)>(4096);
+            long cpu0 = LibC.ProcessCpuMicroseconds(out long system0);
             var stop = new ManualResetEventSlim();
             var sampler = new Thread(() =>
             {
                 while (!stop.Wait(SampleMilliseconds))
                 {
-                    samples.Add((receiver.Delivered, LibC.ProcessCpuMicroseconds(), GC.GetTotalAllocatedBytes(false)));
+                    long count = receiver.Delivered - warmUp;
+                    long cpu = LibC.ProcessCpuMicroseconds(out long system);
+                    samples.Add((count, cpu, system, GC.GetTotalAllocatedBytes(false)));
                 }
             })
             { IsBackground = true, Name = "sampler" };
@@ -56,12 +60,12 @@ internal static class ReceiverHost
             stop.Set();
             sampler.Join();
             string extra = receiver.Stop();
-            long delivered = receiver.Delivered;
-            (long Count, long Cpu, long Allocated) done = samples.FirstOrDefault(s => s.Count >= delivered, samples.LastOrDefault());
-            (long Count, long Cpu, long Allocated) from = samples.FirstOrDefault(s => s.Count >= delivered / 10);
-            (long Count, long Cpu, long Allocated) to = samples.FirstOrDefault(s => s.Count >= delivered * 9 / 10);
+            long delivered = receiver.Delivered - warmUp;
+            (long Count, long Cpu, long System, long Allocated) done = samples.FirstOrDefault(s => s.Count >= delivered, samples.LastOrDefault());
+            (long Count, long Cpu, long System, long Allocated) from = samples.FirstOrDefault(s => s.Count >= delivered / 10);
+            (long Count, long Cpu, long System, long Allocated) to = samples.FirstOrDefault(s => s.Count >= delivered * 9 / 10);
             double allocatedPerPacket = to.Count > from.Count ? (double)(to.Allocated - from.Allocated) / (to.Count - from.Count) : double.NaN;
-            Console.WriteLine(FormattableString.Invariant($"RESULT {delivered} {done.Cpu - cpu0} {allocatedPerPacket:F3} {extra}"));
+            Console.WriteLine(FormattableString.Invariant($"RESULT {delivered} {done.Cpu - cpu0} {done.System - system0} {allocatedPerPacket:F3} {extra}"));
             return 0;
         }
     }
