@@ -34,7 +34,7 @@ const int payloadBytes = 64;
 const double maxRateGuess = 350_000;
 
 using var ns = new BenchNamespace();
-var runner = new BenchmarkRunner(ns, flows, payloadBytes, warmUpCount: smoke ? 1_000 : 20_000, warmUpRate: 50_000);
+var runner = new BenchmarkRunner(ns, flows, payloadBytes, warmUpCount: smoke ? 1_000 : 50_000, warmUpRate: 50_000);
 int repeat = args.SkipWhile(a => a != "--repeat").Skip(1).FirstOrDefault() is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : smoke ? 1 : 3;
 string load = File.ReadAllText("/proc/loadavg").Trim();
 Console.WriteLine($"load average before the run: {load}");

@@ -25,12 +25,17 @@ namespace Netmem.UringBench.Receivers;
 /// </remarks>
 internal sealed class UringRuntimeReceiver : IBenchReceiver
 {
-    // A deep ring is what keeps the kernel from running out of posted pages between two driver polls: the driver's
-    // idle poll rides the actor scheduler, whose tick is 10 ms (its minimum), and 10 ms at 300 k packets/s is 3000
-    // frames. With 1024 pages the multishot receive died of ENOBUFS once per ring and drops followed; with 4096 it
-    // rarely does. Slots: the ring, the batches in flight in the stack and the pool's cache all stay mapped.
+    // Sizing, measured (docs/benchmarks/io-uring-receive.md):
+    // - A deep RX ring keeps the kernel from running out of posted pages between two driver polls: the driver's idle
+    //   poll rides the actor scheduler, whose tick is 10 ms (its minimum), and 10 ms at 300 k packets/s is 3000
+    //   frames. With 1024 pages the multishot receive died of ENOBUFS once per ring and the socket dropped.
+    // - A recycle ring as deep as the RX ring: with the default 1024, a burst of returns overflowed it, and each
+    //   overflowing page was unmapped and a fresh one mapped — two buffer-table updates with a page pin/unpin in the
+    //   kernel, for a third of all packets. With 4096, a few per cent.
+    // - Slots: everything above stays mapped at once (ring, recycle ring, batches in flight in the stack).
     private const int RingSize = 4096;
-    private const int SlotsPerQueue = 8192;
+    private const int PoolSize = 4096;
+    private const int SlotsPerQueue = 16384;
 
     private ActorSystem? _system;
     private UringDevice? _device;
@@ -50,7 +55,7 @@ internal sealed class UringRuntimeReceiver : IBenchReceiver
         FlowKey[] keys = Enumerable.Range(0, flows).Select(f => new FlowKey(loopback, loopback, (ushort)(firstSourcePort + f), (ushort)port, IpProtocol.Udp)).ToArray();
         _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions
         {
-            Devices = [new DeviceOptions { Device = _device, QueueCount = 1, Driver = new DriverOptions { RingSize = RingSize } }],
+            Devices = [new DeviceOptions { Device = _device, QueueCount = 1, PoolOptions = _ => new Netmem.Pool.PagePoolOptions { PoolSize = PoolSize }, Driver = new DriverOptions { RingSize = RingSize } }],
             Consumers =
             [
                 new ConsumerSpec("bench", keys, 16_384, ConsumerBehavior.ReleaseAtOnce with
