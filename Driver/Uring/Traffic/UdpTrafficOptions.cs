@@ -26,6 +26,12 @@ public sealed record UdpTrafficOptions
     /// <summary>Flows: each is its own socket with its own source port, sending in turn. Default 4.</summary>
     public int Flows { get; init; } = 4;
 
+    /// <summary>
+    /// The source port of flow 0 (flow f sends from this port + f), so a receiver can name the flows before any
+    /// datagram leaves; null binds each flow to a port the system picks (see <see cref="UdpTrafficReport.SourcePorts"/>).
+    /// </summary>
+    public int? FirstSourcePort { get; init; }
+
     /// <summary>Bytes in each datagram, at least <see cref="UdpTrafficGenerator.HeaderBytes"/>. Default 64.</summary>
     public int PayloadBytes { get; init; } = 64;
 
@@ -43,6 +49,11 @@ public sealed record UdpTrafficOptions
         if (Count < 0 || Flows < 1 || Flows > 1024 || PacketsPerSecond < 0 || MaxDuration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(Count), "Count and rate must not be negative, flows must be 1 to 1024 and the duration positive.");
+        }
+
+        if (FirstSourcePort is { } first && (first < 1 || first + Flows - 1 > ushort.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FirstSourcePort), FirstSourcePort, "The flows' source ports must lie from 1 to 65535.");
         }
 
         if (PayloadBytes < UdpTrafficGenerator.HeaderBytes || PayloadBytes > 65507)
