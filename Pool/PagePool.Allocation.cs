@@ -193,7 +193,7 @@ public sealed partial class PagePool
             }
 
             metadata.DmaAddress = dmaAddress;
-            Volatile.Write(ref metadata.Mapped, 1);
+            Volatile.Write(ref metadata.Mapped, PageMetadata.MappedUnclaimed);
 
             failure = null;
             return true;
@@ -210,7 +210,10 @@ public sealed partial class PagePool
         }
     }
 
-    /// <summary>A failed first sync must not leave the fresh mapping behind: undo it before reporting the failure.</summary>
+    /// <summary>
+    /// A failed first sync must not leave the fresh mapping behind: undo it (once; a throwing undo is counted, not
+    /// retried) before reporting the sync's failure as the map's.
+    /// </summary>
     private void SyncNewMappingOrUnmap(ulong dmaAddress)
     {
         try
@@ -219,7 +222,15 @@ public sealed partial class PagePool
         }
         catch
         {
-            _device!.Unmap(dmaAddress, _pageSize, _dmaDirection);
+            try
+            {
+                _device!.Unmap(dmaAddress, _pageSize, _dmaDirection);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _deviceCallFailures);
+            }
+
             throw;
         }
     }

@@ -400,7 +400,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             run.RingPagesReturned,
             reports.Sum(r => r.InflightAtDestroy),
             reports.Sum(r => r.UnmappedByDestroy),
-            reports.Sum(r => r.StillInflight),
+            reports.Sum(r => r.HeldAtReport),
             run.LeakedMappings,
             _options.Iommu.ViolationCount - _violationsAtBind,
             run.Results.ToArray(),
