@@ -23,10 +23,10 @@ public sealed class PagePoolDestroyRaceSpecs
     [Fact]
     public void Cpu_syncs_racing_destroy_never_overlap_the_walk_and_never_outlive_destroy()
     {
+        var host = new HostPageProvider(4096, chunkBytes: 64 * 4096);
         for (int round = 0; round < 60; round++)
         {
             var device = new StrictDevice { SyncSpin = 4000, UnmapSpin = 200 };
-            using var host = new HostPageProvider(4096, chunkBytes: 64 * 4096);
             PagePool pool = NewPool(device, host);
             NetmemRef[] held = Enumerable.Range(0, 16).Select(_ => pool.Allocate()).ToArray();
             int stop = 0;
@@ -57,6 +57,8 @@ public sealed class PagePoolDestroyRaceSpecs
             Array.ForEach(held, pool.Return);
             Assert.Equal(PagePoolState.Released, pool.State);
         }
+
+        host.Dispose();
     }
 
     /// <summary>
@@ -68,13 +70,14 @@ public sealed class PagePoolDestroyRaceSpecs
     [Fact]
     public async Task Releases_meeting_the_closed_gate_wait_for_the_walk_and_every_page_is_counted_once()
     {
+        var host = new HostPageProvider(4096, chunkBytes: 64 * 4096);
         for (int round = 0; round < 40; round++)
         {
-            var device = new StrictDevice { UnmapSpin = 3000 };
-            using var host = new HostPageProvider(4096, chunkBytes: 64 * 4096);
+            var device = new StrictDevice { UnmapSpin = 1500 };
             var provider = new StrictProvider(host, device);
             PagePool pool = NewPool(device, provider);
-            NetmemRef[] held = Enumerable.Range(0, 24).Select(_ => pool.Allocate()).ToArray();
+            // The whole first batch is lent, so the cache is empty and the gate closes as soon as destroy starts.
+            NetmemRef[] held = Enumerable.Range(0, 64).Select(_ => pool.Allocate()).ToArray();
             var returners = Enumerable.Range(0, 3).Select(r => new Thread(() =>
             {
                 SpinWait.SpinUntil(() => pool.State != PagePoolState.Active, Patience);
@@ -105,6 +108,8 @@ public sealed class PagePoolDestroyRaceSpecs
             Assert.Equal(0, report.RevokedWithDomain);
             Assert.Equal(0, provider.OutstandingPages);
         }
+
+        host.Dispose();
     }
 
     internal static void AssertPartition(PagePoolDestroyReport report, string where)
