@@ -180,7 +180,9 @@ public sealed partial class PagePool
     {
         if (!_deviceGate.TryEnter())
         {
-            failure = new PoolDestroyedException($"{Name} (id {Id}) is being destroyed; it can no longer map pages.");
+            failure = _deviceGate.IsRevoked
+                ? new DmaMapException($"{Name} (id {Id}) had its device access revoked; it can no longer map pages.")
+                : new PoolDestroyedException($"{Name} (id {Id}) is being destroyed; it can no longer map pages.");
             return false;
         }
 

@@ -103,7 +103,8 @@ public sealed partial class PagePool
 
         if (_syncForDevice && !TrySyncRecycledPageForDevice(ref page, out bool failed))
         {
-            if (!failed)
+            // Refused at the gate: by destroy (a late return) or by a revocation of an active pool (not late).
+            if (!failed && Volatile.Read(ref _state) != (int)PagePoolState.Active)
             {
                 _lateReturns.Increment();
             }

@@ -62,7 +62,8 @@ internal sealed class StrictDevice : IDmaDevice
 
     public long CallsStartedAfterRevoke => Interlocked.Read(ref _callsStartedAfterRevoke);
 
-    public int LiveMappings => _byAddress.Values.Count(m => m.State == Mapping.Live);
+    /// <summary>Mappings the domain still holds: never unmapped, whether or not their page memory was freed since.</summary>
+    public int LiveMappings => _byAddress.Values.Count(m => m.State != Mapping.Unmapped);
 
     public bool IsMapped(ulong dmaAddress) => _byAddress.TryGetValue(dmaAddress, out Mapping? m) && m.State == Mapping.Live;
 
