@@ -87,7 +87,10 @@ namespace Netmem.Pool;
 // a release counts itself only when its increment carries the mark and it is not destroy's own. Whatever is left is
 // StillInflight: pages still held elsewhere (or on their way back) that destroy neither released, unmapped nor
 // revoked when it wrote the report. Each counter a concurrent releaser bumps is read once, so each page lands in one
-// term or, if its count comes after that read, in StillInflight, never both.
+// term or, if its count comes after that read, in StillInflight, never both. A releaser bumps its counter before its
+// release-count increment whenever it already sees the mark, and destroy reads HeldAtReport before those counters,
+// so every page in StillInflight is also in HeldAtReport (only a release racing the snapshot itself, at the start
+// of destroy, counts itself after its increment).
 //
 // Late returners that find the gate closed before the walk has passed their page wait for it as above. A page
 // pushed into the ring by a returner that checked the state just before step 1 is caught by step 6's drain or by
@@ -149,6 +152,9 @@ public sealed partial class PagePool
 
         ReleaseRing(ref counts);
 
+        // Held first, then the returners' counters, which they bump before their release: a page the report leaves
+        // in StillInflight is then also one HeldAtReport still counts.
+        long heldAtReport = Inflight;
         long returned = Interlocked.Read(ref _returnedDuringDestroy);
         long revokedReturns = Interlocked.Read(ref _revokedReturnsDuringDestroy);
         long releasedFromRing = counts.FromRing + returned;
@@ -165,7 +171,7 @@ public sealed partial class PagePool
             _tracking ? GetOutstandingAllocations() : [])
         {
             RevokedWithDomain = revoked,
-            HeldAtReport = Inflight,
+            HeldAtReport = heldAtReport,
             DeviceCallFailures = Interlocked.Read(ref _deviceCallFailures) - failuresAtSnapshot,
         };
         Volatile.Write(ref _destroyReport, report);

@@ -185,8 +185,17 @@ public sealed partial class PagePool
         _provider.ReleasePage(pageId);
         _releasedItems.Push(itemId, ref slot);
 
+        // A holder's release after destroy's snapshot is counted for the report before the release itself, so a
+        // page the report counts as returned is never also one it finds still held. The mark is read first (it only
+        // ever gets set) and the increment's own result catches a release racing the snapshot.
+        bool counted = !byDestroy && (Volatile.Read(ref _releaseCount) & ReleasedAfterSnapshotMark) != 0;
+        if (counted)
+        {
+            CountReleaseDuringDestroy(end);
+        }
+
         long released = Interlocked.Increment(ref _releaseCount);
-        if ((released & ReleasedAfterSnapshotMark) != 0 && !byDestroy)
+        if (!counted && !byDestroy && (released & ReleasedAfterSnapshotMark) != 0)
         {
             CountReleaseDuringDestroy(end);
         }
