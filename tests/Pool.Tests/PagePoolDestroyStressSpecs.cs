@@ -95,20 +95,27 @@ public sealed class PagePoolDestroyStressSpecs
     /// and the pages held through destroy must be in the term that names them (unmapped with a device, still
     /// inflight without one).
     /// </summary>
+    /// <remarks>With a slow sync for the device, returners that read the state just before destroy are still in the
+    /// device when destroy drains the ring, so they push their pages after the drain, where the walk unmaps them and
+    /// the last drain releases them: a report that counts such a page twice (unmapped and released) fails here.</remarks>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Every_destroy_report_partitions_its_inflight_exactly_under_many_racing_returners(bool withDevice)
+    [InlineData(PartitionVariant.NoDevice)]
+    [InlineData(PartitionVariant.Device)]
+    [InlineData(PartitionVariant.SlowSyncForDevice)]
+    public async Task Every_destroy_report_partitions_its_inflight_exactly_under_many_racing_returners(PartitionVariant variant)
     {
+        bool withDevice = variant != PartitionVariant.NoDevice;
         using var provider = new HostPageProvider(4096, chunkBytes: 256 * 4096);
-        for (int round = 0; round < 150; round++)
+        for (int round = 0; round < 120; round++)
         {
             var iommu = new IommuModel($"partition-{round}");
+            IDmaDevice device = variant == PartitionVariant.SlowSyncForDevice ? new SlowSyncDevice(iommu) : new HesitantDevice(iommu);
             var pool = new PagePool(new PagePoolOptions
             {
-                Device = withDevice ? new HesitantDevice(iommu) : null,
+                Device = withDevice ? device : null,
                 MemoryProvider = provider,
                 PoolSize = 4 << (round % 4),
+                SyncForDevice = variant == PartitionVariant.SlowSyncForDevice,
                 ReleaseRetryInterval = TimeSpan.FromMilliseconds(1),
             });
             var returns = new List<Action>();
@@ -157,7 +164,7 @@ public sealed class PagePoolDestroyStressSpecs
             heldThrough.ForEach(r => r());
             references.ForEach(r => r.Dispose());
 
-            string where = $"device {withDevice} round {round}: {string.Join("; ", iommu.Violations.Take(3))}";
+            string where = $"{variant} round {round}: {string.Join("; ", iommu.Violations.Take(3))}";
             PagePoolDestroyRaceSpecs.AssertPartition(report, where);
             Assert.True(iommu.ViolationCount == 0, where);
             Assert.Equal(0, report.RevokedWithDomain);
@@ -174,6 +181,13 @@ public sealed class PagePoolDestroyStressSpecs
                 Assert.Equal(iommu.MapCalls, iommu.UnmapCalls);
             }
         }
+    }
+
+    public enum PartitionVariant
+    {
+        NoDevice,
+        Device,
+        SlowSyncForDevice,
     }
 
     private static async Task RunRound(Variant variant, int round, HostPageProvider provider)
