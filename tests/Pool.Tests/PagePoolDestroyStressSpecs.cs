@@ -142,6 +142,7 @@ public sealed class PagePoolDestroyStressSpecs
             List<Action> heldThrough = returns.Where((_, i) => i < wholePages && i % 7 == 3).ToList();
             List<Action> racing = returns.Except(heldThrough).ToList();
             int go = 0;
+            long returnedSoFar = 0;
             Thread[] returners = Enumerable.Range(0, 4).Select(r => new Thread(() =>
             {
                 SpinUntil(() => Volatile.Read(ref go) == 1);
@@ -153,11 +154,14 @@ public sealed class PagePoolDestroyStressSpecs
                 for (int i = r; i < racing.Count; i += 4)
                 {
                     racing[i]();
+                    Interlocked.Increment(ref returnedSoFar);
                 }
             })).ToArray();
             Array.ForEach(returners, t => t.Start());
 
+            // Destroy starts while the immediate returners are in the middle of their returns.
             Volatile.Write(ref go, 1);
+            SpinUntil(() => Interlocked.Read(ref returnedSoFar) >= 1 + (round % 4));
             PagePoolDestroyReport report = pool.Destroy();
             iommu.Unbind();
             Array.ForEach(returners, t => t.Join());
