@@ -51,6 +51,19 @@ public sealed class DestroyRaceModelChecks
         });
 
     [Fact]
+    public void Cpu_syncs_and_releases_racing_destroy_never_reach_the_device_after_it_and_never_under_an_unmap() =>
+        CoyoteHarness.AssertNoBugFound(async () =>
+        {
+            var iommu = new IommuModel("coyote-cpu-sync");
+            PagePool pool = NewPool(iommu, syncForDevice: false);
+            NetmemRef[] held = AllocateHeld(pool, 2);
+
+            await DestroyRacing(pool, iommu, [() => pool.SyncForCpu(held[0], 0, 64), () => pool.Return(held[1])]);
+            pool.Return(held[0]);
+            AssertCleanRelease(pool, iommu);
+        }, iterations: 1000);
+
+    [Fact]
     public void Racing_returns_of_one_handle_let_exactly_one_through() =>
         CoyoteHarness.AssertNoBugFound(async () =>
         {

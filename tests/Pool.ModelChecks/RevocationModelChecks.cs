@@ -58,7 +58,7 @@ public sealed class RevocationModelChecks
             Specification.Assert(
                 r.ReleasedFromCache + r.ReleasedFromRing + r.UnmappedByDestroy + r.RevokedWithDomain + r.StillInflight == r.InflightAtDestroy && r.StillInflight >= 0,
                 $"the report does not partition: {r}");
-        }, iterations: 2000);
+        }, iterations: 1000);
 
     // Every page exists before the race starts, so the provider's lock never sits across a scheduling point.
     private static Memory.HostPageProvider PrefilledProvider()
