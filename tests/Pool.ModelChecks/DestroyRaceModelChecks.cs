@@ -9,6 +9,7 @@ namespace Netmem.Pool.ModelChecks;
 /// The destroy race of <c>PagePool.Destroy.cs</c> under systematic interleaving: returners race destroy, and the
 /// device is unbound the instant destroy returns, so any device call made after destroy is a recorded violation.
 /// </summary>
+[Collection(nameof(CoyoteCollection))]
 public sealed class DestroyRaceModelChecks
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Netmem.Pool.ModelChecks;
 /// unbinds the device at once. Any call after that unbind, or still running at it, is a recorded violation, and every
 /// mapping must end exactly once: unmapped by the pool, or left to the domain (counted as revoked).
 /// </summary>
+[Collection(nameof(CoyoteCollection))]
 public sealed class RevocationModelChecks
 {
     [Fact]
