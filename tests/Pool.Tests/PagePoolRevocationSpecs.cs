@@ -122,6 +122,8 @@ public sealed class PagePoolRevocationSpecs
 
         PagePoolStats stats = pool.GetStats();
         Assert.Equal(10, stats.RevokedWithDomain);
+        Assert.Equal(10, stats.Release);
+        Assert.Equal(0, stats.LateReturns);
         Assert.Equal(mapsBefore, device.MapCalls);
         Assert.Equal(0, device.UnmapCalls);
         Assert.Equal(0, device.CallsStartedAfterRevoke);
