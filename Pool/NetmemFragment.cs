@@ -7,7 +7,7 @@ namespace Netmem.Pool;
 public readonly record struct NetmemFragment(NetmemRef Page, int Offset, int Length)
 {
     /// <summary>The slice's bytes, while it is owned.</summary>
-    public Span<byte> GetSpan() => PagePool.OwnerOf(Page).GetFragmentSpan(this);
+    public Span<byte> GetSpan() => PagePool.OwnerForAccess(Page).GetFragmentSpan(this);
 
     /// <summary>Returns the slice to the pool that lent it, from any thread.</summary>
     public void ReturnToPool() => PagePool.OwnerOf(Page).ReturnFragment(this);

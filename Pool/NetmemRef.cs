@@ -12,6 +12,16 @@ namespace Netmem.Pool;
 /// arithmetic and the block names its pool, so <see cref="Pool"/> is O(1) with no dictionary. The generation makes a
 /// handle single-use: once its page is returned, every operation through it is refused. A handle is an ownership
 /// token: whoever holds it owns the page until returning it, and passing it in a message passes the ownership.
+/// <para>The generation window. Generations are 31-bit serial numbers that wrap, compared as the kernel compares
+/// sequence numbers: a handle's generation is "behind" its item's current generation when it is 1 to 2^30 − 1 steps
+/// earlier modulo 2^31, and "ahead" otherwise. Behind is what a handle of an ended lending looks like, so the pool
+/// names its use a double return (for a return) or a use after return (for anything else). Ahead, or the same
+/// generation while the page is not lent, is a lending that has not happened: the handle is forged, refused as
+/// invalid. A forged handle whose generation happens to fall up to 2^30 behind is therefore indistinguishable from a
+/// stale one and is refused as stale rather than as forged; either way it is refused before anything changes, and it
+/// never reaches the current lending's page, because only the exact current generation owns it. Conversely, an
+/// item lent and returned 2^30 times while a stale handle is kept would make that handle look ahead (forged); no
+/// item comes close to that in practice.</para>
 /// </remarks>
 public readonly struct NetmemRef : IEquatable<NetmemRef>
 {

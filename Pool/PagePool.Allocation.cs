@@ -180,7 +180,9 @@ public sealed partial class PagePool
     {
         if (!_deviceGate.TryEnter())
         {
-            failure = new PoolDestroyedException($"{Name} (id {Id}) is being destroyed; it can no longer map pages.");
+            failure = _deviceGate.IsRevoked
+                ? new DmaMapException($"{Name} (id {Id}) had its device access revoked; it can no longer map pages.")
+                : new PoolDestroyedException($"{Name} (id {Id}) is being destroyed; it can no longer map pages.");
             return false;
         }
 
@@ -193,7 +195,7 @@ public sealed partial class PagePool
             }
 
             metadata.DmaAddress = dmaAddress;
-            Volatile.Write(ref metadata.Mapped, 1);
+            Volatile.Write(ref metadata.Mapped, PageMetadata.MappedUnclaimed);
 
             failure = null;
             return true;
@@ -210,7 +212,10 @@ public sealed partial class PagePool
         }
     }
 
-    /// <summary>A failed first sync must not leave the fresh mapping behind: undo it before reporting the failure.</summary>
+    /// <summary>
+    /// A failed first sync must not leave the fresh mapping behind: undo it (once; a throwing undo is counted, not
+    /// retried) before reporting the sync's failure as the map's.
+    /// </summary>
     private void SyncNewMappingOrUnmap(ulong dmaAddress)
     {
         try
@@ -219,7 +224,15 @@ public sealed partial class PagePool
         }
         catch
         {
-            _device!.Unmap(dmaAddress, _pageSize, _dmaDirection);
+            try
+            {
+                _device!.Unmap(dmaAddress, _pageSize, _dmaDirection);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _deviceCallFailures);
+            }
+
             throw;
         }
     }

@@ -115,14 +115,14 @@ public sealed partial class PagePool
     }
 
     /// <summary>
-    /// Destroy's part: stop carving and release the page if every slice is already back; counts 1 if it did.
+    /// Destroy's part: stop carving and release the page if every slice is already back; counts it with the cache.
     /// Released directly, so it counts neither as a late return nor any concurrent releaser's page.
     /// </summary>
-    private long ReleaseFragmentPageIfUnused()
+    private void ReleaseFragmentPageIfUnused(ref DestroyCounts counts)
     {
         if (!TryStopCarvingUnusedPage(out ItemBlock? block, out int index, out NetmemRef page))
         {
-            return 0;
+            return;
         }
 
         if (_tracking)
@@ -130,8 +130,8 @@ public sealed partial class PagePool
             TakeBackLentPage(ref block.Slots[index], page, ItemState.LentAsFragments);
         }
 
-        ReleasePage(block, index, page.ItemId);
-        return 1;
+        MappingEnd end = ReleasePage(block, index, page.ItemId, byDestroy: true);
+        counts.Count(end, ref counts.FromCache);
     }
 
     /// <summary>Clears the carving bit; true (the caller then owns the page) if no slice was still out.</summary>
@@ -156,7 +156,7 @@ public sealed partial class PagePool
 
     private void ReturnSlice(NetmemFragment fragment, bool allowDirect)
     {
-        ItemBlock block = ResolveBlock(fragment.Page);
+        ItemBlock block = ResolveBlock(fragment.Page, UseOfHandle.Return);
         int index = fragment.Page.ItemIndex;
         ValidateSliceBounds(fragment);
         ref long fragmentWord = ref block.Pages[index].FragmentWord;

@@ -25,7 +25,7 @@ public sealed partial class PagePool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ReturnWhole(NetmemRef netmem, bool allowDirect)
     {
-        ItemBlock block = ResolveBlock(netmem);
+        ItemBlock block = ResolveBlock(netmem, UseOfHandle.Return);
         int index = netmem.ItemIndex;
         if (_tracking)
         {
@@ -101,9 +101,14 @@ public sealed partial class PagePool
             return;
         }
 
-        if (_syncForDevice && !TrySyncRecycledPageForDevice(ref page))
+        if (_syncForDevice && !TrySyncRecycledPageForDevice(ref page, out bool failed))
         {
-            _lateReturns.Increment();
+            // Refused at the gate: by destroy (a late return) or by a revocation of an active pool (not late).
+            if (!failed && Volatile.Read(ref _state) != (int)PagePoolState.Active)
+            {
+                _lateReturns.Increment();
+            }
+
             ReleasePage(block, index, itemId);
             return;
         }
@@ -122,8 +127,14 @@ public sealed partial class PagePool
         ReleasePage(block, index, itemId);
     }
 
-    private bool TrySyncRecycledPageForDevice(ref PageMetadata page)
+    /// <summary>
+    /// Hands a recycled page back to the device; false when it must be released instead: destroy (or a revocation)
+    /// shut the gate, or the sync threw (<paramref name="failed"/>; counted), so the page is not recycled in a state
+    /// the device may not expect, and its release unmaps it once like any other.
+    /// </summary>
+    private bool TrySyncRecycledPageForDevice(ref PageMetadata page, out bool failed)
     {
+        failed = false;
         if (!_deviceGate.TryEnter())
         {
             return false;
@@ -131,12 +142,18 @@ public sealed partial class PagePool
 
         try
         {
-            if (Volatile.Read(ref page.Mapped) == 1)
+            if (Volatile.Read(ref page.Mapped) == PageMetadata.MappedUnclaimed)
             {
                 _device!.SyncForDevice(page.DmaAddress, _syncOffset, _syncLength, _dmaDirection);
             }
 
             return true;
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _deviceCallFailures);
+            failed = true;
+            return false;
         }
         finally
         {
@@ -145,17 +162,16 @@ public sealed partial class PagePool
     }
 
     /// <summary>
-    /// A page leaves the pool: unmapped (by whoever wins its unmap claim), freed to the provider, its item freed.
-    /// The release count is the last thing touched; see the destroy design for why that matters.
+    /// A page leaves the pool: its mapping ended (see <see cref="EndMappingOfReleasedPage"/>), freed to the provider,
+    /// its item freed. The release count is the last accounting touched; see the destroy design for why that
+    /// matters and for the report counter a release after destroy's snapshot bumps. Returns how the mapping ended,
+    /// for destroy's own releases (<paramref name="byDestroy"/>), which destroy counts itself.
     /// </summary>
-    private void ReleasePage(ItemBlock block, int index, int itemId)
+    private MappingEnd ReleasePage(ItemBlock block, int index, int itemId, bool byDestroy = false)
     {
         ref ItemSlot slot = ref block.Slots[index];
         ref PageMetadata page = ref block.Pages[index];
-        if (_device is not null)
-        {
-            UnmapReleasedPage(ref page);
-        }
+        MappingEnd end = _device is not null ? EndMappingOfReleasedPage(ref page) : MappingEnd.NotMapped;
 
         ulong pageId = slot.Page;
         page.ExternalReferences = 0;
@@ -169,10 +185,40 @@ public sealed partial class PagePool
         _provider.ReleasePage(pageId);
         _releasedItems.Push(itemId, ref slot);
 
-        Interlocked.Increment(ref _releaseCount);
+        // A holder's release after destroy's snapshot is counted for the report before the release itself, so a
+        // page the report counts as returned is never also one it finds still held. The mark is read first (it only
+        // ever gets set) and the increment's own result catches a release racing the snapshot.
+        bool counted = !byDestroy && (Volatile.Read(ref _releaseCount) & ReleasedAfterSnapshotMark) != 0;
+        if (counted)
+        {
+            CountReleaseDuringDestroy(end);
+        }
+
+        long released = Interlocked.Increment(ref _releaseCount);
+        if (!counted && !byDestroy && (released & ReleasedAfterSnapshotMark) != 0)
+        {
+            CountReleaseDuringDestroy(end);
+        }
+
         if (Volatile.Read(ref _state) == (int)PagePoolState.Detached)
         {
             TryCompleteRelease();
+        }
+
+        return end;
+    }
+
+    /// <summary>A holder's release after destroy's snapshot: one report counter, unless the walk already counted the page.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CountReleaseDuringDestroy(MappingEnd end)
+    {
+        if (end == MappingEnd.LeftToDomain)
+        {
+            Interlocked.Increment(ref _revokedReturnsDuringDestroy);
+        }
+        else if (end != MappingEnd.SettledByWalk)
+        {
+            Interlocked.Increment(ref _returnedDuringDestroy);
         }
     }
 

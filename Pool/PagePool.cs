@@ -65,7 +65,11 @@ public sealed partial class PagePool
     private readonly StripedCounter _lateReturns = new();
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _holdCount;
+
+    // Pages that left the pool; bit 62 is destroy's snapshot mark (see PagePool.Destroy.cs), masked on every read.
     private long _releaseCount;
+    private long _revokedClaims;
+    private long _deviceCallFailures;
     private int _state;
 
     public PagePool(PagePoolOptions options)
@@ -114,25 +118,41 @@ public sealed partial class PagePool
         get
         {
             // Release first: every page released by then was held before, so the difference is never negative.
-            long released = Interlocked.Read(ref _releaseCount);
+            long released = Interlocked.Read(ref _releaseCount) & ~ReleasedAfterSnapshotMark;
             return Volatile.Read(ref _holdCount) - released;
         }
     }
 
-    /// <summary>The pool that lent <paramref name="netmem"/>; throws <see cref="InvalidNetmemException"/> if none did.</summary>
-    public static PagePool OwnerOf(NetmemRef netmem) => netmem.Pool ?? throw NoLivePool(netmem);
+    /// <summary>
+    /// The pool that lent <paramref name="netmem"/>, to return it; throws <see cref="DoubleReturnException"/> if the
+    /// handle was returned and its pool has since been released, <see cref="InvalidNetmemException"/> if no pool
+    /// ever lent it.
+    /// </summary>
+    public static PagePool OwnerOf(NetmemRef netmem) => netmem.Pool ?? throw NoLivePool(netmem, UseOfHandle.Return);
+
+    /// <summary>The pool that lent <paramref name="netmem"/>, to access it: a returned handle is a use after return.</summary>
+    internal static PagePool OwnerForAccess(NetmemRef netmem) => netmem.Pool ?? throw NoLivePool(netmem, UseOfHandle.Access);
 
     /// <summary>
     /// Why a handle has no pool: its block is back in the table (its pool was released) and the page moved on
-    /// since the handle's lending, which is a return of a page already returned; or it never named a lending.
+    /// since the handle's lending, which is a use of a handle already returned; or it never named a lending.
     /// </summary>
-    private static NetmemMisuseException NoLivePool(NetmemRef netmem)
+    private static NetmemMisuseException NoLivePool(NetmemRef netmem, UseOfHandle use)
     {
         ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
         return block is not null && ItemState.Precedes(netmem.Generation, GenerationNow(block, netmem))
-            ? new DoubleReturnException($"{netmem} was already returned; its pool has since been released.")
+            ? AlreadyReturned(netmem, use, "its pool has since been released")
             : new InvalidNetmemException($"{netmem} names no page of any live pool.");
     }
+
+    /// <summary>
+    /// The one refusal of a handle whose lending is over, whatever became of its pool (alive, released, or its block
+    /// serving another pool): a second return is a double return, any other use is a use after return.
+    /// </summary>
+    private static NetmemMisuseException AlreadyReturned(NetmemRef netmem, UseOfHandle use, string since) =>
+        use == UseOfHandle.Return
+            ? new DoubleReturnException($"{netmem} was already returned; {since}.")
+            : new UseAfterReturnException($"{netmem} no longer owns its page: it was returned; {since}.");
 
     public PagePoolStats GetStats()
     {
@@ -150,12 +170,14 @@ public sealed partial class PagePool
             RecycleRingFull = _recycleRingFull.Read(),
             RecycleReleasedRefcount = _recycleReleasedRefcount.Read(),
             Hold = Volatile.Read(ref _holdCount),
-            Release = Interlocked.Read(ref _releaseCount),
+            Release = Interlocked.Read(ref _releaseCount) & ~ReleasedAfterSnapshotMark,
             MapFailures = Volatile.Read(ref _mapFailures),
             ProviderFailures = Volatile.Read(ref _providerFailures),
             LateReturns = _lateReturns.Read(),
             InflightAtDestroy = report?.InflightAtDestroy ?? 0,
             UnmappedByDestroy = report?.UnmappedByDestroy ?? 0,
+            RevokedWithDomain = Interlocked.Read(ref _revokedClaims),
+            DeviceCallFailures = Interlocked.Read(ref _deviceCallFailures),
             DetachTime = report?.DetachTime,
         };
     }
@@ -197,22 +219,62 @@ public sealed partial class PagePool
     }
 
     /// <summary>The page's bus address for the device, while <paramref name="netmem"/> owns it.</summary>
+    /// <exception cref="PageNotMappedException">The page is not mapped (no device, or destroy or a revocation ended
+    /// its mapping).</exception>
+    /// <exception cref="NetmemMisuseException">The handle does not own a page of this pool.</exception>
     public ulong GetDmaAddress(NetmemRef netmem)
     {
         (ItemBlock block, int index) = ResolveOwned(netmem);
         ref PageMetadata page = ref block.Pages[index];
-        if (Volatile.Read(ref page.Mapped) == 0)
+        ulong dmaAddress = page.DmaAddress;
+        if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
         {
-            throw new InvalidOperationException($"{netmem} is not DMA-mapped (the pool has no device, or destroy unmapped it).");
+            throw new PageNotMappedException(
+                $"{netmem} is not mapped for the device: the pool has no device, or destroy or a revocation of device access ended its mapping.");
         }
 
-        return page.DmaAddress;
+        return dmaAddress;
+    }
+
+    /// <summary>
+    /// The page's bus address without exceptions: true, with the address, when <paramref name="netmem"/> owns a
+    /// lent page of this pool (whole or fragmented) that is currently mapped; false for anything else, including
+    /// default, forged, returned and foreign handles. With inflight tracking off, ownership is not checked.
+    /// </summary>
+    /// <remarks>A snapshot: a page reported mapped may be unmapped by destroy right after.</remarks>
+    public bool TryGetDmaAddress(NetmemRef netmem, out ulong dmaAddress)
+    {
+        dmaAddress = 0;
+        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
+        if (block is null || block.Owner != this || netmem.IsReadable == _unreadable)
+        {
+            return false;
+        }
+
+        int index = netmem.ItemIndex;
+        if (_tracking && (Volatile.Read(ref block.Slots[index].State) & ~1L) != ItemState.Make(netmem.Generation, ItemState.Lent))
+        {
+            return false;
+        }
+
+        ref PageMetadata page = ref block.Pages[index];
+        ulong address = page.DmaAddress;
+        if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
+        {
+            return false;
+        }
+
+        dmaAddress = address;
+        return true;
     }
 
     /// <summary>
     /// Syncs a range of an owned page for the CPU before reading what the device wrote. Returns false, doing
-    /// nothing, once destroy has detached the pool from the device (no device call is allowed then).
+    /// nothing, once destroy has detached the pool from the device or its device access was revoked (no device call
+    /// is allowed then), or when the page is no longer mapped.
     /// </summary>
+    /// <remarks>If the device throws, the failure is counted (<see cref="PagePoolStats.DeviceCallFailures"/>) and the
+    /// exception reaches the caller; the page stays owned and mapped.</remarks>
     public bool SyncForCpu(NetmemRef netmem, int offset, int length)
     {
         (ItemBlock block, int index) = ResolveOwned(netmem);
@@ -234,13 +296,18 @@ public sealed partial class PagePool
         try
         {
             ref PageMetadata page = ref block.Pages[index];
-            if (Volatile.Read(ref page.Mapped) == 0)
+            if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
             {
                 return false;
             }
 
             _device.SyncForCpu(page.DmaAddress, offset, length, _dmaDirection);
             return true;
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _deviceCallFailures);
+            throw;
         }
         finally
         {
@@ -281,12 +348,12 @@ public sealed partial class PagePool
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static InvalidNetmemException NoSpan(NetmemRef netmem, PagePool? owner) =>
+    private static NetmemMisuseException NoSpan(NetmemRef netmem, PagePool? owner) =>
         owner is null
-            ? new InvalidNetmemException($"{netmem} names no page of any live pool.")
+            ? NoLivePool(netmem, UseOfHandle.Access)
             : owner.WrongMemoryKind(netmem);
 
-    internal Span<byte> GetSpan(NetmemRef netmem) => SpanOfLentPage(ResolveBlock(netmem), netmem);
+    internal Span<byte> GetSpan(NetmemRef netmem) => SpanOfLentPage(ResolveBlock(netmem, UseOfHandle.Access), netmem);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe Span<byte> SpanOfLentPage(ItemBlock block, NetmemRef netmem)
@@ -307,7 +374,7 @@ public sealed partial class PagePool
     /// </summary>
     private (ItemBlock Block, int Index) ResolveOwned(NetmemRef netmem)
     {
-        ItemBlock block = ResolveBlock(netmem);
+        ItemBlock block = ResolveBlock(netmem, UseOfHandle.Access);
         return (block, CheckLent(block, netmem));
     }
 
@@ -322,35 +389,45 @@ public sealed partial class PagePool
             long state = Volatile.Read(ref block.Slots[index].State);
             if ((state & ~1L) != ItemState.Make(netmem.Generation, ItemState.Lent))
             {
-                throw UseAfterReturn(netmem, state);
+                throw NotLent(netmem, state);
             }
         }
 
         return index;
     }
 
+    /// <summary>
+    /// Why an accessor refuses a handle of this pool whose item is not lent at its generation, decided as a return
+    /// decides it: a generation behind the item's is a lending that ended (use after return); the same generation
+    /// with the page not lent, or one ahead, is a lending that never happened (forged).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static UseAfterReturnException UseAfterReturn(NetmemRef netmem, long state) =>
-        new($"{netmem} no longer owns its page (it was returned; the page is now at generation {ItemState.GenerationOf(state)}).");
+    private static NetmemMisuseException NotLent(NetmemRef netmem, long state)
+    {
+        uint current = ItemState.GenerationOf(state);
+        return ItemState.Precedes(netmem.Generation, current)
+            ? new UseAfterReturnException($"{netmem} no longer owns its page: it was returned, and the page is now at generation {current}.")
+            : new InvalidNetmemException($"{netmem} names a lending that never happened: the handle is forged or corrupted.");
+    }
 
     /// <summary>
     /// The block of a handle this pool lent, on every return and span; the checks are inline and the reasons for a
     /// refusal are worked out out of line, so the common case stays a few instructions.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ItemBlock ResolveBlock(NetmemRef netmem)
+    private ItemBlock ResolveBlock(NetmemRef netmem, UseOfHandle use)
     {
         ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
         if (block is null || block.Owner != this || netmem.IsReadable == _unreadable)
         {
-            throw Unresolvable(netmem, block);
+            throw Unresolvable(netmem, block, use);
         }
 
         return block;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private Exception Unresolvable(NetmemRef netmem, ItemBlock? block)
+    private Exception Unresolvable(NetmemRef netmem, ItemBlock? block, UseOfHandle use)
     {
         if (netmem.IsDefault)
         {
@@ -364,7 +441,7 @@ public sealed partial class PagePool
 
         PagePool? owner = block.Owner;
         return owner != this
-            ? ForeignHandle(netmem, block, owner)
+            ? ForeignHandle(netmem, block, owner, use)
             : WrongMemoryKind(netmem);
     }
 
@@ -375,7 +452,7 @@ public sealed partial class PagePool
     private static uint GenerationNow(ItemBlock block, NetmemRef netmem) =>
         ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
 
-    private Exception ForeignHandle(NetmemRef netmem, ItemBlock block, PagePool? owner)
+    private Exception ForeignHandle(NetmemRef netmem, ItemBlock block, PagePool? owner, UseOfHandle use)
     {
         uint current = GenerationNow(block, netmem);
         if (owner is not null && current == netmem.Generation)
@@ -384,8 +461,15 @@ public sealed partial class PagePool
         }
 
         return ItemState.Precedes(netmem.Generation, current)
-            ? new DoubleReturnException($"{netmem} was already returned; its page has since left {Name}.")
+            ? AlreadyReturned(netmem, use, $"its page has since left {Name}")
             : new InvalidNetmemException($"{netmem} names no page lent by {Name}: the handle is forged or corrupted.");
+    }
+
+    /// <summary>What a caller does with a handle, which names the refusal of a handle whose lending is over.</summary>
+    private enum UseOfHandle
+    {
+        Access,
+        Return,
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

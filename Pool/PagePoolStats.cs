@@ -60,6 +60,20 @@ public readonly record struct PagePoolStats
     /// <summary>Pages destroy unmapped while they were held elsewhere.</summary>
     public long UnmappedByDestroy { get; init; }
 
+    /// <summary>
+    /// Unmap claims taken without a device call because the pool's device access was revoked: mappings left to the
+    /// device's domain teardown, by destroy's walk or by releases, whenever they happened (also after destroy
+    /// returned, unlike <see cref="PagePoolDestroyReport.RevokedWithDomain"/>, which stops at the report).
+    /// </summary>
+    public long RevokedWithDomain { get; init; }
+
+    /// <summary>
+    /// Device calls (unmap, sync for the device or the CPU) that threw. Each is counted and never retried: a
+    /// throwing unmap still ended its mapping's claim and the page was freed; a throwing sync on recycle released the
+    /// page instead of recycling it. Map failures are counted in <see cref="MapFailures"/>.
+    /// </summary>
+    public long DeviceCallFailures { get; init; }
+
     /// <summary>When destroy detached the pool from its device, or null while attached.</summary>
     public DateTimeOffset? DetachTime { get; init; }
 }

@@ -7,8 +7,14 @@ namespace Netmem.Pool.Core;
 /// whether it is still mapped, the fragment count and the extra-reference hint.
 /// </summary>
 /// <remarks>
-/// <see cref="Mapped"/> is the unmap claim: 1 while the page is mapped, and whoever changes it from 1 to 0 by
-/// compare-and-swap makes the one unmap call (see the destroy design in <c>PagePool.Destroy.cs</c>).
+/// <see cref="Mapped"/> is the unmap claim: <see cref="MappedUnclaimed"/> while the page is mapped and nobody has
+/// claimed its unmap. Whoever moves it away from that value by compare-and-swap owns the mapping's end: to
+/// <see cref="Unmapping"/> to make the one unmap call (then to <see cref="NotMapped"/>, or to
+/// <see cref="UnmappedByWalk"/> when destroy's walk made it), or, once device access is revoked, straight to a value
+/// that says the mapping was left to the device's domain teardown. The intermediate <see cref="Unmapping"/> tells a
+/// releaser that a device call on the page may still be running, so it must not free the memory yet; the walk's own
+/// end values tell a releaser the page is already accounted for by destroy (see the destroy design in
+/// <c>PagePool.Destroy.cs</c>).
 /// <see cref="DmaAddress"/> is written before <see cref="Mapped"/> is published and not changed while mapped, so a
 /// claimer may read it before its swap. <see cref="FragmentWord"/> holds the fragment generation (bits 33..63), a
 /// carving flag (bit 32) and one bit per live slice (bits 0..31).
@@ -16,6 +22,12 @@ namespace Netmem.Pool.Core;
 [StructLayout(LayoutKind.Sequential)]
 internal struct PageMetadata
 {
+    public const int NotMapped = 0;
+    public const int MappedUnclaimed = 1;
+    public const int Unmapping = 2;
+    public const int UnmappedByWalk = 3;
+    public const int LeftToDomainByWalk = 4;
+
     public ulong DmaAddress;
     public long FragmentWord;
     public int Mapped;

@@ -8,6 +8,7 @@ namespace Netmem.Pool.ModelChecks;
 /// Shows the harness has teeth: the check-then-act unmap the claim replaces (read "mapped", then clear it, then
 /// unmap) is a double unmap under some interleaving, and Coyote must find it.
 /// </summary>
+[Collection(nameof(CoyoteCollection))]
 public sealed class BrokenClaimModelChecks
 {
     [Fact]

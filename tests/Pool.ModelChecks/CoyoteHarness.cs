@@ -33,3 +33,10 @@ internal static class CoyoteHarness
         Assert.True(report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths >= iterations / 2, "Coyote explored too few schedules.");
     }
 }
+
+/// <summary>
+/// Every check that drives the pool runs in this one collection, one at a time: the core's process-wide item-block
+/// table takes a lock, and Coyote refuses a lock first taken under another engine's run (two checks in parallel).
+/// </summary>
+[CollectionDefinition(nameof(CoyoteCollection))]
+public sealed class CoyoteCollection;

@@ -10,6 +10,7 @@ namespace Netmem.Pool.ModelChecks;
 /// The destroy race of <c>PagePool.Destroy.cs</c> under systematic interleaving: returners race destroy, and the
 /// device is unbound the instant destroy returns, so any device call made after destroy is a recorded violation.
 /// </summary>
+[Collection(nameof(CoyoteCollection))]
 public sealed class DestroyRaceModelChecks
 {
     [Fact]
@@ -50,6 +51,19 @@ public sealed class DestroyRaceModelChecks
             await DestroyRacing(pool, iommu, held.Select(page => (Action)(() => pool.Return(page))));
             AssertCleanRelease(pool, iommu);
         });
+
+    [Fact]
+    public void Cpu_syncs_and_releases_racing_destroy_never_reach_the_device_after_it_and_never_under_an_unmap() =>
+        CoyoteHarness.AssertNoBugFound(async () =>
+        {
+            var iommu = new IommuModel("coyote-cpu-sync");
+            PagePool pool = NewPool(iommu, syncForDevice: false);
+            NetmemRef[] held = AllocateHeld(pool, 2);
+
+            await DestroyRacing(pool, iommu, [() => pool.SyncForCpu(held[0], 0, 64), () => pool.Return(held[1])]);
+            pool.Return(held[0]);
+            AssertCleanRelease(pool, iommu);
+        }, iterations: 1000);
 
     [Fact]
     public void Racing_returns_of_one_handle_let_exactly_one_through() =>

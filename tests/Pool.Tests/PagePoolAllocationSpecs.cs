@@ -229,7 +229,8 @@ public sealed class PagePoolAllocationSpecs
         PagePoolDestroyReport report = t.DestroyAndUnbind();
         Assert.Equal(5000, report.UnmappedByDestroy);
         Assert.Equal(56, report.ReleasedFromCache);
-        Assert.Equal(5000, report.StillInflight);
+        Assert.Equal(0, report.StillInflight);
+        Assert.Equal(5000, report.HeldAtReport);
         Assert.Equal(5056, t.Iommu.UnmapCalls);
 
         t.ReturnAll(pages);
@@ -248,7 +249,8 @@ public sealed class PagePoolAllocationSpecs
         NetmemRef page = pool.Allocate();
         page.GetSpan().Fill(0x5A);
 
-        Assert.Throws<InvalidOperationException>(() => pool.GetDmaAddress(page));
+        Assert.Throws<Netmem.Pool.Dma.PageNotMappedException>(() => pool.GetDmaAddress(page));
+        Assert.False(pool.TryGetDmaAddress(page, out _));
         Assert.True(pool.SyncForCpu(page, 0, 64));
         pool.Return(page);
         pool.Destroy();

@@ -24,7 +24,9 @@ public sealed class PagePoolDestroySpecs
         Assert.Equal(54, report.ReleasedFromCache);
         Assert.Equal(4, report.ReleasedFromRing);
         Assert.Equal(6, report.UnmappedByDestroy);
-        Assert.Equal(6, report.StillInflight);
+        Assert.Equal(0, report.StillInflight);
+        Assert.Equal(0, report.RevokedWithDomain);
+        Assert.Equal(6, report.HeldAtReport);
         Assert.True(report.Duration >= TimeSpan.Zero);
         Assert.Equal(held.Select(h => h.Value).Order(), report.Outstanding.Select(o => o.Netmem.Value).Order());
         Assert.All(report.Outstanding, o => Assert.Null(o.AllocationSite));

@@ -90,6 +90,111 @@ public sealed class PagePoolDestroyStressSpecs
         Assert.Equal(PagePoolState.Released, t.Pool.State);
     }
 
+    /// <summary>
+    /// Many returners race destroy on every return path at once (ring push racing the state change, ring full, extra
+    /// references, fragments), with and without a device; every round's report must partition its inflight exactly,
+    /// and the pages held through destroy must be in the term that names them (unmapped with a device, still
+    /// inflight without one).
+    /// </summary>
+    /// <remarks>With a slow sync for the device, returners that read the state just before destroy are still in the
+    /// device when destroy drains the ring, so they push their pages after the drain, where the walk unmaps them and
+    /// the last drain releases them: a report that counts such a page twice (unmapped and released) fails here.</remarks>
+    [Theory]
+    [InlineData(PartitionVariant.NoDevice)]
+    [InlineData(PartitionVariant.Device)]
+    [InlineData(PartitionVariant.SlowSyncForDevice)]
+    public async Task Every_destroy_report_partitions_its_inflight_exactly_under_many_racing_returners(PartitionVariant variant)
+    {
+        bool withDevice = variant != PartitionVariant.NoDevice;
+        using var provider = new HostPageProvider(4096, chunkBytes: 256 * 4096);
+        for (int round = 0; round < 120; round++)
+        {
+            var iommu = new IommuModel($"partition-{round}");
+            IDmaDevice device = variant == PartitionVariant.SlowSyncForDevice ? new SlowSyncDevice(iommu) : new HesitantDevice(iommu);
+            var pool = new PagePool(new PagePoolOptions
+            {
+                Device = withDevice ? device : null,
+                MemoryProvider = provider,
+                PoolSize = 4 << (round % 4),
+                SyncForDevice = variant == PartitionVariant.SlowSyncForDevice,
+                ReleaseRetryInterval = TimeSpan.FromMilliseconds(1),
+            });
+            var returns = new List<Action>();
+            var references = new List<PageReference>();
+            int wholePages = 40 + (round % 24);
+            for (int i = 0; i < wholePages; i++)
+            {
+                NetmemRef page = pool.Allocate();
+                if (i % 5 == 0)
+                {
+                    references.Add(pool.AcquirePageReference(page));
+                }
+
+                returns.Add(() => pool.Return(page));
+            }
+
+            for (int i = 0; i < 9; i++)
+            {
+                NetmemFragment slice = pool.AllocateFragment(1024);
+                returns.Add(() => pool.ReturnFragment(slice));
+            }
+
+            // Whole pages held until destroy has returned: each is in the report's term for pages still out.
+            List<Action> heldThrough = returns.Where((_, i) => i < wholePages && i % 7 == 3).ToList();
+            List<Action> racing = returns.Except(heldThrough).ToList();
+            int go = 0;
+            long returnedSoFar = 0;
+            Thread[] returners = Enumerable.Range(0, 4).Select(r => new Thread(() =>
+            {
+                SpinUntil(() => Volatile.Read(ref go) == 1);
+                if (r % 2 == 1)
+                {
+                    SpinUntil(() => pool.State != PagePoolState.Active);
+                }
+
+                for (int i = r; i < racing.Count; i += 4)
+                {
+                    racing[i]();
+                    Interlocked.Increment(ref returnedSoFar);
+                }
+            })).ToArray();
+            Array.ForEach(returners, t => t.Start());
+
+            // Destroy starts while the immediate returners are in the middle of their returns.
+            Volatile.Write(ref go, 1);
+            SpinUntil(() => Interlocked.Read(ref returnedSoFar) >= 1 + (round % 4));
+            PagePoolDestroyReport report = pool.Destroy();
+            iommu.Unbind();
+            Array.ForEach(returners, t => t.Join());
+            heldThrough.ForEach(r => r());
+            references.ForEach(r => r.Dispose());
+
+            string where = $"{variant} round {round}: {string.Join("; ", iommu.Violations.Take(3))}";
+            PagePoolDestroyRaceSpecs.AssertPartition(report, where);
+            Assert.True(iommu.ViolationCount == 0, where);
+            Assert.Equal(0, report.RevokedWithDomain);
+            Assert.True((withDevice ? report.UnmappedByDestroy : report.StillInflight) >= heldThrough.Count, $"{where}: {report}");
+            Assert.True(report.HeldAtReport >= heldThrough.Count, $"{where}: {report}");
+            if (!withDevice)
+            {
+                Assert.Equal(0, report.UnmappedByDestroy);
+            }
+            Assert.True(await pool.WaitForReleaseAsync(Patience), $"{where} inflight {pool.Inflight}");
+            Assert.Equal(0, provider.OutstandingPages);
+            if (withDevice)
+            {
+                Assert.Equal(iommu.MapCalls, iommu.UnmapCalls);
+            }
+        }
+    }
+
+    public enum PartitionVariant
+    {
+        NoDevice,
+        Device,
+        SlowSyncForDevice,
+    }
+
     private static async Task RunRound(Variant variant, int round, HostPageProvider provider)
     {
         var iommu = new IommuModel($"stress-{variant}-{round}");
@@ -149,6 +254,8 @@ public sealed class PagePoolDestroyStressSpecs
         Assert.Equal(0, pool.Inflight);
         Assert.Equal(0, provider.OutstandingPages);
         Assert.True(report.InflightAtDestroy >= report.StillInflight);
+        Assert.Equal(0, report.RevokedWithDomain);
+        PagePoolDestroyRaceSpecs.AssertPartition(report, where);
         if (variant != Variant.Fragments)
         {
             // Each return of a whole page ends in exactly one outcome.

@@ -131,7 +131,8 @@ public sealed class PagePoolFragmentSpecs
 
         PagePoolDestroyReport report = t.DestroyAndUnbind();
         Assert.Equal(1, report.UnmappedByDestroy);
-        Assert.Equal(1, report.StillInflight);
+        Assert.Equal(0, report.StillInflight);
+        Assert.Equal(1, report.HeldAtReport);
         Assert.Throws<PoolDestroyedException>(() => t.Pool.AllocateFragment(1024));
 
         t.Pool.ReturnFragment(a);

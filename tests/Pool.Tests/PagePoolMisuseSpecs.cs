@@ -1,5 +1,8 @@
+using Netmem.Simulation;
 using CsCheck;
 using Netmem.Pool.Core;
+using Netmem.Pool.Dma;
+using Netmem.Pool.Memory;
 using Netmem.Pool.Misuse;
 using Xunit;
 
@@ -237,6 +240,55 @@ public sealed class PagePoolMisuseSpecs
         KeepsWorking(t, t.Pool.Allocate());
     }
 
+    [Fact]
+    public void A_handle_forged_ahead_of_its_page_is_invalid_on_every_accessor_as_on_return()
+    {
+        TestPool t = TestPool.Create();
+        NetmemRef held = t.Pool.Allocate();
+        NetmemRef recycled = t.Pool.Allocate();
+        t.Pool.RecycleDirect(recycled);
+        NetmemRef[] forged =
+        [
+            NetmemRef.FromValue(held.Value + (5UL << 32)),      // a lending five generations from now
+            NetmemRef.FromValue(held.Value + (1UL << 32)),      // the next lending of a page that is lent now
+            NetmemRef.FromValue(recycled.Value + (1UL << 32)),  // the next lending of a cached page, not yet made
+        ];
+
+        foreach (NetmemRef handle in forged)
+        {
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => handle.GetSpan(), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => t.Pool.GetSpan(handle), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => t.Pool.GetDmaAddress(handle), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => t.Pool.SyncForCpu(handle, 0, 64), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => t.Pool.AcquirePageReference(handle), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => new NetmemFragment(handle, 0, 1024).GetSpan(), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => t.Pool.Return(handle), MisuseKind.InvalidHandle);
+            RefusedWithoutEffect<InvalidNetmemException>(t, () => handle.ReturnToPool(), MisuseKind.InvalidHandle);
+            Assert.False(t.Pool.TryGetDmaAddress(handle, out _));
+        }
+
+        KeepsWorking(t, held);
+    }
+
+    [Fact]
+    public void The_address_of_a_page_destroy_unmapped_is_refused_by_name_and_not_found_without_an_exception()
+    {
+        TestPool t = TestPool.Create();
+        NetmemRef held = t.Pool.Allocate();
+        Assert.True(t.Pool.TryGetDmaAddress(held, out ulong mapped));
+        Assert.Equal(t.Pool.GetDmaAddress(held), mapped);
+        Assert.True(t.Iommu.IsMapped(mapped));
+
+        t.DestroyAndUnbind();
+
+        Assert.Throws<PageNotMappedException>(() => t.Pool.GetDmaAddress(held));
+        Assert.False(t.Pool.TryGetDmaAddress(held, out ulong none));
+        Assert.Equal(0UL, none);
+        Assert.False(t.Pool.TryGetDmaAddress(default, out _));
+        t.Pool.Return(held);
+        Assert.Equal(PagePoolState.Released, t.Pool.State);
+    }
+
     private static void RefusedWithoutEffect<TException>(TestPool t, Action misuse, MisuseKind kind)
         where TException : NetmemMisuseException
     {
@@ -264,4 +316,70 @@ public sealed class PagePoolMisuseSpecs
         Assert.Equal(PagePoolState.Released, t.Pool.State);
         Assert.Equal(0, t.Provider.OutstandingPages);
     }
+}
+
+/// <summary>
+/// A returned handle is refused by what happened to it (its lending ended), never by what became of its pool since:
+/// alive, released with every page back, or its item block serving another pool. Runs in the item-block table's
+/// collection, alone, so the block the released pool gave back is the one the next pool gets.
+/// </summary>
+[Collection(nameof(Core.ItemBlockTableSpecs))]
+public sealed class PagePoolStaleHandleSpecs
+{
+    [Fact]
+    public void A_returned_handle_is_refused_the_same_way_whether_its_pool_is_alive_released_or_its_block_serves_another_pool()
+    {
+        var provider = new HostPageProvider(4096, chunkBytes: 64 * 4096);
+        var pool = new PagePool(new PagePoolOptions { Device = new IommuModel("stale"), MemoryProvider = provider });
+        NetmemRef stale = pool.Allocate();
+        pool.Return(stale);
+        NetmemRef keepsAlive = pool.Allocate();
+
+        RefusedAsReturned(pool, stale, "alive");
+
+        pool.Return(keepsAlive);
+        pool.Destroy();
+        Assert.Equal(PagePoolState.Released, pool.State);
+        RefusedAsReturned(pool, stale, "released");
+
+        var other = new PagePool(new PagePoolOptions { Device = new IommuModel("reuse"), MemoryProvider = provider });
+        List<NetmemRef> lentByOther = Enumerable.Range(0, 64).Select(_ => other.Allocate()).ToList();
+        Assert.Same(other, stale.Pool);
+        Assert.Contains(lentByOther, page => page.ItemId == stale.ItemId);
+        RefusedAsReturned(pool, stale, "reused");
+        Assert.Throws<UseAfterReturnException>(() => other.GetDmaAddress(stale));
+        Assert.Throws<DoubleReturnException>(() => other.Return(stale));
+        Assert.Equal(64, other.Inflight);
+
+        lentByOther.ForEach(other.Return);
+        other.Destroy();
+        Assert.Equal(PagePoolState.Released, other.State);
+        provider.Dispose();
+    }
+
+    private static void RefusedAsReturned(PagePool pool, NetmemRef stale, string state)
+    {
+        Refused<DoubleReturnException>(() => pool.Return(stale), MisuseKind.DoubleReturn, state);
+        Refused<DoubleReturnException>(() => pool.RecycleDirect(stale), MisuseKind.DoubleReturn, state);
+        Refused<DoubleReturnException>(() => stale.ReturnToPool(), MisuseKind.DoubleReturn, state);
+        Refused<UseAfterReturnException>(() => stale.GetSpan(), MisuseKind.UseAfterReturn, state);
+        Refused<UseAfterReturnException>(() => pool.GetSpan(stale), MisuseKind.UseAfterReturn, state);
+        Refused<UseAfterReturnException>(() => pool.GetDmaAddress(stale), MisuseKind.UseAfterReturn, state);
+        Refused<UseAfterReturnException>(() => pool.SyncForCpu(stale, 0, 64), MisuseKind.UseAfterReturn, state);
+        Refused<UseAfterReturnException>(() => pool.AcquirePageReference(stale), MisuseKind.UseAfterReturn, state);
+        Refused<UseAfterReturnException>(() => new NetmemFragment(stale, 0, 1024).GetSpan(), MisuseKind.UseAfterReturn, state);
+        Assert.False(pool.TryGetDmaAddress(stale, out _));
+    }
+
+    private static void Refused<TException>(Action misuse, MisuseKind kind, string state)
+        where TException : NetmemMisuseException
+    {
+        Exception thrown = Record.Exception(misuse) ?? throw new Xunit.Sdk.XunitException($"{state}: nothing was refused");
+        Assert.True(thrown is TException, $"{state}: refused as {thrown.GetType().Name} ({thrown.Message}), expected {typeof(TException).Name}");
+        Assert.Equal(kind, ((NetmemMisuseException)thrown).Kind);
+    }
+
+    private static void Refused<TException>(Func<object> misuse, MisuseKind kind, string state)
+        where TException : NetmemMisuseException =>
+        Refused<TException>(() => { _ = misuse(); }, kind, state);
 }

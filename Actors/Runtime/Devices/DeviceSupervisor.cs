@@ -548,7 +548,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             reports.Sum(r => r.InflightAtDestroy),
             reports.Sum(r => r.UnmappedByDestroy),
             reports.Sum(r => r.RevokedWithDomain),
-            reports.Sum(r => r.StillInflight),
+            reports.Sum(r => r.HeldAtReport),
             run.Teardown?.LeakedMappings ?? 0,
             run.Teardown?.Violations ?? 0,
             run.Results.ToArray(),

@@ -1,0 +1,102 @@
+using Netmem.Simulation;
+using Microsoft.Coyote.Specifications;
+using Netmem.Pool.Dma;
+using Xunit;
+
+namespace Netmem.Pool.ModelChecks;
+
+/// <summary>
+/// <see cref="PagePool.RevokeDeviceAccess"/> under systematic interleaving: destroy's walk, a late release and a CPU
+/// sync race a supervisor that revokes access, waits for <see cref="PagePool.DeviceCallsInFlight"/> to read 0 and
+/// unbinds the device at once. Any call after that unbind, or still running at it, is a recorded violation, and every
+/// mapping must end exactly once: unmapped by the pool, or left to the domain (counted as revoked).
+/// </summary>
+[Collection(nameof(CoyoteCollection))]
+public sealed class RevocationModelChecks
+{
+    [Fact]
+    public void A_supervisor_that_revokes_and_waits_for_zero_calls_in_flight_never_sees_a_device_call_after_it() =>
+        CoyoteHarness.AssertNoBugFound(async () =>
+        {
+            var iommu = new IommuModel("coyote-revoke");
+            var device = new CountingDevice(iommu);
+            PagePool pool = new(new PagePoolOptions
+            {
+                Device = device,
+                PoolSize = 2,
+                MemoryProvider = PrefilledProvider(),
+                ReleaseRetryInterval = TimeSpan.FromHours(1),
+            });
+            NetmemRef[] held = [pool.Allocate(), pool.Allocate(), pool.Allocate()];
+            PagePoolDestroyReport? report = null;
+
+            Task destroyer = Task.Run(() => report = pool.Destroy());
+            Task returner = Task.Run(() => pool.Return(held[0]));
+            Task syncer = Task.Run(() => pool.SyncForCpu(held[1], 0, 64));
+            Task supervisor = Task.Run(() =>
+            {
+                pool.RevokeDeviceAccess();
+                SpinWait spinner = default;
+                while (pool.DeviceCallsInFlight != 0)
+                {
+                    spinner.SpinOnce();
+                }
+
+                Specification.Assert(device.Running == 0, $"{device.Running} device call(s) running while calls in flight read 0.");
+                iommu.Unbind();
+            });
+            await Task.WhenAll(destroyer, returner, syncer, supervisor);
+
+            pool.Return(held[1]);
+            pool.Return(held[2]);
+            pool.RetryRelease();
+            PagePoolStats stats = pool.GetStats();
+            string violations = string.Join("; ", iommu.Violations.Where(v => v.Kind != IommuViolationKind.MappingLeakedAtUnbind).Select(v => $"{v.Kind}: {v.Detail}"));
+            Specification.Assert(violations.Length == 0, violations);
+            Specification.Assert(iommu.MapCalls == iommu.UnmapCalls + stats.RevokedWithDomain, $"{iommu.MapCalls} maps, {iommu.UnmapCalls} unmaps, {stats.RevokedWithDomain} left to the domain.");
+            Specification.Assert(iommu.CountOf(IommuViolationKind.MappingLeakedAtUnbind) <= stats.RevokedWithDomain, "a mapping left at unbind was not taken as revoked.");
+            Specification.Assert(pool.State == PagePoolState.Released && stats.Hold == stats.Release, $"pool is {pool.State}, hold {stats.Hold}, release {stats.Release}.");
+            PagePoolDestroyReport r = report!;
+            Specification.Assert(
+                r.ReleasedFromCache + r.ReleasedFromRing + r.UnmappedByDestroy + r.RevokedWithDomain + r.StillInflight == r.InflightAtDestroy && r.StillInflight >= 0,
+                $"the report does not partition: {r}");
+        }, iterations: 1000);
+
+    // Every page exists before the race starts, so the provider's lock never sits across a scheduling point.
+    private static Memory.HostPageProvider PrefilledProvider()
+    {
+        var provider = new Memory.HostPageProvider(chunkBytes: 8 * 4096, maxPages: 8);
+        Assert.True(provider.TryAllocatePage(out ulong page));
+        provider.ReleasePage(page);
+        return provider;
+    }
+
+    /// <summary>Counts the calls running inside the device, with a scheduling point in the middle of each.</summary>
+    private sealed class CountingDevice(IommuModel inner) : IDmaDevice
+    {
+        private int _running;
+
+        public int Running => Volatile.Read(ref _running);
+
+        public string Name => inner.Name;
+
+        public bool NeedsSync => true;
+
+        public ulong Map(DmaBuffer buffer, DmaDirection direction) => inner.Map(buffer, direction);
+
+        public void Unmap(ulong dmaAddress, int length, DmaDirection direction) => Run(() => inner.Unmap(dmaAddress, length, direction));
+
+        public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+            Run(() => inner.SyncForDevice(dmaAddress, offset, length, direction));
+
+        public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
+            Run(() => inner.SyncForCpu(dmaAddress, offset, length, direction));
+
+        private void Run(Action call)
+        {
+            Interlocked.Increment(ref _running);
+            call();
+            Interlocked.Decrement(ref _running);
+        }
+    }
+}
