@@ -193,6 +193,11 @@ public sealed partial class DeviceUnderTest
             lines.AddRange(_sockets.Select(s => $"socket '{s.Name}' has {s.QueuedCount} packet(s) queued unread"));
         }
 
+        lock (_routes)
+        {
+            lines.AddRange(_routes.Select(r => $"route '{r.Name}' handed {r.Forwarded} packet(s) to {r.Target.Path}, which owns and must dispose them"));
+        }
+
         return lines.Count == 0 ? string.Empty : $"{Environment.NewLine}Held now: {string.Join("; ", lines)}.";
     }
 
@@ -217,7 +222,8 @@ public sealed partial class DeviceUnderTest
             }
 
             text.Append("allocated at:");
-            foreach (string line in allocation.AllocationSite.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(SiteLinesListed))
+            foreach (string line in allocation.AllocationSite.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(line => !line.StartsWith("at System.Environment.", StringComparison.Ordinal)).Take(SiteLinesListed))
             {
                 text.AppendLine().Append("      ").Append(line);
             }

@@ -49,6 +49,7 @@ public sealed partial class DeviceUnderTest
     private readonly List<ScenarioConsumer> _consumers = [];
     private readonly List<SocketConsumer> _sockets = [];
     private readonly List<HostPageProvider> _providers = [];
+    private readonly List<PacketForwarder.Route> _routes = [];
     private int _consumerCount;
 
     private DeviceUnderTest(TestKitBase kit, INetDevice device, InjectedWire? wire, IommuModel? iommu, DeviceUnderTestOptions options)
@@ -216,8 +217,15 @@ public sealed partial class DeviceUnderTest
     public IActorRef Route(FlowKey flow, IActorRef consumer, int capacity = 1024)
     {
         ArgumentNullException.ThrowIfNull(consumer);
-        SocketConsumer socket = OpenSocket([flow], $"route-{Interlocked.Increment(ref _consumerCount)}", capacity);
-        return _kit.Sys.ActorOf(PacketForwarder.Props(Demultiplexer, flow, socket, consumer), socket.Name);
+        var route = new PacketForwarder.Route($"route-{Interlocked.Increment(ref _consumerCount)}", consumer);
+        var socket = new SocketConsumer(route.Name, capacity);
+        Demultiplexer.Bind(flow, socket);
+        lock (_routes)
+        {
+            _routes.Add(route);
+        }
+
+        return _kit.Sys.ActorOf(PacketForwarder.Props(Demultiplexer, flow, socket, route), route.Name);
     }
 
     /// <summary>

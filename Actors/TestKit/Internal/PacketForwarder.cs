@@ -14,14 +14,14 @@ internal sealed class PacketForwarder : ReceiveActor
     private readonly FlowDemultiplexer _demultiplexer;
     private readonly FlowKey _flow;
     private readonly SocketConsumer _socket;
-    private readonly IActorRef _target;
+    private readonly Route _route;
 
-    public PacketForwarder(FlowDemultiplexer demultiplexer, FlowKey flow, SocketConsumer socket, IActorRef target)
+    public PacketForwarder(FlowDemultiplexer demultiplexer, FlowKey flow, SocketConsumer socket, Route route)
     {
         _demultiplexer = demultiplexer;
         _flow = flow;
         _socket = socket;
-        _target = target;
+        _route = route;
         Receive<Readable>(readable =>
         {
             if (!readable.Open)
@@ -31,15 +31,16 @@ internal sealed class PacketForwarder : ReceiveActor
 
             while (_socket.Reader.TryRead(out ReceivedPacket packet))
             {
-                _target.Tell(packet, Self);
+                _route.Target.Tell(packet, Self);
+                Interlocked.Increment(ref _route.Forwarded);
             }
 
             WaitForPackets();
         });
     }
 
-    public static Props Props(FlowDemultiplexer demultiplexer, FlowKey flow, SocketConsumer socket, IActorRef target) =>
-        Akka.Actor.Props.Create(() => new PacketForwarder(demultiplexer, flow, socket, target));
+    public static Props Props(FlowDemultiplexer demultiplexer, FlowKey flow, SocketConsumer socket, Route route) =>
+        Akka.Actor.Props.Create(() => new PacketForwarder(demultiplexer, flow, socket, route));
 
     protected override void PreStart() => WaitForPackets();
 
@@ -53,4 +54,14 @@ internal sealed class PacketForwarder : ReceiveActor
         _socket.Reader.WaitToReadAsync().AsTask().PipeTo(Self, success: open => new Readable(open), failure: _ => new Readable(false));
 
     private sealed record Readable(bool Open);
+
+    /// <summary>One route: its name, the user's actor, and how many packets it handed over (for leak messages).</summary>
+    internal sealed class Route(string name, IActorRef target)
+    {
+        public long Forwarded;
+
+        public string Name => name;
+
+        public IActorRef Target => target;
+    }
 }
