@@ -95,7 +95,7 @@ public sealed partial class DeviceUnderTest
     /// <summary>The network stack actor the device's RX queues hand their batches to.</summary>
     public IActorRef Stack { get; }
 
-    /// <summary>The simulated device's strict IOMMU model, which judges every device call; null on a real device.</summary>
+    /// <summary>The simulated device's strict IOMMU model, which judges every device call; null on any other device.</summary>
     public IommuModel? Iommu { get; }
 
     /// <summary>The faults the scenario can arm, one at a time.</summary>
@@ -126,7 +126,7 @@ public sealed partial class DeviceUnderTest
     public static DeviceUnderTest Start(TestKitBase kit, INetDevice device, DeviceUnderTestOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return new DeviceUnderTest(kit, device, wire: null, iommu: null, options ?? new DeviceUnderTestOptions());
+        return new DeviceUnderTest(kit, device, wire: null, iommu: (device as SimulatedDevice)?.Iommu, options ?? new DeviceUnderTestOptions());
     }
 
     /// <summary>Flow <paramref name="index"/>: UDP from 10.0.0.(index+1) port 10000+index to 10.0.0.254 port 5000.</summary>
