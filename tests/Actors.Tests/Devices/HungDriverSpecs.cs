@@ -1,6 +1,8 @@
+extern alias netmemtestkit;
 using System.Runtime.CompilerServices;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
+using netmemtestkit::Netmem.TestKit;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -12,21 +14,20 @@ public sealed class HungDriverSpecs(ITestOutputHelper output) : TestKit(output: 
     public void A_driver_hung_in_its_allocation_loop_is_destroyed_around_and_the_unbind_is_still_clean()
     {
         var allocations = new StrongBox<long>();
-        var device = DeviceHarness.StartBound(this, new HarnessOptions
+        var device = DeviceUnderTest.StartSimulated(this, new DeviceUnderTestOptions
         {
-            Customize = d => d with
-            {
-                QuiesceTimeout = TimeSpan.FromMilliseconds(200),
-                DriverProps = setup => HungDriver.Props(setup, allocations),
-            },
+            Queues = 2,
+            CaptureAllocationSites = false,
+            Customize = d => d with { QuiesceTimeout = TimeSpan.FromMilliseconds(200), DriverProps = setup => HungDriver.Props(setup, allocations) },
         });
-        device.AwaitAssert(() => Assert.True(Interlocked.Read(ref allocations.Value) > 10_000));
+        device.Bind();
+        AwaitAssert(() => Assert.True(Interlocked.Read(ref allocations.Value) > 10_000));
 
         UnbindReport report = device.Unbind();
 
-        Assert.Equal([UnbindPhase.Quiesce], report.TimedOutPhases);
-        Assert.Equal([UnbindPhaseOutcome.Completed, UnbindPhaseOutcome.Completed], report.Phases.Skip(1).Select(p => p.Outcome));
-        device.AssertIommuClean(report);
-        device.AssertEveryPageCameBack();
+        device.AssertUnboundTimedOutIn(report, UnbindPhase.Quiesce);
+        Assert.All(report.Phases.Skip(1), p => Assert.Equal(UnbindPhaseOutcome.Completed, p.Outcome));
+        device.AssertNoIommuViolation();
+        device.AssertNoPageLeaked();
     }
 }

@@ -1,6 +1,8 @@
+extern alias netmemtestkit;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
+using netmemtestkit::Netmem.TestKit;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -12,27 +14,23 @@ public sealed class PhaseTimeoutSpecs(ITestOutputHelper output) : TestKit(output
     public void A_driver_that_never_acknowledges_quiesce_times_the_phase_out_and_the_unbind_still_completes()
     {
         var driver = CreateTestProbe();
-        var device = DeviceHarness.StartBound(this, new HarnessOptions
+        var device = DeviceUnderTest.StartSimulated(this, new DeviceUnderTestOptions
         {
-            Customize = d => d with
-            {
-                QuiesceTimeout = TimeSpan.FromMilliseconds(300),
-                DriverProps = _ => ProbeDriver.Props(driver.Ref),
-            },
+            Queues = 2,
+            Customize = d => d with { QuiesceTimeout = TimeSpan.FromMilliseconds(300), DriverProps = _ => ProbeDriver.Props(driver.Ref) },
         });
+        device.Bind();
 
         var requester = CreateTestProbe();
-        device.Device.Tell(Unbind.Instance, requester);
+        device.Supervisor.Tell(Unbind.Instance, requester);
         driver.ExpectMsg<Quiesce>();
         requester.ExpectNoMsg(TimeSpan.FromMilliseconds(150));
-        UnbindReport report = requester.ExpectMsg<Unbound>(DeviceHarness.Patience).Report;
+        UnbindReport report = requester.ExpectMsg<Unbound>(TimeSpan.FromSeconds(15)).Report;
 
-        Assert.Equal([UnbindPhase.Quiesce], report.TimedOutPhases);
-        Assert.Equal(UnbindPhaseOutcome.TimedOut, report.Phases[0].Outcome);
+        device.AssertUnboundTimedOutIn(report, UnbindPhase.Quiesce);
         Assert.Equal([UnbindPhaseOutcome.Completed, UnbindPhaseOutcome.Completed], report.Phases.Skip(1).Select(p => p.Outcome));
-        Assert.False(report.IsClean);
         Assert.Equal(2, report.Pools.Count);
-        device.AssertIommuClean(report);
-        device.AssertEveryPageCameBack();
+        device.AssertNoIommuViolation();
+        device.AssertNoPageLeaked();
     }
 }

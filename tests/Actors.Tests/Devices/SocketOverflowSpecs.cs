@@ -1,6 +1,7 @@
+extern alias netmemtestkit;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
-using Netmem.Stack.Sockets;
+using netmemtestkit::Netmem.TestKit;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -13,26 +14,22 @@ public sealed class SocketOverflowSpecs(ITestOutputHelper output) : TestKit(outp
     {
         const int frames = 600;
         const int capacity = 16;
-        var device = DeviceHarness.Start(this, new HarnessOptions { Queues = 1, Flows = 1, FramesPerQueue = frames, FramesPerSecond = 0 });
+        var device = DeviceUnderTest.StartSimulated(this);
 
         // A socket nobody reads: the first 16 packets fill its queue, every later one is dropped.
-        var socket = new SocketConsumer("unread", capacity);
-        device.Demultiplexer.Bind(DeviceHarness.Flow(0), socket);
+        var socket = device.OpenSocket([DeviceUnderTest.Flow(0)], "unread", capacity);
         device.Bind();
+        device.Inject(DeviceUnderTest.Flow(0), frames);
 
-        device.AwaitAssert(() => Assert.Equal(frames, socket.Delivered + socket.DroppedQueueFull));
         Assert.Equal(capacity, socket.Delivered);
         Assert.Equal(frames - capacity, socket.DroppedQueueFull);
-        Assert.Equal(frames - capacity, device.Demultiplexer.DroppedByConsumer);
-        Assert.Equal(64 + capacity, device.PagesLent);
-
+        device.AssertInflightEquals(capacity);
         UnbindReport report = device.Unbind();
-
-        device.AssertIommuClean(report);
+        device.AssertUnboundClean(report);
+        device.AssertNoIommuViolation();
         Assert.Equal(capacity, report.StillHeld);
-        Assert.Equal(capacity, device.PoolInflight);
         socket.Complete();
         Assert.Equal(capacity, socket.DrainedAtClose);
-        device.AssertEveryPageCameBack();
+        device.AssertNoPageLeaked();
     }
 }
