@@ -8,7 +8,7 @@ namespace Netmem.Actors;
 /// <c>device.unbind.pages_unmapped</c> (pages held elsewhere that unbinds unmapped) and
 /// <c>device.unbind.phase_timeouts</c>, each tagged with <c>device</c>.
 /// </summary>
-public static class ActorsMetrics
+internal static class ActorsMetrics
 {
     public const string MeterName = "Netmem.Actors";
 

@@ -12,7 +12,7 @@ namespace Netmem.Actors.Pools;
 /// It never throws: a failed destroy is answered with <see cref="Status.Failure"/>, so a restart can never lose the
 /// pool. After destroy it stays alive, so a detached pool stays visible, until the pool's last page is back.
 /// </remarks>
-public sealed class PoolActor : ReceiveActor, IWithTimers
+internal sealed class PoolActor : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan ReleaseCheckInterval = TimeSpan.FromMilliseconds(200);
 

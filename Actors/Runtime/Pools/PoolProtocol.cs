@@ -5,7 +5,7 @@ namespace Netmem.Actors.Pools;
 // The pool actor's protocol: introspection, stats and destroy, and its own release check.
 
 /// <summary>Asks a <see cref="PoolActor"/> for its pool's <see cref="Pool.PagePoolInfo"/> (netlink <c>page-pool-get</c>).</summary>
-public sealed record GetPoolInfo
+internal sealed record GetPoolInfo
 {
     public static readonly GetPoolInfo Instance = new();
 
@@ -15,7 +15,7 @@ public sealed record GetPoolInfo
 }
 
 /// <summary>Asks a <see cref="PoolActor"/> for its pool's <see cref="Pool.PagePoolStats"/>.</summary>
-public sealed record GetPoolStats
+internal sealed record GetPoolStats
 {
     public static readonly GetPoolStats Instance = new();
 
@@ -28,7 +28,7 @@ public sealed record GetPoolStats
 /// Destroys the pool (the sender must own its allocation side: the driver has quiesced). Replies
 /// <see cref="PoolDestroyed"/>; asking again replies the same report.
 /// </summary>
-public sealed record DestroyPool
+internal sealed record DestroyPool
 {
     public static readonly DestroyPool Instance = new();
 
@@ -38,7 +38,7 @@ public sealed record DestroyPool
 }
 
 /// <summary>The pool of RX queue <paramref name="QueueIndex"/> is destroyed; no device call for it is made or running.</summary>
-public sealed record PoolDestroyed(int QueueIndex, PagePoolDestroyReport Report);
+internal sealed record PoolDestroyed(int QueueIndex, PagePoolDestroyReport Report);
 
 /// <summary>A destroyed pool actor's timer tick: stop once the pool's last page is back.</summary>
 internal sealed record CheckPoolReleased

@@ -24,7 +24,7 @@ namespace Netmem.Actors.Devices.Guard;
 /// reads agree and are non-zero, so it never reports a half-written record as a call. With every slot taken a
 /// caller is still counted, just not described. The records never decide anything: only the count does.</para>
 /// </remarks>
-public sealed class DeviceCallGuard
+internal sealed class DeviceCallGuard
 {
     private const long RevokedBit = 1L << 62;
     private const int SlotCount = 32;

@@ -1,7 +1,7 @@
 namespace Netmem.Actors.Devices.Guard;
 
 /// <summary>The kinds of call the runtime makes into a bound device.</summary>
-public enum DeviceCallKind
+internal enum DeviceCallKind
 {
     Map,
     Unmap,
