@@ -555,6 +555,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             run.StartedAt,
             Stopwatch.GetElapsedTime(run.Started));
         _lastUnbound = new Unbound(report);
+        Context.System.EventStream.Publish(_lastUnbound);
         ActorsMetrics.RecordUnbind(report);
         foreach (IActorRef waiter in run.Waiters)
         {
@@ -589,5 +590,5 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     }
 
     private DeviceStatus CurrentStatus() =>
-        new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver, WaitingFor());
+        new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver, WaitingFor(), _unbind?.StartedAt);
 }
