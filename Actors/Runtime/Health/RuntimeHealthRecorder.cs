@@ -10,7 +10,7 @@ namespace Netmem.Actors.Health;
 /// </summary>
 internal sealed class RuntimeHealthRecorder : ReceiveActor
 {
-    private RuntimeHealthRecorder(RuntimeHealthRecord record)
+    public RuntimeHealthRecorder(RuntimeHealthRecord record)
     {
         Receive<Unbound>(unbound => record.RecordUnbind(unbound.Report));
         Receive<PoolStarted>(started => record.AddPool(started.Pool));
