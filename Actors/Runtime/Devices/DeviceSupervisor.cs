@@ -78,6 +78,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
 
     public IStash Stash { get; set; } = null!;
 
+    /// <param name="options">The device to supervise; checked here.</param>
     /// <param name="stack">The <see cref="NetworkStackActor"/> (or anything that answers <see cref="OpenRxQueues"/>).</param>
     public static Props Props(DeviceOptions options, IActorRef stack) =>
         Akka.Actor.Props.Create(() => new DeviceSupervisor(options, stack));

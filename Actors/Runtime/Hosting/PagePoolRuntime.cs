@@ -22,7 +22,7 @@ namespace Netmem.Actors.Hosting;
 /// The shutdown task runs in the <c>service-unbind</c> phase, the first phase of a shutdown, while every actor is
 /// still alive; it asks every device to unbind at once and waits for all the <see cref="Unbound"/> replies (each
 /// bounded by the device's <see cref="DeviceOptions.MaxUnbindDuration"/>). Keep the phase's timeout above that
-/// (<see cref="PagePoolRuntimeHostingExtensions.AddPagePoolRuntime"/> does).
+/// (<see cref="PagePoolRuntimeHostingExtensions.AddPagePoolRuntime(Akka.Hosting.AkkaConfigurationBuilder, PagePoolRuntimeOptions)"/> does).
 /// </remarks>
 public sealed class PagePoolRuntime
 {

@@ -19,6 +19,9 @@ public static class PagePoolRuntimeHostingExtensions
     /// <see cref="ActorSystem"/> are resolvable from the container once the host has started. It also registers the
     /// runtime's health check (<see cref="PagePoolHealthCheck"/>, named <c>pagepool</c>) with the host's health checks.
     /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <param name="actorSystemName">The actor system's name.</param>
+    /// <param name="options">The devices and sockets to run; checked when the host starts.</param>
     /// <param name="configure">Further Akka configuration (your own actors, HOCON).</param>
     public static IServiceCollection AddPagePoolRuntime(
         this IServiceCollection services,
