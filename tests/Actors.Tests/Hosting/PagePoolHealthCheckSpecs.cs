@@ -94,6 +94,22 @@ public sealed class PagePoolHealthCheckSpecs
     }
 
     [Fact]
+    public async Task A_mapping_leaked_at_the_last_unbind_makes_it_unhealthy()
+    {
+        await using var run = await HostedRun.StartAsync(holding: false);
+        await run.Device.Ask<Bound>(Bind.Instance, AskTimeout);
+        // A mapping made behind every pool's back: no pool unmaps or revokes it, so the teardown finds it leaked.
+        run.Simulated.Iommu.Map(new DmaBuffer(PageId: 1, HostAddress: 0x1000, Length: 4096), DmaDirection.FromDevice);
+
+        UnbindReport leaked = (await run.Device.Ask<Unbound>(Unbind.Instance, AskTimeout)).Report;
+        HealthReportEntry unhealthy = await WaitForStatusAsync(run, HealthStatus.Unhealthy);
+
+        Assert.Equal(1, leaked.LeakedMappings);
+        Assert.Contains("device eth0: its last unbind (bind 1) saw", unhealthy.Description);
+        Assert.Contains("and 1 leaked mapping(s)", unhealthy.Description);
+    }
+
+    [Fact]
     public void Health_check_options_that_are_not_positive_are_refused_with_a_message()
     {
         var options = new PagePoolRuntimeOptions
