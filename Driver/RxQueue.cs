@@ -30,6 +30,13 @@ internal sealed class RxQueue
     private RxBatch? _batch;
     private bool _closed;
 
+    /// <param name="device">The device's name, for messages and metric tags.</param>
+    /// <param name="index">The RX queue's index.</param>
+    /// <param name="pool">The queue's pool, which the ring is filled from.</param>
+    /// <param name="receiver">The device's receive side of this queue.</param>
+    /// <param name="stack">The stack actor the batches are told to.</param>
+    /// <param name="options">Ring size, poll budget and the rest of the driver's options.</param>
+    /// <param name="pendingRefills">Each queue's refill still running under the retry pipeline, shared by every incarnation of the driver, by queue.</param>
     /// <param name="resume">Called (from the stack's thread) when a batch comes back after <see cref="WaitingForBatch"/> was set.</param>
     public RxQueue(string device, int index, PagePool pool, IRxQueueDevice receiver, IActorRef stack, DriverOptions options, RingRefill?[] pendingRefills, Action resume)
     {

@@ -93,6 +93,7 @@ public sealed partial class PagePool
         Id = PagePoolRegistry.Register(this);
         Name = options.Name ?? $"pool-{Id}";
         PagePoolMetrics.Attach(this, options.MeterFactory, _released.Task);
+        PagePoolStallLog.Attach(this, options);
     }
 
     public int Id { get; }

@@ -13,4 +13,14 @@ public sealed record PagePoolInfo(
     long Inflight,
     long InflightBytes,
     DateTimeOffset? DetachTime,
-    TimeSpan? StalledFor);
+    TimeSpan? StalledFor)
+{
+    /// <summary>
+    /// The stall in the kernel's words, <c>stalled pool shutdown: N inflight, T s</c>, naming the pool; null when the
+    /// pool is not a destroyed pool waiting for its pages.
+    /// </summary>
+    public string? DescribeStall() =>
+        StalledFor is { } waiting
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"stalled pool shutdown: {Inflight} inflight, {waiting.TotalSeconds:0.#} s (pool {Name}, id {Id})")
+            : null;
+}

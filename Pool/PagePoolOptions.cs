@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 
@@ -68,6 +69,20 @@ public sealed record PagePoolOptions
     /// <summary>Called, from the retry timer, each time a stall is reported.</summary>
     public Action<PagePoolInfo>? OnStalled { get; init; }
 
+    /// <summary>
+    /// Where a destroyed pool still waiting for its pages logs the stall (category <c>Netmem.Pool.PagePool</c>, level
+    /// warning, in the kernel's words: <c>stalled pool shutdown: N inflight, T s</c>), repeating with back-off (see
+    /// <see cref="StallLogFirstAfter"/>, <see cref="StallLogMaxInterval"/>). Null: the pool logs nothing itself (inside
+    /// the actor runtime its pool actor logs the stall through Akka's log instead).
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>How long a destroyed pool waits for its pages before its first stall log; each later log waits twice as long as the one before.</summary>
+    public TimeSpan StallLogFirstAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two stall logs of one pool (the back-off stops doubling there).</summary>
+    public TimeSpan StallLogMaxInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     internal void Validate()
     {
         if (PoolSize < 2 || PoolSize > MaxPoolSize || !int.IsPow2(PoolSize))
@@ -108,6 +123,12 @@ public sealed record PagePoolOptions
         if (StallWarningAfter <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(StallWarningAfter), StallWarningAfter, "StallWarningAfter must be positive.");
+        }
+
+        if (StallLogFirstAfter <= TimeSpan.Zero || StallLogMaxInterval < StallLogFirstAfter)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(StallLogMaxInterval), StallLogMaxInterval, "StallLogFirstAfter must be positive and StallLogMaxInterval at least as long.");
         }
 
         if (!Enum.IsDefined(DmaDirection))

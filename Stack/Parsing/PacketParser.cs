@@ -203,6 +203,7 @@ public static class PacketParser
     }
 
     /// <param name="ipBounded">The frame cut at the end of the IP packet.</param>
+    /// <param name="layers">What the parse found so far; the transport layer is added to it.</param>
     private static ParseStatus ParseTransport(ReadOnlySpan<byte> ipBounded, ref Layers layers)
     {
         int start = layers.TransportOffset;

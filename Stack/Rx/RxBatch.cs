@@ -10,7 +10,7 @@ namespace Netmem.Stack.Rx;
 /// and goes back to it once handled, so a driver polling at line rate allocates no batch and no frame array.
 /// Ownership of a pooled batch passes along one line: the pool → the driver that rents it and fills it → the stack
 /// actor it is told to, which recycles it as the very last thing it does with it. Only a
-/// <see cref="StackQueueActor"/> (or the driver, for a batch it never told) recycles; a batch that becomes a dead
+/// <see cref="Actors.StackQueueActor"/> (or the driver, for a batch it never told) recycles; a batch that becomes a dead
 /// letter is abandoned (its pool counts it as no longer out, but never sees it again) and one that any other
 /// receiver (a test probe) keeps is simply never given back; both are left to the GC, so nobody who still holds a
 /// batch can see it refilled. Its frames never change while it is told: the driver fills it before telling it and

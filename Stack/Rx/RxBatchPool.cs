@@ -37,6 +37,8 @@ public sealed class RxBatchPool
     private int _lent;
     private int _waiting;
 
+    /// <param name="device">The device's name, for metric tags.</param>
+    /// <param name="queueIndex">The RX queue the batches serve.</param>
     /// <param name="maxLent">The most batches out at once.</param>
     /// <param name="resume">Called once, on the returning thread, when a batch comes back to a renter that found the bound reached.</param>
     public RxBatchPool(string device, int queueIndex, int maxLent = int.MaxValue, Action? resume = null)

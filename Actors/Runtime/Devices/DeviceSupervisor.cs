@@ -78,6 +78,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
 
     public IStash Stash { get; set; } = null!;
 
+    /// <param name="options">The device to supervise; checked here.</param>
     /// <param name="stack">The <see cref="NetworkStackActor"/> (or anything that answers <see cref="OpenRxQueues"/>).</param>
     public static Props Props(DeviceOptions options, IActorRef stack) =>
         Akka.Actor.Props.Create(() => new DeviceSupervisor(options, stack));
@@ -555,6 +556,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             run.StartedAt,
             Stopwatch.GetElapsedTime(run.Started));
         _lastUnbound = new Unbound(report);
+        Context.System.EventStream.Publish(_lastUnbound);
         ActorsMetrics.RecordUnbind(report);
         foreach (IActorRef waiter in run.Waiters)
         {
@@ -589,5 +591,5 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     }
 
     private DeviceStatus CurrentStatus() =>
-        new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver, WaitingFor());
+        new(_options.Name, _state, _generation, _pools.Select(p => p.GetInfo()).ToArray(), _driver, WaitingFor(), _unbind?.StartedAt);
 }

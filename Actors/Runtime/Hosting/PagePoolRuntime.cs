@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using Akka;
 using Akka.Actor;
 using Netmem.Actors.Devices;
+using Netmem.Actors.Health;
 using Netmem.Actors.Protocol;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Sockets;
@@ -21,7 +22,7 @@ namespace Netmem.Actors.Hosting;
 /// The shutdown task runs in the <c>service-unbind</c> phase, the first phase of a shutdown, while every actor is
 /// still alive; it asks every device to unbind at once and waits for all the <see cref="Unbound"/> replies (each
 /// bounded by the device's <see cref="DeviceOptions.MaxUnbindDuration"/>). Keep the phase's timeout above that
-/// (<see cref="PagePoolRuntimeHostingExtensions.AddPagePoolRuntime"/> does).
+/// (<see cref="PagePoolRuntimeHostingExtensions.AddPagePoolRuntime(Akka.Hosting.AkkaConfigurationBuilder, PagePoolRuntimeOptions)"/> does).
 /// </remarks>
 public sealed class PagePoolRuntime
 {
@@ -31,14 +32,22 @@ public sealed class PagePoolRuntime
     private static readonly ConditionalWeakTable<ActorSystem, PagePoolRuntime> s_runtimes = new();
 
     private readonly IReadOnlyList<DeviceOptions> _deviceOptions;
+    private readonly RuntimeHealthRecord _health;
     private readonly TaskCompletionSource<IReadOnlyList<Unbound>> _shutdownUnbinds = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private PagePoolRuntime(IActorRef stack, FlowDemultiplexer demultiplexer, IReadOnlyDictionary<string, IActorRef> devices, IReadOnlyList<DeviceOptions> deviceOptions)
+    private PagePoolRuntime(
+        IActorRef stack,
+        FlowDemultiplexer demultiplexer,
+        IReadOnlyDictionary<string, IActorRef> devices,
+        PagePoolRuntimeOptions options,
+        RuntimeHealthRecord health)
     {
         Stack = stack;
         Demultiplexer = demultiplexer;
         Devices = devices;
-        _deviceOptions = deviceOptions;
+        _deviceOptions = options.Devices;
+        HealthCheckOptions = options.HealthCheck;
+        _health = health;
     }
 
     /// <summary>The <see cref="NetworkStackActor"/>.</summary>
@@ -51,6 +60,21 @@ public sealed class PagePoolRuntime
 
     /// <summary>Completes with every device's <see cref="Unbound"/> once the shutdown task has run.</summary>
     public Task<IReadOnlyList<Unbound>> ShutdownUnbinds => _shutdownUnbinds.Task;
+
+    /// <summary>
+    /// Each device's last unbind report, by device name (a device not unbound yet is absent). Recorded from the
+    /// actor system's event stream, so it shows an unbind shortly after its <see cref="Unbound"/> reply.
+    /// </summary>
+    public IReadOnlyDictionary<string, UnbindReport> LastUnbinds => _health.LastUnbinds;
+
+    /// <summary>What the health check counts as a problem.</summary>
+    public PagePoolHealthCheckOptions HealthCheckOptions { get; }
+
+    /// <summary>
+    /// Every pool the runtime's devices created and that is not released yet, introspected now (by id): the pools of
+    /// the current binds, and destroyed pools still waiting for their pages.
+    /// </summary>
+    public IReadOnlyList<PagePoolInfo> GetPoolInfos() => _health.GetPoolInfos();
 
     /// <summary>The longest an unbind of all devices can take: the slowest device's phase timeouts, plus a margin.</summary>
     public TimeSpan MaxUnbindDuration => _deviceOptions.Max(d => d.MaxUnbindDuration) + TimeSpan.FromSeconds(1);
@@ -71,6 +95,8 @@ public sealed class PagePoolRuntime
         }
 
         var demultiplexer = new FlowDemultiplexer();
+        var health = new RuntimeHealthRecord();
+        health.Listen(system, "pagepool-health-recorder");
         UndeliveredBatchReclaimer.Start(system, "pagepool-undelivered-batch-reclaimer");
         IActorRef stack = system.ActorOf(NetworkStackActor.Props(demultiplexer), "stack");
         foreach (ConsumerSpec consumer in options.Consumers)
@@ -81,7 +107,7 @@ public sealed class PagePoolRuntime
         var devices = options.Devices.ToDictionary(
             d => d.Name,
             d => system.ActorOf(DeviceSupervisor.Props(WithMeterFactory(d, options.MeterFactory), stack), "device-" + Uri.EscapeDataString(d.Name)));
-        var runtime = new PagePoolRuntime(stack, demultiplexer, devices, options.Devices);
+        var runtime = new PagePoolRuntime(stack, demultiplexer, devices, options, health);
         s_runtimes.AddOrUpdate(system, runtime);
         CoordinatedShutdown.Get(system).AddTask(ShutdownPhase, "pagepool-unbind-devices", async () =>
         {
@@ -128,6 +154,9 @@ public sealed class PagePoolRuntime
             ? runtime
             : throw new InvalidOperationException($"No page pool runtime runs in actor system {system.Name}; add it with AddPagePoolRuntime and start the host first.");
     }
+
+    /// <summary>The longest an unbind of <paramref name="device"/> takes when every device call returns promptly.</summary>
+    internal TimeSpan MaxUnbindDurationOf(string device) => _deviceOptions.First(d => d.Name == device).MaxUnbindDuration;
 
     /// <summary>Unbinds every device at once and returns their <see cref="Unbound"/> replies, by device order.</summary>
     public async Task<IReadOnlyList<Unbound>> UnbindAllAsync()

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Netmem.Actors.Health;
 using Netmem.Stack.Actors;
 
 namespace Netmem.Actors.Hosting;
@@ -15,8 +16,12 @@ public static class PagePoolRuntimeHostingExtensions
     /// options are checked when the host starts (a bad option fails <c>StartAsync</c> with a message saying which),
     /// Akka's logs go to the host's <c>ILogger</c>s, every pool publishes its metrics through the host's
     /// <c>IMeterFactory</c>, and <see cref="PagePoolRuntime"/> and the
-    /// <see cref="ActorSystem"/> are resolvable from the container once the host has started.
+    /// <see cref="ActorSystem"/> are resolvable from the container once the host has started. It also registers the
+    /// runtime's health check (<see cref="PagePoolHealthCheck"/>, named <c>pagepool</c>) with the host's health checks.
     /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <param name="actorSystemName">The actor system's name.</param>
+    /// <param name="options">The devices and sockets to run; checked when the host starts.</param>
     /// <param name="configure">Further Akka configuration (your own actors, HOCON).</param>
     public static IServiceCollection AddPagePoolRuntime(
         this IServiceCollection services,
@@ -41,6 +46,7 @@ public static class PagePoolRuntimeHostingExtensions
             builder.AddPagePoolRuntime(options with { MeterFactory = options.MeterFactory ?? provider.GetService<IMeterFactory>() });
         });
         services.AddSingleton(provider => PagePoolRuntime.Get(provider.GetRequiredService<ActorSystem>()));
+        services.AddHealthChecks().AddCheck<PagePoolHealthCheck>(PagePoolHealthCheck.Name);
         return services;
     }
 

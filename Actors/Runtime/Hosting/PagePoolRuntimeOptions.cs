@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Netmem.Actors.Devices;
+using Netmem.Actors.Health;
 using Netmem.Stack.Actors;
 
 namespace Netmem.Actors.Hosting;
@@ -18,6 +19,9 @@ public sealed record PagePoolRuntimeOptions
     /// extension passes the host's. Null: the process-wide <c>Netmem.PagePool</c> meter.
     /// </summary>
     public IMeterFactory? MeterFactory { get; init; }
+
+    /// <summary>What the runtime's health check (<see cref="PagePoolHealthCheck"/>) counts as a problem.</summary>
+    public PagePoolHealthCheckOptions HealthCheck { get; init; } = new();
 
     /// <summary>Checks every option before anything starts; the message names the device or consumer and what is wrong.</summary>
     /// <exception cref="ArgumentException">An option is missing, duplicated or out of range.</exception>
@@ -38,6 +42,13 @@ public sealed record PagePoolRuntimeOptions
         {
             throw new ArgumentException($"Device names must be unique; {duplicate} is used twice.", nameof(Devices));
         }
+
+        if (HealthCheck is null)
+        {
+            throw new ArgumentException("The runtime needs health check options (leave HealthCheck unset for the defaults).", nameof(HealthCheck));
+        }
+
+        HealthCheck.Validate();
 
         foreach (ConsumerSpec consumer in Consumers ?? [])
         {

@@ -49,3 +49,6 @@ internal sealed record CheckPoolReleased
     {
     }
 }
+
+/// <summary>Published on the event stream when a <see cref="PoolActor"/> starts: its pool, for the runtime's health check.</summary>
+internal sealed record PoolStarted(PagePool Pool);
