@@ -1,4 +1,4 @@
-// The test of docs/testing-your-consumers.md, as a user writes it (in the user's own namespace), compiled and run.
+// The test of the README's "Testing your consumers" section, as a user writes it (in the user's own namespace), compiled and run.
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
