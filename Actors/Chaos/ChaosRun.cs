@@ -1,4 +1,5 @@
 using Netmem.Simulation;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
@@ -42,13 +43,13 @@ internal sealed class ChaosRun : IAsyncDisposable
     private readonly IDeviceLifecycle[] _devices;
     private readonly SlowDeviceSeam[] _slowDevices;
     private readonly IommuModel[] _iommus;
-    private readonly SocketConsumer[] _sockets;
     private readonly ChaosConsumer[] _consumers;
+    private readonly ConcurrentDictionary<string, HostPageProvider> _providers = new();
     private readonly ConsumerTally _consumerTally = new();
     private readonly MisuseTally _misuse = new();
     private readonly LateReturnStorm _storm;
     private readonly PoolCensus _census;
-    private readonly RxFrameMeter _meter;
+    private readonly StackFrameCounter _frames;
     private readonly List<string> _problems = new();
     private readonly HashSet<(string Device, int Generation)> _unbindsRecorded = new();
     private readonly Stopwatch _clock = new();
@@ -75,31 +76,27 @@ internal sealed class ChaosRun : IAsyncDisposable
             "akka { loglevel = OFF, stdout-loglevel = OFF, log-dead-letters = off, log-dead-letters-during-shutdown = off, "
             + "coordinated-shutdown.run-by-clr-shutdown-hook = off }"));
         string[] names = Enumerable.Range(0, settings.Devices).Select(d => $"chaos{run}-dev{d}").ToArray();
-        _census = new PoolCensus(names);
-        _meter = new RxFrameMeter(names);
+        _census = new PoolCensus();
         _slowDevices = new SlowDeviceSeam[names.Length];
         _iommus = new IommuModel[names.Length];
         DeviceOptions[] devices = names.Select(CreateDeviceOptions).ToArray();
-        _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions { Devices = devices });
-        _devices = devices.Select((options, d) => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options, _iommus[d]))).ToArray();
         _storm = new LateReturnStorm(settings.Consumers);
-        _sockets = Enumerable.Range(0, settings.Consumers).Select(c => new SocketConsumer($"consumer{c}", settings.SocketQueueCapacity)).ToArray();
-        _consumers = _sockets.Select((socket, c) => new ChaosConsumer(
-            c, socket, ConsumerProfile.ForConsumer(c), _chaos, _consumerTally, _misuse, _storm, _hooks.TapPacket)).ToArray();
+        _consumers = Enumerable.Range(0, settings.Consumers).Select(c => new ChaosConsumer(
+            c, ConsumerProfile.ForConsumer(c), _chaos, _consumerTally, _misuse, _storm, _hooks.TapPacket)).ToArray();
+
+        // The applications are the runtime's own consumer actors, opened with it; the chaos decides through their behaviour.
+        _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions
+        {
+            Devices = devices,
+            Consumers = _consumers.Select((consumer, c) => consumer.Spec(ChaosFlows.ForConsumer(c), settings.SocketQueueCapacity)).ToArray(),
+        });
+        _devices = devices.Select((options, d) => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options, _iommus[d]))).ToArray();
+        _frames = new StackFrameCounter(_runtime, _system, devices.Select(d => (d.Name, d.QueueCount)).ToArray(), settings.PhaseTimeout);
     }
 
     public async Task<ChaosReport> RunAsync(IProgress<ChaosProgress>? progress, CancellationToken cancellationToken)
     {
         _clock.Start();
-        for (int c = 0; c < _sockets.Length; c++)
-        {
-            foreach (var flow in ChaosFlows.ForConsumer(c))
-            {
-                _runtime.Demultiplexer.Bind(flow, _sockets[c]);
-            }
-        }
-
-        Task[] consumers = _consumers.Select(consumer => Task.Run(() => consumer.RunAsync(CancellationToken.None), CancellationToken.None)).ToArray();
         for (int d = 0; d < _devices.Length; d++)
         {
             await BindAsync(d).ConfigureAwait(false);
@@ -116,21 +113,9 @@ internal sealed class ChaosRun : IAsyncDisposable
         await unbinder.ConfigureAwait(false);
         await ShutDownAsync().ConfigureAwait(false);
 
+        // The actor system is gone: every consumer actor stopped, closing its socket and giving back what it held;
+        // only what a storm still holds back is out.
         _phase = "draining";
-        foreach (SocketConsumer socket in _sockets)
-        {
-            socket.Complete();
-        }
-
-        try
-        {
-            await Task.WhenAll(consumers).WaitAsync(_settings.PhaseTimeout, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            AddProblem($"consumers did not finish within {_settings.PhaseTimeout.TotalSeconds} s of their sockets closing.");
-        }
-
         await _storm.FireAsync().ConfigureAwait(false);
         _phase = "checking";
         await WaitForPoolsReleasedAsync().ConfigureAwait(false);
@@ -140,28 +125,9 @@ internal sealed class ChaosRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _meter.Dispose();
         if (!_system.WhenTerminated.IsCompleted)
         {
             await _system.Terminate().WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
-        }
-
-        FreeProvidersOfReleasedPools(PagePoolState.Detached);
-    }
-
-    /// <summary>
-    /// Gives back the native memory of every provider whose pool has reached <paramref name="atLeast"/> and whose
-    /// pages are all free, so a long run with many rebinds does not keep every bind's memory to the end. A provider
-    /// that still has a page allocated keeps it: the accounting audit reports that page.
-    /// </summary>
-    private void FreeProvidersOfReleasedPools(PagePoolState atLeast)
-    {
-        foreach (PagePool pool in _census.Pools.Where(p => p.State >= atLeast))
-        {
-            if (pool.MemoryProvider is HostPageProvider { OutstandingPages: 0 } provider)
-            {
-                provider.Dispose();
-            }
         }
     }
 
@@ -199,12 +165,18 @@ internal sealed class ChaosRun : IAsyncDisposable
         };
     }
 
-    /// <summary>A pool of its own memory provider, whose allocations go through the allocation-failure seam.</summary>
+    /// <summary>
+    /// A pool of its own memory provider, whose allocations go through the allocation-failure seam. The pool owns the
+    /// provider (it frees its memory once released, so a long run with many rebinds does not keep every bind's
+    /// memory); the run keeps a reference only as the accounting audit's witness.
+    /// </summary>
     private PagePoolOptions CreatePoolOptions(int device, string name, int queue, int generation)
     {
         var provider = new HostPageProvider();
         new AllocationFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/bind{generation}/alloc")).Attach(provider);
-        return new PagePoolOptions { MemoryProvider = provider, Name = $"{name}-rx{queue}-bind{generation}" };
+        string poolName = $"{name}-rx{queue}-bind{generation}";
+        _providers[poolName] = provider;
+        return new PagePoolOptions { MemoryProvider = provider, OwnsMemoryProvider = true, Name = poolName };
     }
 
     /// <summary>Synthetic traffic on every queue, through the driver-crash seam.</summary>
@@ -234,7 +206,15 @@ internal sealed class ChaosRun : IAsyncDisposable
             return false;
         }
 
-        _census.Observe();
+        try
+        {
+            await _census.ObserveAsync(_runtime, _devices[device].Device, _settings.PhaseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is AskTimeoutException or TaskCanceledException)
+        {
+            AddProblem($"{_devices[device].Device}: its pools could not be listed after the bind: {exception.Message}");
+        }
+
         return true;
     }
 
@@ -420,10 +400,9 @@ internal sealed class ChaosRun : IAsyncDisposable
         {
             while (_clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                _census.Observe();
-                FreeProvidersOfReleasedPools(PagePoolState.Released);
+                await RefreshFrameCountAsync().ConfigureAwait(false);
                 TimeSpan now = _clock.Elapsed;
-                long received = _meter.Received;
+                long received = _frames.Received;
                 double rate = (received - lastReceived) / Math.Max(1e-3, (now - lastAt).TotalSeconds);
                 (lastReceived, lastAt) = (received, now);
                 progress?.Report(Snapshot(duration) with { PacketsPerSecond = rate });
@@ -439,16 +418,27 @@ internal sealed class ChaosRun : IAsyncDisposable
         _clock.Elapsed,
         duration,
         0,
-        _meter.Received,
+        _frames.Received,
         _census.Pools.Where(p => p.State != PagePoolState.Released).Sum(p => p.Inflight),
         Interlocked.Read(ref _unbinds),
         _chaos.Ledger.Total,
         _devices.Sum(d => (long)d.Iommu.ViolationCount) + Interlocked.Read(ref _itemsNotReclaimedAtUnbound) + _misuse.NotRejected,
         _phase);
 
+    /// <summary>Asks the stack for its frame count for the progress line; a late answer only delays the figure.</summary>
+    private async Task RefreshFrameCountAsync()
+    {
+        try
+        {
+            await _frames.RefreshAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is AskTimeoutException or TaskCanceledException)
+        {
+        }
+    }
+
     private async Task WaitForPoolsReleasedAsync()
     {
-        _census.Observe();
         await Task.WhenAll(_census.Pools.Select(pool => pool.WaitForReleaseAsync(_settings.PhaseTimeout))).ConfigureAwait(false);
     }
 
@@ -456,16 +446,22 @@ internal sealed class ChaosRun : IAsyncDisposable
     {
         IReadOnlyCollection<PagePool> pools = _census.Pools;
         long IommuCount(IommuViolationKind kind) => _devices.Sum(d => (long)d.Iommu.CountOf(kind));
+        SocketConsumer[] sockets = _consumers.SelectMany(c => c.Sockets).ToArray();
 
         var dropped = new Dictionary<string, long>
         {
             ["no socket for the flow"] = _runtime.Demultiplexer.DroppedNoSocket,
             ["not parsed"] = _runtime.Demultiplexer.DroppedNotParsed,
-            ["socket queue full"] = _sockets.Sum(s => s.DroppedQueueFull),
-            ["socket closed"] = _sockets.Sum(s => s.DroppedClosed),
-            ["drained when the socket closed"] = _sockets.Sum(s => s.DrainedAtClose),
+            ["socket queue full"] = sockets.Sum(s => s.DroppedQueueFull),
+            ["socket closed"] = sockets.Sum(s => s.DroppedClosed),
+            ["drained when the socket closed"] = sockets.Sum(s => s.DrainedAtClose),
         };
-        var packets = new PacketCounts(_meter.Received, _consumerTally.Read, dropped);
+        if (_frames.Failure is { } failure)
+        {
+            AddProblem($"the stack's last frame count could not be taken at shutdown: {failure}");
+        }
+
+        var packets = new PacketCounts(_frames.Received, _consumerTally.Read, dropped);
 
         var violations = new ChaosViolations(
             DoubleUnmap: IommuCount(IommuViolationKind.DoubleUnmap),
@@ -475,7 +471,7 @@ internal sealed class ChaosRun : IAsyncDisposable
             UnmapOfUnknownAddress: IommuCount(IommuViolationKind.UnmapOfUnknownAddress),
             MappingLeakedAtUnbind: IommuCount(IommuViolationKind.MappingLeakedAtUnbind),
             PageLeakedAtEndOfRun: pools.Where(p => p.State != PagePoolState.Released).Sum(p => Math.Max(0, p.Inflight)),
-            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools),
+            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools.Where(p => _providers.ContainsKey(p.Name)).Select(p => (p, (SegmentedPageProvider)_providers[p.Name]))),
             UnboundWithItemsNotReclaimed: Interlocked.Read(ref _itemsNotReclaimedAtUnbound),
             MisuseNotRejected: _misuse.NotRejected,
             PacketsUnaccounted: Math.Abs(packets.Unaccounted));

@@ -58,3 +58,22 @@ public sealed record GetDeviceStatus
 /// timeout, what it waits for in words (<paramref name="WaitingFor"/>: which call, for how long).
 /// </summary>
 public sealed record DeviceStatus(string Device, DeviceState State, int Generation, IReadOnlyList<PagePoolInfo> Pools, IActorRef? Driver, string? WaitingFor = null);
+
+/// <summary>
+/// Asks a device supervisor for its current pools themselves (<see cref="DevicePools"/>), for code that audits or
+/// introspects them in process; <see cref="GetDeviceStatus"/> gives their <see cref="PagePoolInfo"/> snapshots.
+/// </summary>
+public sealed record GetDevicePools
+{
+    public static readonly GetDevicePools Instance = new();
+
+    private GetDevicePools()
+    {
+    }
+}
+
+/// <summary>
+/// A device's current pools by queue (empty when it is not bound), of bind <paramref name="Generation"/>. While an
+/// unbind runs they are the pools being destroyed. The objects are live: their state and counters move on.
+/// </summary>
+public sealed record DevicePools(string Device, int Generation, IReadOnlyList<PagePool> Pools);
