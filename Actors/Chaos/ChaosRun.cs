@@ -13,6 +13,10 @@ using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Sockets;
+using Netmem.Driver.Devices;
+using Netmem.Uring;
+using Netmem.Uring.Traffic;
+using System.Net.Sockets;
 using Polly;
 using Polly.Simmy;
 
@@ -43,6 +47,9 @@ internal sealed class ChaosRun : IAsyncDisposable
     private readonly IDeviceLifecycle[] _devices;
     private readonly SlowDeviceSeam[] _slowDevices;
     private readonly IommuModel[] _iommus;
+    private readonly UringDevice?[] _uringDevices;
+    private readonly LoopbackTraffic? _loopback;
+    private Task<UdpTrafficReport>? _traffic;
     private readonly ChaosConsumer[] _consumers;
     private readonly ConcurrentDictionary<string, HostPageProvider> _providers = new();
     private readonly ConsumerTally _consumerTally = new();
@@ -79,6 +86,8 @@ internal sealed class ChaosRun : IAsyncDisposable
         _census = new PoolCensus();
         _slowDevices = new SlowDeviceSeam[names.Length];
         _iommus = new IommuModel[names.Length];
+        _uringDevices = new UringDevice?[names.Length];
+        _loopback = settings.Device == ChaosDeviceKind.Uring ? new LoopbackTraffic(settings.Consumers) : null;
         DeviceOptions[] devices = names.Select(CreateDeviceOptions).ToArray();
         _storm = new LateReturnStorm(settings.Consumers);
         _consumers = Enumerable.Range(0, settings.Consumers).Select(c => new ChaosConsumer(
@@ -88,7 +97,7 @@ internal sealed class ChaosRun : IAsyncDisposable
         _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions
         {
             Devices = devices,
-            Consumers = _consumers.Select((consumer, c) => consumer.Spec(ChaosFlows.ForConsumer(c), settings.SocketQueueCapacity)).ToArray(),
+            Consumers = _consumers.Select((consumer, c) => consumer.Spec(_loopback?.ForConsumer(c) ?? ChaosFlows.ForConsumer(c), settings.SocketQueueCapacity)).ToArray(),
         });
         _devices = devices.Select((options, d) => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options, _iommus[d]))).ToArray();
         _frames = new StackFrameCounter(_runtime, _system, devices.Select(d => (d.Name, d.QueueCount)).ToArray(), settings.PhaseTimeout);
@@ -104,6 +113,9 @@ internal sealed class ChaosRun : IAsyncDisposable
 
         _phase = "running";
         using var stopUnbinding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // The real device's wire: one generator for the whole traffic time, across every queue of every device.
+        _traffic = _loopback?.RunAsync(_settings.FramesPerSecondPerQueue * _settings.QueuesPerDevice, _settings.Duration, stopUnbinding.Token);
         Task unbinder = UnbindAtRandomMomentsAsync(stopUnbinding.Token);
         await WatchAsync(progress, _settings.Duration, cancellationToken).ConfigureAwait(false);
 
@@ -111,6 +123,7 @@ internal sealed class ChaosRun : IAsyncDisposable
         _trafficTime = _clock.Elapsed;
         await stopUnbinding.CancelAsync().ConfigureAwait(false);
         await unbinder.ConfigureAwait(false);
+        await StopTrafficAsync().ConfigureAwait(false);
         await ShutDownAsync().ConfigureAwait(false);
 
         // The actor system is gone: every consumer actor stopped, closing its socket and giving back what it held;
@@ -125,6 +138,7 @@ internal sealed class ChaosRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _loopback?.Dispose();
         if (!_system.WhenTerminated.IsCompleted)
         {
             await _system.Terminate().WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
@@ -134,8 +148,8 @@ internal sealed class ChaosRun : IAsyncDisposable
     private IDeviceLifecycle WrapLifecycle(IDeviceLifecycle lifecycle) => _hooks.WrapLifecycle?.Invoke(lifecycle) ?? lifecycle;
 
     /// <summary>
-    /// One simulated device whose pools map through the DMA seam and whose teardown goes through the slow-device
-    /// seam; the phase timeouts are short, so a slow unbind outlives them within a run.
+    /// One device whose pools map through the DMA seam and whose teardown goes through the slow-device seam; the
+    /// phase timeouts are short, so a slow unbind outlives them within a run.
     /// </summary>
     private DeviceOptions CreateDeviceOptions(string name, int index)
     {
@@ -144,15 +158,9 @@ internal sealed class ChaosRun : IAsyncDisposable
         _slowDevices[index] = slow;
         _iommus[index] = iommu;
         int[] poolGenerations = new int[_settings.QueuesPerDevice];
-        var device = new SimulatedDevice(new SimulatedDeviceOptions
-        {
-            Name = name,
-            Iommu = iommu,
-            TrafficSourceFactory = CreateTrafficSourceFactory(index),
-            DmaDeviceDecorator = (_, model) =>
-                new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(model, iommu) ?? model, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
-            BeforeTeardown = _ => slow.BeforeTeardown(),
-        });
+        INetDevice device = _settings.Device == ChaosDeviceKind.Uring
+            ? CreateUringDevice(name, index, iommu, slow)
+            : CreateSimulatedDevice(name, index, iommu, slow);
         return new DeviceOptions
         {
             Device = device,
@@ -163,6 +171,61 @@ internal sealed class ChaosRun : IAsyncDisposable
             DestroyTimeout = ChaosDestroyTimeout,
             TeardownTimeout = ChaosTeardownTimeout,
         };
+    }
+
+    /// <summary>
+    /// The kernel through io_uring, capturing <c>lo</c>, behind the strict model's bookkeeping (the shadow
+    /// <paramref name="iommu"/>) and the same seams as the simulated device.
+    /// </summary>
+    private CheckedRealDevice CreateUringDevice(string name, int index, IommuModel iommu, SlowDeviceSeam slow)
+    {
+        var uring = new UringDevice(new UringDeviceOptions { Source = UringSource.Packet("lo"), Name = name });
+        _uringDevices[index] = uring;
+        DriverFaultSeam[] crashes = Enumerable.Range(0, _settings.QueuesPerDevice)
+            .Select(queue => new DriverFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{index}/rx{queue}/rx")))
+            .ToArray();
+        return new CheckedRealDevice(
+            uring,
+            iommu,
+            (_, bookkept) => new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(bookkept, iommu) ?? bookkept, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
+            queue => crashes[queue],
+            slow.BeforeTeardown);
+    }
+
+    private SimulatedDevice CreateSimulatedDevice(string name, int index, IommuModel iommu, SlowDeviceSeam slow) =>
+        new SimulatedDevice(new SimulatedDeviceOptions
+        {
+            Name = name,
+            Iommu = iommu,
+            TrafficSourceFactory = CreateTrafficSourceFactory(index),
+            DmaDeviceDecorator = (_, model) =>
+                new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(model, iommu) ?? model, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
+            BeforeTeardown = _ => slow.BeforeTeardown(),
+        });
+
+    /// <summary>Stops the loopback generator (io_uring runs) and notes if it could not send.</summary>
+    private async Task StopTrafficAsync()
+    {
+        if (_traffic is null)
+        {
+            return;
+        }
+
+        try
+        {
+            UdpTrafficReport sent = await _traffic.ConfigureAwait(false);
+            if (sent.Sent == 0)
+            {
+                AddProblem($"the loopback traffic generator sent nothing ({sent.SendErrors} send errors).");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception exception) when (exception is SocketException or ArgumentException)
+        {
+            AddProblem($"the loopback traffic generator failed: {exception.Message}");
+        }
     }
 
     /// <summary>
@@ -447,6 +510,9 @@ internal sealed class ChaosRun : IAsyncDisposable
         IReadOnlyCollection<PagePool> pools = _census.Pools;
         long IommuCount(IommuViolationKind kind) => _devices.Sum(d => (long)d.Iommu.CountOf(kind));
         SocketConsumer[] sockets = _consumers.SelectMany(c => c.Sockets).ToArray();
+        UringCounters? uring = _settings.Device == ChaosDeviceKind.Uring
+            ? _uringDevices.Aggregate(default(UringCounters), (sum, d) => sum + (d?.GetCounters() ?? default))
+            : null;
 
         var dropped = new Dictionary<string, long>
         {
@@ -474,19 +540,22 @@ internal sealed class ChaosRun : IAsyncDisposable
             AccountingMismatch: AccountingAudit.CountMismatchedPages(pools.Where(p => _providers.ContainsKey(p.Name)).Select(p => (p, (SegmentedPageProvider)_providers[p.Name]))),
             UnboundWithItemsNotReclaimed: Interlocked.Read(ref _itemsNotReclaimedAtUnbound),
             MisuseNotRejected: _misuse.NotRejected,
-            PacketsUnaccounted: Math.Abs(packets.Unaccounted));
+            PacketsUnaccounted: Math.Abs(packets.Unaccounted),
+            KernelErrors: uring?.KernelErrors ?? 0);
 
         return new ChaosReport
         {
             Seed = _settings.Seed,
             DurationSeconds = Math.Round(_trafficTime.TotalSeconds, 3),
             WallSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3),
+            Device = _settings.Device,
             Devices = _settings.Devices,
             QueuesPerDevice = _settings.QueuesPerDevice,
             Consumers = _settings.Consumers,
             FaultRate = _settings.FaultRate,
             EnabledFaults = _settings.EnabledFaults.Order().ToArray(),
             Packets = packets,
+            KernelPacketsReceived = uring?.FramesReceived,
             Unbinds = Interlocked.Read(ref _unbinds),
             Rebinds = Interlocked.Read(ref _rebinds),
             InflightAtUnbindSum = Interlocked.Read(ref _inflightAtUnbindSum),

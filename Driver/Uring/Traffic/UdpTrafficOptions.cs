@@ -26,6 +26,13 @@ public sealed record UdpTrafficOptions
     /// <summary>Flows: each is its own socket with its own source port, sending in turn. Default 4.</summary>
     public int Flows { get; init; } = 4;
 
+    /// <summary>
+    /// The source port of each flow, in flow order (as many as <see cref="Flows"/>), so a receiver can bind its
+    /// sockets to the flows before the first datagram leaves; null picks a free port per flow (reported in
+    /// <see cref="UdpTrafficReport.SourcePorts"/>). Default null.
+    /// </summary>
+    public IReadOnlyList<int>? SourcePorts { get; init; }
+
     /// <summary>Bytes in each datagram, at least <see cref="UdpTrafficGenerator.HeaderBytes"/>. Default 64.</summary>
     public int PayloadBytes { get; init; } = 64;
 
@@ -43,6 +50,11 @@ public sealed record UdpTrafficOptions
         if (Count < 0 || Flows < 1 || Flows > 1024 || PacketsPerSecond < 0 || MaxDuration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(Count), "Count and rate must not be negative, flows must be 1 to 1024 and the duration positive.");
+        }
+
+        if (SourcePorts is not null && (SourcePorts.Count != Flows || SourcePorts.Any(p => p is < 1 or > 65535)))
+        {
+            throw new ArgumentException($"Give one source port (1 to 65535) per flow: {Flows} flows, {SourcePorts.Count} ports.", nameof(SourcePorts));
         }
 
         if (PayloadBytes < UdpTrafficGenerator.HeaderBytes || PayloadBytes > 65507)
