@@ -513,6 +513,10 @@ internal sealed class ChaosRun : IAsyncDisposable
         UringCounters? uring = _settings.Device == ChaosDeviceKind.Uring
             ? _uringDevices.Aggregate(default(UringCounters), (sum, d) => sum + (d?.GetCounters() ?? default))
             : null;
+        if (uring is { FramesReceived: 0 } counters)
+        {
+            AddProblem($"the io_uring devices received no frame: {counters.ReceiveArms} receive arms, {counters.PagesPosted} pages posted, {counters.Maps} maps, {counters.EnobufsRearms} rearms after running out of pages.");
+        }
 
         var dropped = new Dictionary<string, long>
         {

@@ -65,7 +65,8 @@ public sealed class UringBinding : IDeviceBinding
 
     /// <summary>
     /// Opens queue <paramref name="queue"/>'s receive side for <paramref name="pool"/>, whose pages must be mapped
-    /// through <see cref="GetDmaDevice"/> of the same queue.
+    /// through <see cref="GetDmaDevice"/> of the same queue (directly or through decorators of it); a posted page
+    /// that is not is refused.
     /// </summary>
     public IRxQueueDevice OpenRxQueue(int queue, PagePool pool)
     {
@@ -73,11 +74,9 @@ public sealed class UringBinding : IDeviceBinding
         lock (_lock)
         {
             UringQueue q = QueueOf(queue, "open a receive queue");
-            if (!ReferenceEquals(pool.Device, q.Table))
-            {
-                throw new ArgumentException($"The pool does not map its pages through queue {queue}'s DMA API, so the kernel could not receive into them.", nameof(pool));
-            }
-
+            // No check that pool.Device *is* the queue's table: the runtime hands pools a guarded decorator of it (and
+            // tests an oracle in front of that), so identity says nothing. What matters is checked per page instead:
+            // TryPost refuses a page whose address is not installed in this queue's table.
             if (q.OpenRx is not null)
             {
                 Interlocked.Increment(ref _stats.MisuseViolations);
