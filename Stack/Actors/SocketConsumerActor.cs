@@ -51,6 +51,11 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             _demultiplexer.Bind(flow, _socket);
         }
 
+        if (_spec.TakesUnmatchedFlows && !_demultiplexer.TryBindUnmatched(_socket))
+        {
+            throw new InvalidOperationException($"Consumer '{_spec.Name}' cannot take unmatched flows: another consumer already does.");
+        }
+
         _spec.Behavior.OnSocketOpened?.Invoke(_socket);
         WaitForPackets();
     }
@@ -63,6 +68,11 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             {
                 _demultiplexer.Unbind(flow);
             }
+        }
+
+        if (_spec.TakesUnmatchedFlows)
+        {
+            _demultiplexer.UnbindUnmatched(_socket);
         }
 
         _socket.Complete();
