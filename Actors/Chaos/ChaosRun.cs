@@ -23,9 +23,10 @@ using Polly.Simmy;
 namespace Netmem.Chaos;
 
 /// <summary>
-/// One chaos run: devices driven by the real driver and stack actors, application consumers on their sockets,
-/// seeded faults at every seam, random unbind/rebind cycles, then a full shutdown and the checks that prove no
-/// page or mapping was lost. Use <see cref="ChaosRunner"/> to run one.
+/// One chaos run: devices (simulated, or the kernel through io_uring) driven by the runtime's driver and stack
+/// actors, its own consumer actors as the applications (their faults through their behaviour), seeded faults at every
+/// seam, random unbind/rebind cycles, then a full shutdown and the checks that prove no page or mapping was lost,
+/// every one through the runtime's public API. Use <see cref="ChaosRunner"/> to run one.
 /// </summary>
 internal sealed class ChaosRun : IAsyncDisposable
 {
