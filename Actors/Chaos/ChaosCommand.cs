@@ -42,7 +42,9 @@ public static class ChaosCommand
             return await BadUsageAsync(error, parsed.Errors.Select(e => e.Message).Distinct()).ConfigureAwait(false);
         }
 
-        if (parsed.CommandResult.Command.Name == ReceiveCommandName && receive.Check(parsed) is { Count: > 0 } problems)
+        // Options that only make sense together are checked here, after parsing; a request for help skips the check.
+        if (parsed.CommandResult.Command.Name == ReceiveCommandName && parsed.Action is not System.CommandLine.Help.HelpAction
+            && receive.Check(parsed) is { Count: > 0 } problems)
         {
             return await BadUsageAsync(error, problems).ConfigureAwait(false);
         }

@@ -389,7 +389,8 @@ internal sealed class ChaosOptions
         CustomParser = ParseToggle,
     };
 
-    private static Option<Toggle?> Flag(string name, string description) => new(name)
+    /// <summary>A boolean option, off by default: bare means on, or followed by true or false.</summary>
+    internal static Option<Toggle?> Flag(string name, string description) => new(name)
     {
         Description = $"{description} Off by default.",
         HelpName = "true|false",

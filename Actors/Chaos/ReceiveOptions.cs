@@ -34,17 +34,13 @@ internal sealed class ReceiveOptions
     public Option<int> Queues { get; } = new("--queues")
     {
         Description = "RX queues (sockets in a fanout group, or sharing the port), each with its own pool.",
+        HelpName = "count",
         DefaultValueFactory = _ => 1,
         Arity = ArgumentArity.ZeroOrOne,
         CustomParser = ParseQueues,
     };
 
-    public Option<ChaosOptions.Toggle?> Plain { get; } = new("--plain")
-    {
-        Description = "Plain lines instead of the live display (the default when output is redirected).",
-        Arity = ArgumentArity.ZeroOrOne,
-        CustomParser = ParseToggle,
-    };
+    public Option<ChaosOptions.Toggle?> Plain { get; } = ChaosOptions.Flag("--plain", "Plain lines instead of the live display (the default when output is redirected).");
 
     public IEnumerable<Option> All => [Interface, Udp, Queues, Plain];
 
@@ -125,23 +121,6 @@ internal sealed class ReceiveOptions
         }
 
         return value;
-    }
-
-    private static ChaosOptions.Toggle? ParseToggle(ArgumentResult result)
-    {
-        if (result.Tokens.Count == 0)
-        {
-            return ChaosOptions.Toggle.On;
-        }
-
-        string text = result.Tokens[0].Value;
-        if (bool.TryParse(text, out bool value))
-        {
-            return value ? ChaosOptions.Toggle.On : ChaosOptions.Toggle.Off;
-        }
-
-        AddError(result, text, "true or false");
-        return null;
     }
 
     private static bool TryGetToken(ArgumentResult result, string expected, out string text)

@@ -32,6 +32,16 @@ public sealed partial class ReceiveCommandSpecs
     }
 
     [Fact]
+    public async Task Help_for_receive_lists_its_options_without_asking_for_a_source()
+    {
+        (int exit, string output, string error) = await InvokeAsync(["receive", "--help"], new ChaosStop());
+
+        Assert.Equal(0, exit);
+        Assert.Equal(string.Empty, error);
+        Assert.All(["--interface <name>", "--udp <address:port>", "--queues <count>", "--plain <true|false>"], option => Assert.Contains(option, output, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_chaos_option_is_not_an_option_of_receive()
     {
         (int exit, _, string error) = await InvokeAsync(["receive", "--interface", "lo", "--seed", "3"], new ChaosStop());
