@@ -12,54 +12,42 @@ namespace Netmem.Chaos;
 /// </summary>
 /// <remarks>
 /// A consumer's flow is a full 5-tuple, source port included, and it must be bound before the first datagram leaves,
-/// so the ports are chosen up front: free ports found by binding and closing a socket each, then handed to the
-/// generator. The sink socket keeps the destination port open so that no ICMP port-unreachable answers each datagram
+/// so the ports are chosen up front: a run of consecutive free ports (the generator's flows send from consecutive
+/// ports), found by binding and closing a socket on each, then handed to the generator. The sink socket keeps the destination port open so that no ICMP port-unreachable answers each datagram
 /// (it is never read; once its buffer is full the kernel drops there, after the capture has seen the frame).
 /// </remarks>
 public sealed class LoopbackTraffic : IDisposable
 {
     private const int PayloadBytes = 64;
 
+    private const int PortSearchAttempts = 64;
+
     private readonly Socket _sink;
-    private readonly int[] _sourcePorts;
+    private readonly int _firstSourcePort;
+    private readonly int _flows;
 
     public LoopbackTraffic(int consumers)
     {
         _sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         TargetPort = ((IPEndPoint)_sink.LocalEndPoint!).Port;
-        Socket[] probes = Enumerable.Range(0, consumers + 1).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)).ToArray();
-        try
-        {
-            foreach (Socket probe in probes)
-            {
-                probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            }
-
-            _sourcePorts = probes.Select(p => ((IPEndPoint)p.LocalEndPoint!).Port).ToArray();
-        }
-        finally
-        {
-            foreach (Socket probe in probes)
-            {
-                probe.Dispose();
-            }
-        }
+        _firstSourcePort = FindFreePorts(consumers + 1);
+        _flows = consumers + 1;
     }
 
     /// <summary>The port every datagram goes to.</summary>
     public int TargetPort { get; }
 
     /// <summary>Consumer <paramref name="consumer"/>'s flow: from its own source port to the sink, on 127.0.0.1.</summary>
-    public IReadOnlyList<FlowKey> ForConsumer(int consumer) => [FlowOf(_sourcePorts[consumer])];
+    public IReadOnlyList<FlowKey> ForConsumer(int consumer) => [FlowOf(_firstSourcePort + consumer)];
 
     /// <summary>Sends at <paramref name="packetsPerSecond"/> over every flow in turn until cancelled or the time is up.</summary>
     public Task<UdpTrafficReport> RunAsync(double packetsPerSecond, TimeSpan maxDuration, CancellationToken cancellationToken) =>
         new UdpTrafficGenerator(new UdpTrafficOptions
         {
             Target = new IPEndPoint(IPAddress.Loopback, TargetPort),
-            Flows = _sourcePorts.Length,
-            SourcePorts = _sourcePorts,
+            Flows = _flows,
+            FirstSourcePort = _firstSourcePort,
             Count = (long)Math.Ceiling(packetsPerSecond * maxDuration.TotalSeconds) + 1,
             PacketsPerSecond = packetsPerSecond,
             PayloadBytes = PayloadBytes,
@@ -67,6 +55,60 @@ public sealed class LoopbackTraffic : IDisposable
         }).RunAsync(cancellationToken);
 
     public void Dispose() => _sink.Dispose();
+
+    /// <summary>
+    /// The first of <paramref name="count"/> consecutive free ports on 127.0.0.1 (the generator sends flow f from the
+    /// first port + f): a free port the system picks, then the ones after it, each bound to prove it free and closed
+    /// again; a run of ports that is not all free is retried from another start.
+    /// </summary>
+    private static int FindFreePorts(int count)
+    {
+        for (int attempt = 0; attempt < PortSearchAttempts; attempt++)
+        {
+            var probes = new List<Socket>();
+            try
+            {
+                Socket first = Probe(0)!;
+                probes.Add(first);
+                int start = ((IPEndPoint)first.LocalEndPoint!).Port;
+                if (start + count - 1 > ushort.MaxValue)
+                {
+                    continue;
+                }
+
+                for (int port = start + 1; port < start + count && Probe(port) is { } next; port++)
+                {
+                    probes.Add(next);
+                }
+
+                if (probes.Count == count)
+                {
+                    return start;
+                }
+            }
+            finally
+            {
+                probes.ForEach(p => p.Dispose());
+            }
+        }
+
+        throw new InvalidOperationException($"No {count} consecutive free UDP ports on 127.0.0.1 were found for the traffic flows.");
+    }
+
+    private static Socket? Probe(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
+    }
 
     private FlowKey FlowOf(int sourcePort) => new(
         IpAddress.FromIPv4(0x7F00_0001u), IpAddress.FromIPv4(0x7F00_0001u), (ushort)sourcePort, (ushort)TargetPort, IpProtocol.Udp);

@@ -75,7 +75,7 @@ public sealed class UdpTrafficGenerator
             for (int f = 0; f < sockets.Length; f++)
             {
                 sockets[f] = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                sockets[f].Bind(new IPEndPoint(IPAddress.IsLoopback(_options.Target.Address) ? IPAddress.Loopback : IPAddress.Any, _options.SourcePorts?[f] ?? 0));
+                sockets[f].Bind(new IPEndPoint(IPAddress.IsLoopback(_options.Target.Address) ? IPAddress.Loopback : IPAddress.Any, _options.FirstSourcePort + f ?? 0));
                 ports[f] = ((IPEndPoint)sockets[f].LocalEndPoint!).Port;
             }
 

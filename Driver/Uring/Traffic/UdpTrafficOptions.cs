@@ -27,11 +27,10 @@ public sealed record UdpTrafficOptions
     public int Flows { get; init; } = 4;
 
     /// <summary>
-    /// The source port of each flow, in flow order (as many as <see cref="Flows"/>), so a receiver can bind its
-    /// sockets to the flows before the first datagram leaves; null picks a free port per flow (reported in
-    /// <see cref="UdpTrafficReport.SourcePorts"/>). Default null.
+    /// The source port of flow 0 (flow f sends from this port + f), so a receiver can name the flows before any
+    /// datagram leaves; null binds each flow to a port the system picks (see <see cref="UdpTrafficReport.SourcePorts"/>).
     /// </summary>
-    public IReadOnlyList<int>? SourcePorts { get; init; }
+    public int? FirstSourcePort { get; init; }
 
     /// <summary>Bytes in each datagram, at least <see cref="UdpTrafficGenerator.HeaderBytes"/>. Default 64.</summary>
     public int PayloadBytes { get; init; } = 64;
@@ -52,9 +51,9 @@ public sealed record UdpTrafficOptions
             throw new ArgumentOutOfRangeException(nameof(Count), "Count and rate must not be negative, flows must be 1 to 1024 and the duration positive.");
         }
 
-        if (SourcePorts is not null && (SourcePorts.Count != Flows || SourcePorts.Any(p => p is < 1 or > 65535)))
+        if (FirstSourcePort is { } first && (first < 1 || first + Flows - 1 > ushort.MaxValue))
         {
-            throw new ArgumentException($"Give one source port (1 to 65535) per flow: {Flows} flows, {SourcePorts.Count} ports.", nameof(SourcePorts));
+            throw new ArgumentOutOfRangeException(nameof(FirstSourcePort), FirstSourcePort, "The flows' source ports must lie from 1 to 65535.");
         }
 
         if (PayloadBytes < UdpTrafficGenerator.HeaderBytes || PayloadBytes > 65507)
