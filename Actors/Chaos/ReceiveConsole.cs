@@ -47,14 +47,18 @@ public static class ReceiveConsole
         }
         else
         {
+            // A line a second, with the rate over that second (the readings' own rate covers only their last interval).
             long lastLine = 0;
+            (long Packets, TimeSpan At) lastPrinted = (0, TimeSpan.Zero);
             result = await ReceiveRun.RunAsync(settings, new Lines(p =>
             {
                 long now = Environment.TickCount64;
                 if (now - lastLine >= PlainLineInterval.TotalMilliseconds || p.State != "bound")
                 {
                     lastLine = now;
-                    output.WriteLine(Line(p));
+                    double rate = (p.KernelPackets - lastPrinted.Packets) / Math.Max(1e-3, (p.Elapsed - lastPrinted.At).TotalSeconds);
+                    lastPrinted = (p.KernelPackets, p.Elapsed);
+                    output.WriteLine(Line(p with { PacketsPerSecond = p.State == "bound" ? rate : 0 }));
                 }
             }), stop).ConfigureAwait(false);
         }
