@@ -469,6 +469,10 @@ public sealed partial class PagePool
         {
             _hostPages.DisposeWhenEmpty();
         }
+        else if (_ownsProvider && _provider is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
 
         _releaseRetryTimer?.Dispose();
         _released.TrySetResult();

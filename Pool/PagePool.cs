@@ -78,7 +78,7 @@ public sealed partial class PagePool
         options.Validate();
         _options = options;
         _pageSize = options.PageSize;
-        _ownsProvider = options.MemoryProvider is null;
+        _ownsProvider = options.MemoryProvider is null || options.OwnsMemoryProvider;
         _provider = options.MemoryProvider ?? new HostPageProvider(options.PageSize);
         _hostPages = _provider as HostPageProvider;
         _device = options.Device;

@@ -40,6 +40,13 @@ public sealed record PagePoolOptions
     public IMemoryProvider? MemoryProvider { get; init; }
 
     /// <summary>
+    /// The pool owns <see cref="MemoryProvider"/>: once released (every page back) it disposes it (a
+    /// <see cref="HostPageProvider"/> as soon as its last page is free), as it does the private provider it makes when
+    /// none is given. Leave false for a provider shared by several pools.
+    /// </summary>
+    public bool OwnsMemoryProvider { get; init; }
+
+    /// <summary>
     /// Track every page in item blocks so destroy can unmap inflight pages and misuse is detected. Switch it off only
     /// to measure what tracking costs: without it a destroy with pages inflight leaves their mappings to leak.
     /// </summary>

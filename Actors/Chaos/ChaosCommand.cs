@@ -6,7 +6,8 @@ namespace Netmem.Chaos;
 /// The command line: <c>chaos</c> (also what runs with no command) with its options. Exit codes: 0 a run that
 /// exercised the runtime and found no violation; 1 a violation, or a run that exercised nothing (or whose report
 /// could not be written); 2 bad options, found before anything runs; 130 / 143 a run stopped by SIGINT / SIGTERM,
-/// which still shut down and reported, marked CANCELLED.
+/// which still shut down and reported, marked CANCELLED. <c>receive</c> binds the real device until stopped: 0 when it
+/// then unbinds cleanly, 1 when it could not bind or the unbind was not clean, 2 bad options.
 /// </summary>
 public static class ChaosCommand
 {
@@ -20,6 +21,8 @@ public static class ChaosCommand
     /// <summary>Stands for "the run was cancelled" between the action and <see cref="InvokeAsync"/>, which knows the signal.</summary>
     private const int ExitCancelled = -1;
 
+    private const string ReceiveCommandName = "receive";
+
     public const string HelpHint = "Run with --help to see every option.";
 
     /// <summary>
@@ -31,11 +34,19 @@ public static class ChaosCommand
         output ??= Console.Out;
         error ??= Console.Error;
         var options = new ChaosOptions();
-        RootCommand root = Build(options, output, error);
+        var receive = new ReceiveOptions();
+        RootCommand root = Build(options, receive, output, error);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
             return await BadUsageAsync(error, parsed.Errors.Select(e => e.Message).Distinct()).ConfigureAwait(false);
+        }
+
+        // Options that only make sense together are checked here, after parsing; a request for help skips the check.
+        if (parsed.CommandResult.Command.Name == ReceiveCommandName && parsed.Action is not System.CommandLine.Help.HelpAction
+            && receive.Check(parsed) is { Count: > 0 } problems)
+        {
+            return await BadUsageAsync(error, problems).ConfigureAwait(false);
         }
 
         ChaosStop active = stop ?? ChaosStop.ListenToProcessSignals();
@@ -56,17 +67,27 @@ public static class ChaosCommand
         }
     }
 
-    private static RootCommand Build(ChaosOptions options, TextWriter output, TextWriter error)
+    private static RootCommand Build(ChaosOptions options, ReceiveOptions receiveOptions, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("PagePool: runs a seeded chaos run of the device-mapped page pool runtime (the same as 'chaos').");
+        var chaos = new Command("chaos", "Runs devices, drivers, stack and consumers under seeded faults and random unbind/rebind cycles, then proves no page or mapping was lost.");
+
+        // The chaos options belong to the root (a bare run is a chaos run) and to 'chaos', not to 'receive'.
         foreach (Option option in options.All)
         {
-            option.Recursive = true;
             root.Add(option);
+            chaos.Add(option);
         }
 
-        var chaos = new Command("chaos", "Runs devices, drivers, stack and consumers under seeded faults and random unbind/rebind cycles, then proves no page or mapping was lost.");
         root.Add(chaos);
+        var receive = new Command(ReceiveCommandName, "Binds the real device (the kernel through io_uring) on an interface or a UDP port, shows what it receives live until Ctrl-C or SIGTERM, then unbinds and prints the unbind report.");
+        foreach (Option option in receiveOptions.All)
+        {
+            receive.Add(option);
+        }
+
+        receive.SetAction((result, token) => ReceiveAsync(receiveOptions, result, output, token));
+        root.Add(receive);
         root.SetAction((result, token) => RunAsync(options, result, output, error, token));
         chaos.SetAction((result, token) => RunAsync(options, result, output, error, token));
         return root;
@@ -106,6 +127,12 @@ public static class ChaosCommand
             ChaosVerdict.Cancelled => ExitCancelled,
             _ => ExitFailed,
         };
+    }
+
+    private static async Task<int> ReceiveAsync(ReceiveOptions options, ParseResult result, TextWriter output, CancellationToken stop)
+    {
+        ReceiveResult received = await ReceiveConsole.RunAsync(options.ToSettings(result), output, stop).ConfigureAwait(false);
+        return received.Clean ? ExitPassed : ExitFailed;
     }
 
     private static async Task<int> BadUsageAsync(TextWriter error, IEnumerable<string> problems)

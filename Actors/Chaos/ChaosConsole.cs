@@ -25,10 +25,10 @@ public static class ChaosConsole
             console.Profile.Width = 120;
         }
 
-        console.MarkupLine($"[bold]chaos run[/] seed [yellow]{settings.Seed}[/] · {settings.Duration.TotalSeconds:0.###} s · "
+        console.MarkupLine($"[bold]chaos run[/] seed [yellow]{settings.Seed}[/] · {(settings.Device == ChaosDeviceKind.Uring ? "io_uring on lo" : "simulated")} · {settings.Duration.TotalSeconds:0.###} s · "
             + $"{settings.Devices} devices × {settings.QueuesPerDevice} RX queues · {settings.Consumers} consumers · "
             + $"fault rate {settings.FaultRate} · faults: {(settings.EnabledFaults.Count == 0 ? "none" : string.Join(", ", settings.EnabledFaults.Order()))}");
-        console.MarkupLine($"[grey]replay with: dotnet run -c Release --project Actors -- chaos --seed {settings.Seed}[/]");
+        console.MarkupLine($"[grey]replay with: dotnet run -c Release --project Actors/Chaos -- chaos --seed {settings.Seed}{(settings.Device == ChaosDeviceKind.Uring ? " --device uring" : string.Empty)}[/]");
 
         ChaosReport report = live
             ? await RunLiveAsync(console, settings, cancellationToken).ConfigureAwait(false)

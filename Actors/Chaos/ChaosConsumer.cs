@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Parsing;
 using Netmem.Stack.Sockets;
 using Polly;
 using Polly.Simmy;
@@ -6,20 +7,21 @@ using Polly.Simmy;
 namespace Netmem.Chaos;
 
 /// <summary>
-/// The application side of one socket: reads packets, holds each for its profile's hold time (up to a number held
-/// at once), then disposes it. Faults come in through three seams: per packet read, a stall (Polly latency) that
-/// holds every page it has, or a crash (Polly fault) while holding pages, after which the consumer returns what it
-/// held and starts again; per packet let go, a misuse (Polly behaviour). While a late-return storm gathers, packets
-/// let go are handed to the storm instead.
+/// The application behind one socket of a run, expressed as the runtime's own <see cref="ConsumerBehavior"/>: the
+/// stack's <see cref="SocketConsumerActor"/> does the reading and holding (the profile's hold time, up to a number
+/// held at once), and this decides each packet through the seeded seams. Per packet read: a stall (Polly behaviour
+/// drawing its length) that holds every page the consumer has, or a crash (Polly fault) thrown inside the actor
+/// while it holds pages, after which the stack restarts it and its pages go back. Per packet let go: a misuse (Polly
+/// behaviour), or, while a late-return storm gathers, the packet is handed to the storm instead.
 /// </summary>
 public sealed class ChaosConsumer
 {
     private static readonly TimeSpan MinStall = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxStall = TimeSpan.FromMilliseconds(1500);
     private static readonly ResiliencePropertyKey<ReceivedPacket> PacketKey = new("netmem.chaos.packet");
+    private static readonly ResiliencePropertyKey<TimeSpan> StallKey = new("netmem.chaos.stall");
 
     private readonly int _index;
-    private readonly SocketConsumer _socket;
     private readonly ConsumerProfile _profile;
     private readonly ConsumerTally _tally;
     private readonly MisuseTally _misuse;
@@ -29,12 +31,12 @@ public sealed class ChaosConsumer
     private readonly FaultStream _releases;
     private readonly ResiliencePipeline _onRead;
     private readonly ResiliencePipeline _onRelease;
-    private readonly Queue<(ReceivedPacket Packet, long DueTicks)> _held = new();
+    private readonly List<SocketConsumer> _sockets = new();
+    private SocketConsumer? _current;
 
     /// <param name="tap">Sees every packet read; returning true takes the packet away (see <see cref="ChaosHooks.TapPacket"/>).</param>
     public ChaosConsumer(
         int index,
-        SocketConsumer socket,
         ConsumerProfile profile,
         SeededChaos chaos,
         ConsumerTally tally,
@@ -44,116 +46,98 @@ public sealed class ChaosConsumer
     {
         _tap = tap;
         _index = index;
-        _socket = socket;
         _profile = profile;
         _tally = tally;
         _misuse = misuse;
         _storm = storm;
+        Name = $"consumer{index}";
         _packets = chaos.Ledger.Stream($"consumer{index}/read");
         _releases = chaos.Ledger.Stream($"consumer{index}/release");
         _onRead = new ResiliencePipelineBuilder()
-            .AddChaosLatency(chaos.Latency(FaultKind.ConsumerStall, MinStall, MaxStall))
-            .AddChaosFault(chaos.Fault(FaultKind.ConsumerThrow, draw => new InjectedConsumerCrashException($"{socket.Name}: injected crash while holding pages ({draw}).")))
+            .AddChaosBehavior(chaos.Behavior(FaultKind.ConsumerStall, (draw, context) =>
+            {
+                context.Properties.Set(StallKey, draw.Between(MinStall, MaxStall));
+                return ValueTask.CompletedTask;
+            }))
+            .AddChaosFault(chaos.Fault(FaultKind.ConsumerThrow, draw => new InjectedConsumerCrashException($"{Name}: injected crash while holding pages ({draw}).")))
             .Build();
         _onRelease = new ResiliencePipelineBuilder()
             .AddChaosBehavior(chaos.Behavior(FaultKind.ConsumerMisuse, Misbehave))
             .Build();
     }
 
-    /// <summary>Consumes until the socket is closed and drained, restarting after every injected crash.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>The consumer's (and its socket's) name.</summary>
+    public string Name { get; }
+
+    /// <summary>Every socket the consumer opened: one per incarnation of its actor.</summary>
+    public IReadOnlyList<SocketConsumer> Sockets
     {
-        while (true)
+        get
         {
-            try
+            lock (_sockets)
             {
-                await ConsumeAsync(cancellationToken).ConfigureAwait(false);
-                ReleaseAll();
-                return;
-            }
-            catch (InjectedConsumerCrashException)
-            {
-                ReleaseAll();
-                _tally.Crashed();
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                ReleaseAll();
-                return;
+                return _sockets.ToArray();
             }
         }
     }
 
-    private async Task ConsumeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The consumer to open on the runtime: the profile's hold time and cap, restarted after every crash (an injected
+    /// crash is a fault to survive, not a reason to give up on the application), deciding through this object.
+    /// </summary>
+    public ConsumerSpec Spec(IReadOnlyList<FlowKey> flows, int queueCapacity) => new(Name, flows, queueCapacity, new ConsumerBehavior
     {
-        while (true)
+        HoldTime = _profile.HoldTime,
+        MaxHeld = _profile.MaxHeld,
+        MaxRestartsPerMinute = null,
+        DecidePacket = Decide,
+        OnRelease = Release,
+        OnSocketOpened = Opened,
+    });
+
+    private void Opened(SocketConsumer socket)
+    {
+        lock (_sockets)
         {
-            while (_socket.Reader.TryRead(out ReceivedPacket packet))
-            {
-                if (_tap?.Invoke(_socket, packet) == true)
-                {
-                    _tally.PacketRead();
-                    _tally.PacketReleased();
-                    continue;
-                }
-
-                _held.Enqueue((packet, Stopwatch.GetTimestamp() + (long)(_profile.HoldTime.TotalSeconds * Stopwatch.Frequency)));
-                _tally.PacketRead();
-                ResilienceContext context = SeededChaos.Enter(_packets, cancellationToken);
-                try
-                {
-                    await _onRead.ExecuteAsync(static _ => ValueTask.CompletedTask, context).ConfigureAwait(false);
-                }
-                finally
-                {
-                    SeededChaos.Leave(context);
-                }
-
-                ReleaseDue(Stopwatch.GetTimestamp());
-            }
-
-            ReleaseDue(Stopwatch.GetTimestamp());
-            Task<bool> more = _socket.Reader.WaitToReadAsync(cancellationToken).AsTask();
-            if (_held.Count > 0)
-            {
-                TimeSpan untilDue = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _held.Peek().DueTicks);
-                await Task.WhenAny(more, Task.Delay(untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1), cancellationToken)).ConfigureAwait(false);
-                if (!more.IsCompleted)
-                {
-                    continue;
-                }
-            }
-
-            if (!await more.ConfigureAwait(false))
-            {
-                return;
-            }
+            _sockets.Add(socket);
         }
+
+        Volatile.Write(ref _current, socket);
     }
 
-    private void ReleaseDue(long now)
+    private PacketDecision Decide(ReceivedPacket packet)
     {
-        while (_held.Count > 0 && (_held.Count > _profile.MaxHeld || _held.Peek().DueTicks <= now))
+        _tally.PacketRead();
+        if (_tap is not null && _tap(Volatile.Read(ref _current)!, packet))
         {
-            Release(_held.Dequeue().Packet);
-        }
-    }
-
-    private void ReleaseAll()
-    {
-        while (_held.Count > 0)
-        {
-            _held.Dequeue().Packet.Dispose();
             _tally.PacketReleased();
+            return PacketDecision.Taken;
+        }
+
+        ResilienceContext context = SeededChaos.Enter(_packets);
+        try
+        {
+            _onRead.Execute(static _ => { }, context);
+            return context.Properties.TryGetValue(StallKey, out TimeSpan stall) ? PacketDecision.Stall(stall) : PacketDecision.Hold;
+        }
+        catch (InjectedConsumerCrashException)
+        {
+            // The actor crashes with this packet held; the stack restarts it and its held pages go back.
+            _tally.Crashed();
+            throw;
+        }
+        finally
+        {
+            SeededChaos.Leave(context);
         }
     }
 
-    private void Release(ReceivedPacket packet)
+    private bool Release(ReceivedPacket packet)
     {
         _tally.PacketReleased();
         if (_storm.TryHoldBack(_index, packet))
         {
-            return;
+            return true;
         }
 
         ResilienceContext context = SeededChaos.Enter(_releases);
@@ -166,6 +150,8 @@ public sealed class ChaosConsumer
         {
             SeededChaos.Leave(context);
         }
+
+        return true;
     }
 
     private ValueTask Misbehave(FaultDraw draw, ResilienceContext context)

@@ -14,8 +14,9 @@ public sealed record ChaosHooks
     public static readonly ChaosHooks None = new();
 
     /// <summary>
-    /// Wraps the device the pools of one bind map through (argument 2: the device's IOMMU model, the oracle).
-    /// The wrapper must keep the inner device's <see cref="IDmaDevice.Name"/>.
+    /// Wraps the device the pools of one bind map through (argument 1: the IOMMU model on the simulated device, the
+    /// real device behind its bookkeeping on io_uring; argument 2: the device's IOMMU model, the oracle). The wrapper
+    /// must keep the inner device's <see cref="IDmaDevice.Name"/>.
     /// </summary>
     public Func<IDmaDevice, IommuModel, IDmaDevice>? WrapDevice { get; init; }
 

@@ -71,6 +71,14 @@ internal sealed class ChaosOptions
         CustomParser = ParseDuration,
     };
 
+    public Option<ChaosDeviceKind?> Device { get; } = new("--device")
+    {
+        Description = "The device to bind: sim (the simulated NIC and its strict IOMMU model) or uring (the kernel through io_uring, capturing real UDP traffic on lo; needs root or CAP_NET_RAW). [default: sim]",
+        HelpName = "sim|uring",
+        Arity = ArgumentArity.ZeroOrOne,
+        CustomParser = ParseDevice,
+    };
+
     public Option<int> Devices { get; } = new("--devices")
     {
         Description = "Devices, each with its own IOMMU model, supervisor and driver.",
@@ -149,7 +157,7 @@ internal sealed class ChaosOptions
     }
 
     public IEnumerable<Option> All =>
-        [Seed, Duration, Devices, Queues, Consumers, FaultRate, Rate, .. _faultSwitches.Values, NoFaults, Json, Plain];
+        [Seed, Duration, Device, Devices, Queues, Consumers, FaultRate, Rate, .. _faultSwitches.Values, NoFaults, Json, Plain];
 
     public ChaosSettings ToSettings(ParseResult result)
     {
@@ -157,6 +165,7 @@ internal sealed class ChaosOptions
         return new ChaosSettings
         {
             Seed = result.GetValue(Seed) ?? (ulong)Random.Shared.NextInt64(),
+            Device = result.GetValue(Device) ?? ChaosDeviceKind.Simulated,
             Duration = result.GetValue(Duration) ?? Defaults.Duration,
             Devices = result.GetValue(Devices),
             QueuesPerDevice = result.GetValue(Queues),
@@ -208,6 +217,27 @@ internal sealed class ChaosOptions
         }
 
         return TimeSpan.FromSeconds(value * scale);
+    }
+
+    /// <summary>The device by the word a user types: <c>sim</c> or <c>uring</c>.</summary>
+    internal static ChaosDeviceKind? ParseDevice(ArgumentResult result)
+    {
+        const string expected = "sim or uring";
+        if (!TryGetToken(result, expected, out string text))
+        {
+            return null;
+        }
+
+        switch (text.ToLowerInvariant())
+        {
+            case "sim":
+                return ChaosDeviceKind.Simulated;
+            case "uring":
+                return ChaosDeviceKind.Uring;
+            default:
+                AddError(result, text, expected);
+                return null;
+        }
     }
 
     private static ulong ParseWholeNumber(ArgumentResult result, ulong min, ulong max)
@@ -359,7 +389,8 @@ internal sealed class ChaosOptions
         CustomParser = ParseToggle,
     };
 
-    private static Option<Toggle?> Flag(string name, string description) => new(name)
+    /// <summary>A boolean option, off by default: bare means on, or followed by true or false.</summary>
+    internal static Option<Toggle?> Flag(string name, string description) => new(name)
     {
         Description = $"{description} Off by default.",
         HelpName = "true|false",

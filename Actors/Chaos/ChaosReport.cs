@@ -13,6 +13,9 @@ public sealed record ChaosReport
     /// <summary>The whole run, start-up, shutdown and checks included.</summary>
     public required double WallSeconds { get; init; }
 
+    /// <summary>The device the run bound: simulated or the kernel through io_uring.</summary>
+    public ChaosDeviceKind Device { get; init; }
+
     public required int Devices { get; init; }
 
     public required int QueuesPerDevice { get; init; }
@@ -24,6 +27,9 @@ public sealed record ChaosReport
     public required IReadOnlyList<FaultKind> EnabledFaults { get; init; }
 
     public required PacketCounts Packets { get; init; }
+
+    /// <summary>Packets the kernel wrote into pool pages (io_uring runs only; null on the simulated device).</summary>
+    public long? KernelPacketsReceived { get; init; }
 
     public required long Unbinds { get; init; }
 
@@ -79,6 +85,11 @@ public sealed record ChaosReport
         get
         {
             var missing = new List<string>();
+            if (KernelPacketsReceived == 0)
+            {
+                missing.Add("the kernel wrote no packet into a pool page");
+            }
+
             if (Packets.Delivered == 0)
             {
                 missing.Add($"no packet was delivered to a consumer ({Packets.Received:N0} received)");

@@ -16,11 +16,17 @@ public static class ChaosReportTable
         Row(table, "seed", report.Seed.ToString());
         Row(table, "traffic time", $"{report.DurationSeconds:F1} s");
         Row(table, "wall time (with shutdown and checks)", $"{report.WallSeconds:F1} s");
+        Row(table, "device", report.Device == ChaosDeviceKind.Uring ? "io_uring (the kernel, AF_PACKET on lo)" : "simulated");
         Row(table, "topology", $"{report.Devices} devices × {report.QueuesPerDevice} RX queues, {report.Consumers} consumers");
         Row(table, "fault rate", report.FaultRate.ToString("G"));
         Row(table, "ended", report.Cancelled ? "[yellow bold]CANCELLED[/] (stopped early; shutdown and audits ran)" : "ran its full length");
 
         Section(table, "packets");
+        if (report.KernelPacketsReceived is { } kernel)
+        {
+            Row(table, "kernel-written packets received", kernel);
+        }
+
         Row(table, "received", report.Packets.Received);
         Row(table, "delivered", report.Packets.Delivered);
         foreach ((string reason, long count) in report.Packets.DroppedByReason)

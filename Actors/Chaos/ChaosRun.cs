@@ -1,4 +1,5 @@
 using Netmem.Simulation;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
@@ -12,15 +13,20 @@ using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Sockets;
+using Netmem.Driver.Devices;
+using Netmem.Uring;
+using Netmem.Uring.Traffic;
+using System.Net.Sockets;
 using Polly;
 using Polly.Simmy;
 
 namespace Netmem.Chaos;
 
 /// <summary>
-/// One chaos run: devices driven by the real driver and stack actors, application consumers on their sockets,
-/// seeded faults at every seam, random unbind/rebind cycles, then a full shutdown and the checks that prove no
-/// page or mapping was lost. Use <see cref="ChaosRunner"/> to run one.
+/// One chaos run: devices (simulated, or the kernel through io_uring) driven by the runtime's driver and stack
+/// actors, its own consumer actors as the applications (their faults through their behaviour), seeded faults at every
+/// seam, random unbind/rebind cycles, then a full shutdown and the checks that prove no page or mapping was lost,
+/// every one through the runtime's public API. Use <see cref="ChaosRunner"/> to run one.
 /// </summary>
 internal sealed class ChaosRun : IAsyncDisposable
 {
@@ -42,13 +48,16 @@ internal sealed class ChaosRun : IAsyncDisposable
     private readonly IDeviceLifecycle[] _devices;
     private readonly SlowDeviceSeam[] _slowDevices;
     private readonly IommuModel[] _iommus;
-    private readonly SocketConsumer[] _sockets;
+    private readonly UringDevice?[] _uringDevices;
+    private readonly LoopbackTraffic? _loopback;
+    private Task<UdpTrafficReport>? _traffic;
     private readonly ChaosConsumer[] _consumers;
+    private readonly ConcurrentDictionary<string, HostPageProvider> _providers = new();
     private readonly ConsumerTally _consumerTally = new();
     private readonly MisuseTally _misuse = new();
     private readonly LateReturnStorm _storm;
     private readonly PoolCensus _census;
-    private readonly RxFrameMeter _meter;
+    private readonly StackFrameCounter _frames;
     private readonly List<string> _problems = new();
     private readonly HashSet<(string Device, int Generation)> _unbindsRecorded = new();
     private readonly Stopwatch _clock = new();
@@ -75,31 +84,29 @@ internal sealed class ChaosRun : IAsyncDisposable
             "akka { loglevel = OFF, stdout-loglevel = OFF, log-dead-letters = off, log-dead-letters-during-shutdown = off, "
             + "coordinated-shutdown.run-by-clr-shutdown-hook = off }"));
         string[] names = Enumerable.Range(0, settings.Devices).Select(d => $"chaos{run}-dev{d}").ToArray();
-        _census = new PoolCensus(names);
-        _meter = new RxFrameMeter(names);
+        _census = new PoolCensus();
         _slowDevices = new SlowDeviceSeam[names.Length];
         _iommus = new IommuModel[names.Length];
+        _uringDevices = new UringDevice?[names.Length];
+        _loopback = settings.Device == ChaosDeviceKind.Uring ? new LoopbackTraffic(settings.Consumers) : null;
         DeviceOptions[] devices = names.Select(CreateDeviceOptions).ToArray();
-        _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions { Devices = devices });
-        _devices = devices.Select((options, d) => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options, _iommus[d]))).ToArray();
         _storm = new LateReturnStorm(settings.Consumers);
-        _sockets = Enumerable.Range(0, settings.Consumers).Select(c => new SocketConsumer($"consumer{c}", settings.SocketQueueCapacity)).ToArray();
-        _consumers = _sockets.Select((socket, c) => new ChaosConsumer(
-            c, socket, ConsumerProfile.ForConsumer(c), _chaos, _consumerTally, _misuse, _storm, _hooks.TapPacket)).ToArray();
+        _consumers = Enumerable.Range(0, settings.Consumers).Select(c => new ChaosConsumer(
+            c, ConsumerProfile.ForConsumer(c), _chaos, _consumerTally, _misuse, _storm, _hooks.TapPacket)).ToArray();
+
+        // The applications are the runtime's own consumer actors, opened with it; the chaos decides through their behaviour.
+        _runtime = PagePoolRuntime.Start(_system, new PagePoolRuntimeOptions
+        {
+            Devices = devices,
+            Consumers = _consumers.Select((consumer, c) => consumer.Spec(_loopback?.ForConsumer(c) ?? ChaosFlows.ForConsumer(c), settings.SocketQueueCapacity)).ToArray(),
+        });
+        _devices = devices.Select((options, d) => WrapLifecycle(new SupervisedDevice(_runtime.Devices[options.Name], options, _iommus[d]))).ToArray();
+        _frames = new StackFrameCounter(_runtime, _system, devices.Select(d => (d.Name, d.QueueCount)).ToArray(), settings.PhaseTimeout);
     }
 
     public async Task<ChaosReport> RunAsync(IProgress<ChaosProgress>? progress, CancellationToken cancellationToken)
     {
         _clock.Start();
-        for (int c = 0; c < _sockets.Length; c++)
-        {
-            foreach (var flow in ChaosFlows.ForConsumer(c))
-            {
-                _runtime.Demultiplexer.Bind(flow, _sockets[c]);
-            }
-        }
-
-        Task[] consumers = _consumers.Select(consumer => Task.Run(() => consumer.RunAsync(CancellationToken.None), CancellationToken.None)).ToArray();
         for (int d = 0; d < _devices.Length; d++)
         {
             await BindAsync(d).ConfigureAwait(false);
@@ -107,6 +114,9 @@ internal sealed class ChaosRun : IAsyncDisposable
 
         _phase = "running";
         using var stopUnbinding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // The real device's wire: one generator for the whole traffic time, across every queue of every device.
+        _traffic = _loopback?.RunAsync(_settings.FramesPerSecondPerQueue * _settings.QueuesPerDevice, _settings.Duration, stopUnbinding.Token);
         Task unbinder = UnbindAtRandomMomentsAsync(stopUnbinding.Token);
         await WatchAsync(progress, _settings.Duration, cancellationToken).ConfigureAwait(false);
 
@@ -114,23 +124,12 @@ internal sealed class ChaosRun : IAsyncDisposable
         _trafficTime = _clock.Elapsed;
         await stopUnbinding.CancelAsync().ConfigureAwait(false);
         await unbinder.ConfigureAwait(false);
+        await StopTrafficAsync().ConfigureAwait(false);
         await ShutDownAsync().ConfigureAwait(false);
 
+        // The actor system is gone: every consumer actor stopped, closing its socket and giving back what it held;
+        // only what a storm still holds back is out.
         _phase = "draining";
-        foreach (SocketConsumer socket in _sockets)
-        {
-            socket.Complete();
-        }
-
-        try
-        {
-            await Task.WhenAll(consumers).WaitAsync(_settings.PhaseTimeout, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            AddProblem($"consumers did not finish within {_settings.PhaseTimeout.TotalSeconds} s of their sockets closing.");
-        }
-
         await _storm.FireAsync().ConfigureAwait(false);
         _phase = "checking";
         await WaitForPoolsReleasedAsync().ConfigureAwait(false);
@@ -140,36 +139,18 @@ internal sealed class ChaosRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _meter.Dispose();
+        _loopback?.Dispose();
         if (!_system.WhenTerminated.IsCompleted)
         {
             await _system.Terminate().WaitAsync(_settings.PhaseTimeout).ConfigureAwait(false);
-        }
-
-        FreeProvidersOfReleasedPools(PagePoolState.Detached);
-    }
-
-    /// <summary>
-    /// Gives back the native memory of every provider whose pool has reached <paramref name="atLeast"/> and whose
-    /// pages are all free, so a long run with many rebinds does not keep every bind's memory to the end. A provider
-    /// that still has a page allocated keeps it: the accounting audit reports that page.
-    /// </summary>
-    private void FreeProvidersOfReleasedPools(PagePoolState atLeast)
-    {
-        foreach (PagePool pool in _census.Pools.Where(p => p.State >= atLeast))
-        {
-            if (pool.MemoryProvider is HostPageProvider { OutstandingPages: 0 } provider)
-            {
-                provider.Dispose();
-            }
         }
     }
 
     private IDeviceLifecycle WrapLifecycle(IDeviceLifecycle lifecycle) => _hooks.WrapLifecycle?.Invoke(lifecycle) ?? lifecycle;
 
     /// <summary>
-    /// One simulated device whose pools map through the DMA seam and whose teardown goes through the slow-device
-    /// seam; the phase timeouts are short, so a slow unbind outlives them within a run.
+    /// One device whose pools map through the DMA seam and whose teardown goes through the slow-device seam; the
+    /// phase timeouts are short, so a slow unbind outlives them within a run.
     /// </summary>
     private DeviceOptions CreateDeviceOptions(string name, int index)
     {
@@ -178,15 +159,9 @@ internal sealed class ChaosRun : IAsyncDisposable
         _slowDevices[index] = slow;
         _iommus[index] = iommu;
         int[] poolGenerations = new int[_settings.QueuesPerDevice];
-        var device = new SimulatedDevice(new SimulatedDeviceOptions
-        {
-            Name = name,
-            Iommu = iommu,
-            TrafficSourceFactory = CreateTrafficSourceFactory(index),
-            DmaDeviceDecorator = (_, model) =>
-                new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(model, iommu) ?? model, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
-            BeforeTeardown = _ => slow.BeforeTeardown(),
-        });
+        INetDevice device = _settings.Device == ChaosDeviceKind.Uring
+            ? CreateUringDevice(name, index, iommu, slow)
+            : CreateSimulatedDevice(name, index, iommu, slow);
         return new DeviceOptions
         {
             Device = device,
@@ -199,12 +174,73 @@ internal sealed class ChaosRun : IAsyncDisposable
         };
     }
 
-    /// <summary>A pool of its own memory provider, whose allocations go through the allocation-failure seam.</summary>
+    /// <summary>
+    /// The kernel through io_uring, capturing <c>lo</c>, behind the strict model's bookkeeping (the shadow
+    /// <paramref name="iommu"/>) and the same seams as the simulated device.
+    /// </summary>
+    private CheckedRealDevice CreateUringDevice(string name, int index, IommuModel iommu, SlowDeviceSeam slow)
+    {
+        var uring = new UringDevice(new UringDeviceOptions { Source = UringSource.Packet("lo"), Name = name });
+        _uringDevices[index] = uring;
+        DriverFaultSeam[] crashes = Enumerable.Range(0, _settings.QueuesPerDevice)
+            .Select(queue => new DriverFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{index}/rx{queue}/rx")))
+            .ToArray();
+        return new CheckedRealDevice(
+            uring,
+            iommu,
+            (_, bookkept) => new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(bookkept, iommu) ?? bookkept, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
+            queue => crashes[queue],
+            slow.BeforeTeardown);
+    }
+
+    private SimulatedDevice CreateSimulatedDevice(string name, int index, IommuModel iommu, SlowDeviceSeam slow) =>
+        new SimulatedDevice(new SimulatedDeviceOptions
+        {
+            Name = name,
+            Iommu = iommu,
+            TrafficSourceFactory = CreateTrafficSourceFactory(index),
+            DmaDeviceDecorator = (_, model) =>
+                new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(model, iommu) ?? model, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
+            BeforeTeardown = _ => slow.BeforeTeardown(),
+        });
+
+    /// <summary>Stops the loopback generator (io_uring runs) and notes if it could not send.</summary>
+    private async Task StopTrafficAsync()
+    {
+        if (_traffic is null)
+        {
+            return;
+        }
+
+        try
+        {
+            UdpTrafficReport sent = await _traffic.ConfigureAwait(false);
+            if (sent.Sent == 0)
+            {
+                AddProblem($"the loopback traffic generator sent nothing ({sent.SendErrors} send errors).");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception exception) when (exception is SocketException or ArgumentException)
+        {
+            AddProblem($"the loopback traffic generator failed: {exception.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A pool of its own memory provider, whose allocations go through the allocation-failure seam. The pool owns the
+    /// provider (it frees its memory once released, so a long run with many rebinds does not keep every bind's
+    /// memory); the run keeps a reference only as the accounting audit's witness.
+    /// </summary>
     private PagePoolOptions CreatePoolOptions(int device, string name, int queue, int generation)
     {
         var provider = new HostPageProvider();
         new AllocationFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/bind{generation}/alloc")).Attach(provider);
-        return new PagePoolOptions { MemoryProvider = provider, Name = $"{name}-rx{queue}-bind{generation}" };
+        string poolName = $"{name}-rx{queue}-bind{generation}";
+        _providers[poolName] = provider;
+        return new PagePoolOptions { MemoryProvider = provider, OwnsMemoryProvider = true, Name = poolName };
     }
 
     /// <summary>Synthetic traffic on every queue, through the driver-crash seam.</summary>
@@ -234,7 +270,15 @@ internal sealed class ChaosRun : IAsyncDisposable
             return false;
         }
 
-        _census.Observe();
+        try
+        {
+            await _census.ObserveAsync(_runtime, _devices[device].Device, _settings.PhaseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is AskTimeoutException or TaskCanceledException)
+        {
+            AddProblem($"{_devices[device].Device}: its pools could not be listed after the bind: {exception.Message}");
+        }
+
         return true;
     }
 
@@ -420,10 +464,9 @@ internal sealed class ChaosRun : IAsyncDisposable
         {
             while (_clock.Elapsed < duration && await ticks.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                _census.Observe();
-                FreeProvidersOfReleasedPools(PagePoolState.Released);
+                await RefreshFrameCountAsync().ConfigureAwait(false);
                 TimeSpan now = _clock.Elapsed;
-                long received = _meter.Received;
+                long received = _frames.Received;
                 double rate = (received - lastReceived) / Math.Max(1e-3, (now - lastAt).TotalSeconds);
                 (lastReceived, lastAt) = (received, now);
                 progress?.Report(Snapshot(duration) with { PacketsPerSecond = rate });
@@ -439,16 +482,27 @@ internal sealed class ChaosRun : IAsyncDisposable
         _clock.Elapsed,
         duration,
         0,
-        _meter.Received,
+        _frames.Received,
         _census.Pools.Where(p => p.State != PagePoolState.Released).Sum(p => p.Inflight),
         Interlocked.Read(ref _unbinds),
         _chaos.Ledger.Total,
         _devices.Sum(d => (long)d.Iommu.ViolationCount) + Interlocked.Read(ref _itemsNotReclaimedAtUnbound) + _misuse.NotRejected,
         _phase);
 
+    /// <summary>Asks the stack for its frame count for the progress line; a late answer only delays the figure.</summary>
+    private async Task RefreshFrameCountAsync()
+    {
+        try
+        {
+            await _frames.RefreshAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is AskTimeoutException or TaskCanceledException)
+        {
+        }
+    }
+
     private async Task WaitForPoolsReleasedAsync()
     {
-        _census.Observe();
         await Task.WhenAll(_census.Pools.Select(pool => pool.WaitForReleaseAsync(_settings.PhaseTimeout))).ConfigureAwait(false);
     }
 
@@ -456,16 +510,29 @@ internal sealed class ChaosRun : IAsyncDisposable
     {
         IReadOnlyCollection<PagePool> pools = _census.Pools;
         long IommuCount(IommuViolationKind kind) => _devices.Sum(d => (long)d.Iommu.CountOf(kind));
+        SocketConsumer[] sockets = _consumers.SelectMany(c => c.Sockets).ToArray();
+        UringCounters? uring = _settings.Device == ChaosDeviceKind.Uring
+            ? _uringDevices.Aggregate(default(UringCounters), (sum, d) => sum + (d?.GetCounters() ?? default))
+            : null;
+        if (uring is { FramesReceived: 0 } counters)
+        {
+            AddProblem($"the io_uring devices received no frame: {counters.ReceiveArms} receive arms, {counters.PagesPosted} pages posted, {counters.Maps} maps, {counters.EnobufsRearms} rearms after running out of pages.");
+        }
 
         var dropped = new Dictionary<string, long>
         {
             ["no socket for the flow"] = _runtime.Demultiplexer.DroppedNoSocket,
             ["not parsed"] = _runtime.Demultiplexer.DroppedNotParsed,
-            ["socket queue full"] = _sockets.Sum(s => s.DroppedQueueFull),
-            ["socket closed"] = _sockets.Sum(s => s.DroppedClosed),
-            ["drained when the socket closed"] = _sockets.Sum(s => s.DrainedAtClose),
+            ["socket queue full"] = sockets.Sum(s => s.DroppedQueueFull),
+            ["socket closed"] = sockets.Sum(s => s.DroppedClosed),
+            ["drained when the socket closed"] = sockets.Sum(s => s.DrainedAtClose),
         };
-        var packets = new PacketCounts(_meter.Received, _consumerTally.Read, dropped);
+        if (_frames.Failure is { } failure)
+        {
+            AddProblem($"the stack's last frame count could not be taken at shutdown: {failure}");
+        }
+
+        var packets = new PacketCounts(_frames.Received, _consumerTally.Read, dropped);
 
         var violations = new ChaosViolations(
             DoubleUnmap: IommuCount(IommuViolationKind.DoubleUnmap),
@@ -475,22 +542,25 @@ internal sealed class ChaosRun : IAsyncDisposable
             UnmapOfUnknownAddress: IommuCount(IommuViolationKind.UnmapOfUnknownAddress),
             MappingLeakedAtUnbind: IommuCount(IommuViolationKind.MappingLeakedAtUnbind),
             PageLeakedAtEndOfRun: pools.Where(p => p.State != PagePoolState.Released).Sum(p => Math.Max(0, p.Inflight)),
-            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools),
+            AccountingMismatch: AccountingAudit.CountMismatchedPages(pools.Where(p => _providers.ContainsKey(p.Name)).Select(p => (p, (SegmentedPageProvider)_providers[p.Name]))),
             UnboundWithItemsNotReclaimed: Interlocked.Read(ref _itemsNotReclaimedAtUnbound),
             MisuseNotRejected: _misuse.NotRejected,
-            PacketsUnaccounted: Math.Abs(packets.Unaccounted));
+            PacketsUnaccounted: Math.Abs(packets.Unaccounted),
+            KernelErrors: uring?.KernelErrors ?? 0);
 
         return new ChaosReport
         {
             Seed = _settings.Seed,
             DurationSeconds = Math.Round(_trafficTime.TotalSeconds, 3),
             WallSeconds = Math.Round(_clock.Elapsed.TotalSeconds, 3),
+            Device = _settings.Device,
             Devices = _settings.Devices,
             QueuesPerDevice = _settings.QueuesPerDevice,
             Consumers = _settings.Consumers,
             FaultRate = _settings.FaultRate,
             EnabledFaults = _settings.EnabledFaults.Order().ToArray(),
             Packets = packets,
+            KernelPacketsReceived = uring?.FramesReceived,
             Unbinds = Interlocked.Read(ref _unbinds),
             Rebinds = Interlocked.Read(ref _rebinds),
             InflightAtUnbindSum = Interlocked.Read(ref _inflightAtUnbindSum),

@@ -10,6 +10,9 @@ public sealed record ChaosSettings
 
     public ulong Seed { get; init; }
 
+    /// <summary>The device the run binds: simulated (default) or the kernel through io_uring.</summary>
+    public ChaosDeviceKind Device { get; init; } = ChaosDeviceKind.Simulated;
+
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
 
     public int Devices { get; init; } = 2;

@@ -15,6 +15,7 @@ namespace Netmem.Chaos;
 /// <param name="UnboundWithItemsNotReclaimed">Pages neither reclaimed nor unmapped when an <c>Unbound</c> reply arrived.</param>
 /// <param name="MisuseNotRejected">Double returns or uses after dispose that the runtime let through.</param>
 /// <param name="PacketsUnaccounted">Received packets that ended neither delivered nor dropped with a reason.</param>
+/// <param name="KernelErrors">Errors the kernel returned to the real device's register and unregister calls (io_uring runs only).</param>
 public sealed record ChaosViolations(
     long DoubleUnmap,
     long DeviceCallAfterUnbind,
@@ -26,12 +27,13 @@ public sealed record ChaosViolations(
     long AccountingMismatch,
     long UnboundWithItemsNotReclaimed,
     long MisuseNotRejected,
-    long PacketsUnaccounted)
+    long PacketsUnaccounted,
+    long KernelErrors = 0)
 {
     public long Total =>
         DoubleUnmap + DeviceCallAfterUnbind + DmaToUnmappedPage + SyncOfUnmappedPage + UnmapOfUnknownAddress
         + MappingLeakedAtUnbind + PageLeakedAtEndOfRun + AccountingMismatch + UnboundWithItemsNotReclaimed
-        + MisuseNotRejected + PacketsUnaccounted;
+        + MisuseNotRejected + PacketsUnaccounted + KernelErrors;
 
     /// <summary>Each counter with a readable name, in report order.</summary>
     public IReadOnlyList<(string Name, long Count)> Counters() =>
@@ -47,5 +49,6 @@ public sealed record ChaosViolations(
         ("Unbound with items neither reclaimed nor unmapped", UnboundWithItemsNotReclaimed),
         ("misuse not rejected", MisuseNotRejected),
         ("packets unaccounted", PacketsUnaccounted),
+        ("kernel errors", KernelErrors),
     ];
 }

@@ -10,7 +10,10 @@ public interface IDeviceLifecycle
     /// <summary>The device's name, unique within the process; its pools map through a device of this name.</summary>
     string Device { get; }
 
-    /// <summary>The device's IOMMU model: the oracle that records every DMA API violation.</summary>
+    /// <summary>
+    /// The device's IOMMU model: the oracle that records every DMA API violation (on the real device, the shadow model
+    /// its <see cref="StrictDmaBookkeeping"/> keeps).
+    /// </summary>
     IommuModel Iommu { get; }
 
     /// <summary>Binds the device and completes when it is bound.</summary>

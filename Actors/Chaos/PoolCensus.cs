@@ -1,40 +1,29 @@
 using System.Collections.Concurrent;
+using Netmem.Actors.Hosting;
 using Netmem.Pool;
 
 namespace Netmem.Chaos;
 
 /// <summary>
-/// Every pool that served a run's devices, found in <see cref="PagePoolRegistry"/> by device name and kept after
-/// the registry lets it go, so the end-of-run checks see pools that were already released.
+/// Every pool that served a run's devices, asked of the runtime after each bind (<see cref="PagePoolRuntime.PoolsOfAsync"/>)
+/// and kept after the device lets it go, so the end-of-run checks see pools that were already released.
 /// </summary>
 public sealed class PoolCensus
 {
-    private readonly ConcurrentDictionary<int, PagePool> _pools = new();
-    private readonly IReadOnlySet<string> _devices;
+    private readonly ConcurrentDictionary<PagePool, string> _pools = new();
 
-    public PoolCensus(IEnumerable<string> devices)
+    public IReadOnlyCollection<PagePool> Pools => _pools.Keys.OrderBy(p => p.Id).ToArray();
+
+    /// <summary>Records the pools <paramref name="device"/> has now.</summary>
+    public async Task ObserveAsync(PagePoolRuntime runtime, string device, TimeSpan timeout)
     {
-        _devices = devices.ToHashSet(StringComparer.Ordinal);
-    }
-
-    public IReadOnlyCollection<PagePool> Pools => _pools.Values.OrderBy(p => p.Id).ToArray();
-
-    /// <summary>Records the run's pools now listed in the registry.</summary>
-    public void Observe()
-    {
-        foreach (PagePool pool in PagePoolRegistry.Pools)
+        foreach (PagePool pool in await runtime.PoolsOfAsync(device, timeout).ConfigureAwait(false))
         {
-            if (pool.Device?.Name is { } device && _devices.Contains(device))
-            {
-                _pools.TryAdd(pool.Id, pool);
-            }
+            _pools.TryAdd(pool, device);
         }
     }
 
-    /// <summary>The device's pools, observed now and before.</summary>
-    public IReadOnlyList<PagePool> PoolsOf(string device)
-    {
-        Observe();
-        return _pools.Values.Where(p => p.Device?.Name == device).OrderBy(p => p.Id).ToArray();
-    }
+    /// <summary>The device's pools, of every bind observed so far.</summary>
+    public IReadOnlyList<PagePool> PoolsOf(string device) =>
+        _pools.Where(p => p.Value == device).Select(p => p.Key).OrderBy(p => p.Id).ToArray();
 }

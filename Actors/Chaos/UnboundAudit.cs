@@ -20,25 +20,11 @@ public static class UnboundAudit
                     count += Math.Max(0, pool.Inflight);
                     break;
                 case PagePoolState.Detached:
-                    count += pool.GetOutstandingAllocations().Count(lent => StillMapped(pool, lent.Netmem));
+                    count += pool.GetOutstandingAllocations().Count(lent => pool.TryGetDmaAddress(lent.Netmem, out _));
                     break;
             }
         }
 
         return count;
-    }
-
-    private static bool StillMapped(PagePool pool, NetmemRef netmem)
-    {
-        try
-        {
-            pool.GetDmaAddress(netmem);
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            // Not mapped any more, or returned since the snapshot (a misuse error is an InvalidOperationException).
-            return false;
-        }
     }
 }

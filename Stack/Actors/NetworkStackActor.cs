@@ -16,14 +16,18 @@ public sealed class NetworkStackActor : ReceiveActor
 {
     private readonly FlowDemultiplexer _demultiplexer;
     private readonly Dictionary<string, IActorRef[]> _rxQueues = new();
+    private readonly Dictionary<IActorRef, int?> _consumerRestartLimits = new();
 
     public NetworkStackActor(FlowDemultiplexer demultiplexer)
     {
         _demultiplexer = demultiplexer;
         Receive<OpenRxQueues>(Open);
+        Receive<Terminated>(t => _consumerRestartLimits.Remove(t.ActorRef));
         Receive<OpenConsumer>(open =>
         {
             IActorRef consumer = Context.ActorOf(SocketConsumerActor.Props(_demultiplexer, open.Spec), "consumer-" + Uri.EscapeDataString(open.Spec.Name));
+            _consumerRestartLimits[consumer] = open.Spec.Behavior.MaxRestartsPerMinute;
+            Context.Watch(consumer);
             // The runtime opens its configured consumers without a sender: nobody to answer, so no dead letter.
             if (!Sender.IsNobody())
             {
@@ -35,17 +39,7 @@ public sealed class NetworkStackActor : ReceiveActor
     /// <summary>The demultiplexer the stack routes through.</summary>
     public static Props Props(FlowDemultiplexer demultiplexer) => Akka.Actor.Props.Create(() => new NetworkStackActor(demultiplexer));
 
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(10, TimeSpan.FromMinutes(1), exception =>
-        {
-            if (exception is ActorInitializationException)
-            {
-                return Directive.Stop;
-            }
-
-            StackMetrics.RecordChildRestart();
-            return Directive.Restart;
-        });
+    protected override SupervisorStrategy SupervisorStrategy() => new ChildRestartStrategy(_consumerRestartLimits);
 
     private void Open(OpenRxQueues open)
     {

@@ -19,8 +19,10 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
     private readonly ConsumerSpec _spec;
     private readonly SocketConsumer _socket;
     private readonly SocketReadableNotifier _readableNotifier;
-    private readonly Queue<(ReceivedPacket Packet, long ReleaseAt)> _held = new();
+    private readonly LinkedList<HeldPacket> _held = new();
+    private readonly SocketReadable _readableAgain;
     private long _read;
+    private bool _stalled;
 
     public SocketConsumerActor(FlowDemultiplexer demultiplexer, ConsumerSpec spec)
     {
@@ -28,7 +30,9 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         _spec = spec;
         _socket = new SocketConsumer(spec.Name, spec.QueueCapacity);
         _readableNotifier = new SocketReadableNotifier(_socket, Self);
+        _readableAgain = new SocketReadable(_socket, true);
         Receive<SocketReadable>(OnReadable);
+        Receive<ResumeReading>(_ => OnResume());
         Receive<ReleaseExpired>(_ => ReleaseExpiredPackets());
         Receive<ReleaseHeld>(_ => Sender.Tell(new HeldReleased(_spec.Name, ReleaseAll())));
         Receive<GetConsumerStatus>(_ => Sender.Tell(new ConsumerStatus(
@@ -47,6 +51,12 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             _demultiplexer.Bind(flow, _socket);
         }
 
+        if (_spec.TakesUnmatchedFlows && !_demultiplexer.TryBindUnmatched(_socket))
+        {
+            throw new InvalidOperationException($"Consumer '{_spec.Name}' cannot take unmatched flows: another consumer already does.");
+        }
+
+        _spec.Behavior.OnSocketOpened?.Invoke(_socket);
         WaitForPackets();
     }
 
@@ -58,6 +68,11 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             {
                 _demultiplexer.Unbind(flow);
             }
+        }
+
+        if (_spec.TakesUnmatchedFlows)
+        {
+            _demultiplexer.UnbindUnmatched(_socket);
         }
 
         _socket.Complete();
@@ -74,18 +89,35 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (_spec.Behavior.HoldTime == TimeSpan.Zero)
+        ReadOrWait();
+    }
+
+    /// <summary>Reads a batch (unless stalled) and then either reads on (more queued) or waits for the socket.</summary>
+    private void ReadOrWait()
+    {
+        if (_stalled)
+        {
+            // The stall's end reads on; the wait stays unarmed meanwhile, so no wake-up is lost or doubled.
+            return;
+        }
+
+        if (_spec.Behavior is { HoldTime.Ticks: 0, DecidePacket: null, OnRelease: null })
         {
             ReadAndReleaseAtOnce();
         }
         else
         {
-            ReadAndHold();
+            ReadAndDecide();
+        }
+
+        if (_stalled)
+        {
+            return;
         }
 
         if (_socket.QueuedCount > 0)
         {
-            Self.Tell(readable);
+            Self.Tell(_readableAgain);
         }
         else
         {
@@ -94,8 +126,9 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Holding for no time: each packet is released right after it is read, so it never enters the held queue (the
-    /// callback still runs while the packet is held; if it throws, the packet is released before the failure goes on).
+    /// The fast path, holding for no time with no callbacks to decide: each packet is released right after it is read,
+    /// so it never enters the held queue (the read callback still runs while the packet is held; if it throws, the
+    /// packet is released before the failure goes on).
     /// </summary>
     private void ReadAndReleaseAtOnce()
     {
@@ -113,40 +146,114 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void ReadAndHold()
+    /// <summary>
+    /// Reads a batch and treats each packet as the behaviour decides. A packet is held before any callback runs on it,
+    /// so a callback that throws crashes the consumer with the packet among the held ones, which the stop gives back.
+    /// </summary>
+    private void ReadAndDecide()
     {
+        ConsumerBehavior behavior = _spec.Behavior;
         long now = Environment.TickCount64;
-        for (int i = 0; i < _spec.Behavior.ReadBatch && _socket.Reader.TryRead(out ReceivedPacket packet); i++)
+        for (int i = 0; i < behavior.ReadBatch && !_stalled && _socket.Reader.TryRead(out ReceivedPacket packet); i++)
         {
-            long releaseAt = _spec.Behavior.HoldTime is { } hold ? now + (long)hold.TotalMilliseconds : long.MaxValue;
-            _held.Enqueue((packet, releaseAt));
+            long releaseAt = behavior.HoldTime is { } hold ? now + (long)hold.TotalMilliseconds : long.MaxValue;
+            LinkedListNode<HeldPacket> entry = _held.AddLast(new HeldPacket(packet, releaseAt));
             _read++;
-            _spec.Behavior.OnPacketRead?.Invoke(_read);
+            behavior.OnPacketRead?.Invoke(_read);
+            PacketDecision decision = behavior.DecidePacket?.Invoke(packet) ?? PacketDecision.Hold;
+            switch (decision.Kind)
+            {
+                case PacketDecisionKind.Taken:
+                    _held.Remove(entry);
+                    continue;
+                case PacketDecisionKind.Release:
+                    _held.Remove(entry);
+                    Release(packet);
+                    continue;
+                case PacketDecisionKind.Stall:
+                    StallFor(decision.Pause);
+                    break;
+            }
+
+            if (behavior.HoldTime == TimeSpan.Zero && !_stalled)
+            {
+                _held.Remove(entry);
+                Release(packet);
+                continue;
+            }
+
+            while (_held.Count > behavior.MaxHeld)
+            {
+                HeldPacket oldest = _held.First!.Value;
+                _held.RemoveFirst();
+                Release(oldest.Packet);
+            }
         }
 
-        if (_spec.Behavior.HoldTime is { } holdTime && !Timers.IsTimerActive(ReleaseExpired.Instance))
+        if (behavior.HoldTime is { } holdTime && holdTime > TimeSpan.Zero && !Timers.IsTimerActive(ReleaseExpired.Instance))
         {
             Timers.StartPeriodicTimer(ReleaseExpired.Instance, ReleaseExpired.Instance, holdTime);
         }
     }
 
+    /// <summary>A stalled application: it neither reads nor releases until <see cref="ResumeReading"/> arrives.</summary>
+    private void StallFor(TimeSpan pause)
+    {
+        _stalled = true;
+        Timers.StartSingleTimer(ResumeReading.Instance, ResumeReading.Instance, pause);
+    }
+
+    private void OnResume()
+    {
+        _stalled = false;
+        ReleaseExpiredPackets();
+        ReadOrWait();
+    }
+
     private void ReleaseExpiredPackets()
     {
-        long now = Environment.TickCount64;
-        while (_held.TryPeek(out var entry) && entry.ReleaseAt <= now)
+        if (_stalled)
         {
-            _held.Dequeue().Packet.Dispose();
+            return;
+        }
+
+        long now = Environment.TickCount64;
+        while (_held.First is { } first && first.Value.ReleaseAt <= now)
+        {
+            _held.RemoveFirst();
+            Release(first.Value.Packet);
+        }
+    }
+
+    /// <summary>Lets a packet go after its hold: to <see cref="ConsumerBehavior.OnRelease"/> if it takes it, else disposed.</summary>
+    private void Release(ReceivedPacket packet)
+    {
+        bool taken = false;
+        try
+        {
+            taken = _spec.Behavior.OnRelease?.Invoke(packet) == true;
+        }
+        finally
+        {
+            if (!taken && !packet.IsDisposed)
+            {
+                packet.Dispose();
+            }
         }
     }
 
     private int ReleaseAll()
     {
         int released = _held.Count;
-        while (_held.TryDequeue(out var entry))
+        while (_held.First is { } first)
         {
-            entry.Packet.Dispose();
+            _held.RemoveFirst();
+            first.Value.Packet.Dispose();
         }
 
         return released;
     }
+
+    /// <summary>A packet held, and when its hold time is up (<see cref="long.MaxValue"/>: until told).</summary>
+    private sealed record HeldPacket(ReceivedPacket Packet, long ReleaseAt);
 }

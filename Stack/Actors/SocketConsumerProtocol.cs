@@ -43,5 +43,15 @@ internal sealed record ReleaseExpired
     }
 }
 
+/// <summary>A consumer's timer that ends a stall (<see cref="PacketDecision.Stall"/>).</summary>
+internal sealed record ResumeReading
+{
+    public static readonly ResumeReading Instance = new();
+
+    private ResumeReading()
+    {
+    }
+}
+
 /// <summary>A consumer's own socket has packets to read (<paramref name="Open"/>) or was closed.</summary>
 internal sealed record SocketReadable(SocketConsumer Socket, bool Open);

@@ -24,14 +24,26 @@ public sealed class FlowDemultiplexer
     private long _droppedNoSocket;
     private long _droppedNotParsed;
     private long _droppedByConsumer;
+    private SocketConsumer? _unmatched;
 
     /// <param name="unmatched">Receives packets of flows no consumer is bound to; null drops them.</param>
     public FlowDemultiplexer(SocketConsumer? unmatched = null)
     {
-        Unmatched = unmatched;
+        _unmatched = unmatched;
     }
 
-    public SocketConsumer? Unmatched { get; }
+    /// <summary>Receives the parsed packets of flows no consumer is bound to; null drops them ("no socket").</summary>
+    public SocketConsumer? Unmatched => Volatile.Read(ref _unmatched);
+
+    /// <summary>Makes <paramref name="consumer"/> the receiver of unmatched flows; false if another consumer already is.</summary>
+    public bool TryBindUnmatched(SocketConsumer consumer)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        return Interlocked.CompareExchange(ref _unmatched, consumer, null) is null;
+    }
+
+    /// <summary>Stops sending unmatched flows to <paramref name="consumer"/> if it receives them (a successor is left alone).</summary>
+    public bool UnbindUnmatched(SocketConsumer consumer) => ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer);
 
     public int BoundFlowCount => _consumers.Count;
 

@@ -122,6 +122,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         });
         Receive<StackQueuesRetry>(_ => _stack.Tell(new OpenRxQueues(_options.Name, _options.QueueCount)));
         Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
+            Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -133,6 +134,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             Receive<Bind>(_ => BindDevice(Sender));
             Receive<Unbind>(_ => Sender.Tell(_lastUnbound ?? new Unbound(UnbindReport.NothingBound(_options.Name))));
             Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
+            Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
             IgnoreStaleMessages();
         });
     }
@@ -159,6 +161,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             Receive<Bind>(_ => Sender.Tell(_bound));
             Receive<Unbind>(_ => StartUnbind());
             Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
+            Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
             Receive<Terminated>(t => t.ActorRef.Equals(_driver), _ =>
             {
                 _log.Error("{0}: the driver stopped for good (too many crashes); the device receives nothing until it is unbound", _options.Name);
@@ -246,6 +249,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             Receive<Unbind>(_ => _unbind!.Waiters.Add(Sender));
             Receive<Bind>(_ => Stash.Stash());
             Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
+            Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
             Receive<Quiesced>(_ => _unbind!.Phase == UnbindPhase.Quiesce && !_unbind.AwaitingDriverStop && Sender.Equals(_driver), OnQuiesced);
             Receive<Terminated>(t => t.ActorRef.Equals(_driver), _ => OnDriverStopped());
             Receive<PoolDestroyed>(_ => _unbind!.Phase is UnbindPhase.DestroyPools or UnbindPhase.RevokeDeviceAccess && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyed);

@@ -158,6 +158,22 @@ public sealed class PagePoolRuntime
     /// <summary>The longest an unbind of <paramref name="device"/> takes when every device call returns promptly.</summary>
     internal TimeSpan MaxUnbindDurationOf(string device) => _deviceOptions.First(d => d.Name == device).MaxUnbindDuration;
 
+    /// <summary>
+    /// The pools device <paramref name="device"/> has now (the objects, live), by queue: empty when it is not bound.
+    /// Each bind makes new pools; ask after each <see cref="Bound"/> to see them all.
+    /// </summary>
+    /// <exception cref="ArgumentException">No device of that name runs in this runtime.</exception>
+    public async Task<IReadOnlyList<PagePool>> PoolsOfAsync(string device, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!Devices.TryGetValue(device, out IActorRef? supervisor))
+        {
+            throw new ArgumentException($"No device named '{device}' runs in this runtime.", nameof(device));
+        }
+
+        DevicePools pools = await supervisor.Ask<DevicePools>(GetDevicePools.Instance, timeout, cancellationToken).ConfigureAwait(false);
+        return pools.Pools;
+    }
+
     /// <summary>Unbinds every device at once and returns their <see cref="Unbound"/> replies, by device order.</summary>
     public async Task<IReadOnlyList<Unbound>> UnbindAllAsync()
     {

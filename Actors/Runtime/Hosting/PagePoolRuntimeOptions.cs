@@ -52,10 +52,10 @@ public sealed record PagePoolRuntimeOptions
 
         foreach (ConsumerSpec consumer in Consumers ?? [])
         {
-            if (string.IsNullOrWhiteSpace(consumer.Name) || consumer.QueueCapacity < 1 || consumer.Flows.Count == 0)
+            if (string.IsNullOrWhiteSpace(consumer.Name) || consumer.QueueCapacity < 1 || (consumer.Flows.Count == 0 && !consumer.TakesUnmatchedFlows))
             {
                 throw new ArgumentException(
-                    $"Consumer '{consumer.Name}' needs a name, at least one flow and a queue capacity of at least 1.", nameof(Consumers));
+                    $"Consumer '{consumer.Name}' needs a name, at least one flow (or to take unmatched flows) and a queue capacity of at least 1.", nameof(Consumers));
             }
         }
     }

@@ -66,3 +66,22 @@ public sealed record DeviceStatus(
     IActorRef? Driver,
     string? WaitingFor = null,
     DateTimeOffset? UnbindingSince = null);
+
+/// <summary>
+/// Asks a device supervisor for its current pools themselves (<see cref="DevicePools"/>), for code that audits or
+/// introspects them in process; <see cref="GetDeviceStatus"/> gives their <see cref="PagePoolInfo"/> snapshots.
+/// </summary>
+public sealed record GetDevicePools
+{
+    public static readonly GetDevicePools Instance = new();
+
+    private GetDevicePools()
+    {
+    }
+}
+
+/// <summary>
+/// A device's current pools by queue (empty when it is not bound), of bind <paramref name="Generation"/>. While an
+/// unbind runs they are the pools being destroyed. The objects are live: their state and counters move on.
+/// </summary>
+public sealed record DevicePools(string Device, int Generation, IReadOnlyList<PagePool> Pools);

@@ -39,6 +39,7 @@ public sealed class ChaosCommandSpecs
     [InlineData("--late-return-storm", "1", TrueOrFalse)]
     [InlineData("--no-faults", "yes", TrueOrFalse)]
     [InlineData("--plain", "maybe", TrueOrFalse)]
+    [InlineData("--device", "gpu", "expected sim or uring.")]
     public async Task A_bad_value_names_the_option_the_value_and_what_is_expected_in_words_and_exits_2_without_running(
         string option, string value, string expected)
     {
