@@ -69,7 +69,7 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
-    /// <summary>Mappings made and not yet unmapped; zero once a pool that gave back every page is destroyed.</summary>
+    /// <summary>Mappings made and not yet unmapped, over every pool of the bind; an unbind drops them all.</summary>
     public int LiveMappingCount
     {
         get
