@@ -31,6 +31,8 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
     private long _ringPagesReturned;
     private bool _quiescing;
 
+    /// <summary>The driver of one bind, with one RX queue per pool of <paramref name="setup"/>; it starts polling once started.</summary>
+    /// <exception cref="ArgumentException">The options are invalid (<see cref="DriverOptions.Validate"/>), or the setup does not give one pool and one stack queue per RX queue.</exception>
     public DriverActor(DriverSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -56,10 +58,13 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         Receive<Quiesce>(_ => StartQuiesce());
     }
 
+    /// <summary>Set by Akka; arms the poll timer that stands in for the RX interrupt.</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>The props to start a <see cref="DriverActor"/> for <paramref name="setup"/>.</summary>
     public static Props Props(DriverSetup setup) => Akka.Actor.Props.Create(() => new DriverActor(setup));
 
+    /// <summary>Fills every RX ring from its pool and starts polling each queue.</summary>
     protected override void PreStart()
     {
         foreach (RxQueue queue in _queues)

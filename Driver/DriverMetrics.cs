@@ -9,6 +9,7 @@ namespace Netmem.Driver;
 /// </summary>
 public static class DriverMetrics
 {
+    /// <summary>The meter's name, to subscribe to the driver's instruments (e.g. <c>AddMeter(DriverMetrics.MeterName)</c>).</summary>
     public const string MeterName = "Netmem.Driver";
 
     private static readonly Meter s_meter = new(MeterName);

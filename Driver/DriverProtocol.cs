@@ -11,6 +11,7 @@ namespace Netmem.Driver;
 /// </summary>
 public sealed record Quiesce
 {
+    /// <summary>The only instance: the request carries nothing.</summary>
     public static readonly Quiesce Instance = new();
 
     private Quiesce()

@@ -12,6 +12,8 @@ public sealed class SimulatedDevice : INetDevice
     private readonly SimulatedDeviceOptions _options;
     private int _binds;
 
+    /// <summary>A device described by <paramref name="options"/>; it judges its calls with <see cref="SimulatedDeviceOptions.Iommu"/>, or a strict model of its own.</summary>
+    /// <exception cref="ArgumentException">The options have no name.</exception>
     public SimulatedDevice(SimulatedDeviceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -20,11 +22,17 @@ public sealed class SimulatedDevice : INetDevice
         Iommu = options.Iommu ?? new IommuModel(options.Name);
     }
 
+    /// <summary>The device name from its options; it names the device's actors and pools.</summary>
     public string Name => _options.Name;
 
     /// <summary>The model that judges every device call of every bind.</summary>
     public IommuModel Iommu { get; }
 
+    /// <summary>
+    /// Gives the IOMMU model a fresh domain and prepares the bind's RX queues, each fed by
+    /// <see cref="SimulatedDeviceOptions.TrafficSourceFactory"/>.
+    /// </summary>
+    /// <exception cref="DeviceBindException">The pages are larger than the model maps, or the previous bind still has live mappings.</exception>
     public IDeviceBinding Bind(DeviceBindContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -8,6 +8,7 @@ namespace Netmem.Stack.Actors;
 /// </summary>
 public static class StackMetrics
 {
+    /// <summary>The meter's name, to subscribe to the stack's instruments (e.g. <c>AddMeter(StackMetrics.MeterName)</c>).</summary>
     public const string MeterName = "Netmem.Stack";
 
     private static readonly Meter s_meter = new(MeterName);

@@ -22,6 +22,7 @@ public sealed class StackQueueActor : ReceiveActor
     private long _frames;
     private long _batches;
 
+    /// <summary>The receive path of RX queue <paramref name="queue"/> of <paramref name="device"/> (the two tag its metrics), delivering through <paramref name="demultiplexer"/>.</summary>
     public StackQueueActor(FlowDemultiplexer demultiplexer, string device, int queue)
     {
         _demultiplexer = demultiplexer;
@@ -30,6 +31,7 @@ public sealed class StackQueueActor : ReceiveActor
         Receive<GetStackQueueStatus>(_ => Sender.Tell(new StackQueueStatus(_batches, _frames)));
     }
 
+    /// <summary>The props to start a <see cref="StackQueueActor"/> for RX queue <paramref name="queue"/> of <paramref name="device"/>, delivering through <paramref name="demultiplexer"/>.</summary>
     public static Props Props(FlowDemultiplexer demultiplexer, string device, int queue) =>
         Akka.Actor.Props.Create(() => new StackQueueActor(demultiplexer, device, queue));
 

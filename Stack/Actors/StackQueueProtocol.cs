@@ -5,6 +5,7 @@ namespace Netmem.Stack.Actors;
 /// <summary>Asks a <see cref="StackQueueActor"/> for its <see cref="StackQueueStatus"/>.</summary>
 public sealed record GetStackQueueStatus
 {
+    /// <summary>The only instance: the request carries nothing.</summary>
     public static readonly GetStackQueueStatus Instance = new();
 
     private GetStackQueueStatus()

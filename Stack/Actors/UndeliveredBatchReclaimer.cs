@@ -15,6 +15,7 @@ public sealed class UndeliveredBatchReclaimer : ReceiveActor
 {
     private long _reclaimed;
 
+    /// <summary>Called by Akka; start the reclaimer with <see cref="Start"/>, which also subscribes it to dead letters.</summary>
     public UndeliveredBatchReclaimer()
     {
         Receive<AllDeadLetters>(letter => letter.Message is RxBatch, letter => Reclaim((RxBatch)letter.Message));
@@ -39,6 +40,7 @@ public sealed class UndeliveredBatchReclaimer : ReceiveActor
         return reclaimer;
     }
 
+    /// <summary>Unsubscribes from dead letters.</summary>
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
     private void Reclaim(RxBatch batch)

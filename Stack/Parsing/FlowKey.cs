@@ -6,6 +6,7 @@ namespace Netmem.Stack.Parsing;
 /// </summary>
 public readonly struct FlowKey : IEquatable<FlowKey>
 {
+    /// <summary>A key for packets sent from <paramref name="source"/>:<paramref name="sourcePort"/> to <paramref name="destination"/>:<paramref name="destinationPort"/> over <paramref name="protocol"/>.</summary>
     public FlowKey(IpAddress source, IpAddress destination, ushort sourcePort, ushort destinationPort, IpProtocol protocol)
     {
         Source = source;
@@ -15,14 +16,19 @@ public readonly struct FlowKey : IEquatable<FlowKey>
         Protocol = protocol;
     }
 
+    /// <summary>The sender's address.</summary>
     public IpAddress Source { get; }
 
+    /// <summary>The receiver's address: the local side for a received packet.</summary>
     public IpAddress Destination { get; }
 
+    /// <summary>The sender's port.</summary>
     public ushort SourcePort { get; }
 
+    /// <summary>The receiver's port: the local port a socket binds for a received packet.</summary>
     public ushort DestinationPort { get; }
 
+    /// <summary>The transport protocol (TCP or UDP for a flow that carries ports).</summary>
     public IpProtocol Protocol { get; }
 
     /// <summary>True when both addresses are IPv4.</summary>
@@ -31,10 +37,13 @@ public readonly struct FlowKey : IEquatable<FlowKey>
     /// <summary>The key of the opposite direction.</summary>
     public FlowKey Reversed => new(Destination, Source, DestinationPort, SourcePort, Protocol);
 
+    /// <summary>True when both keys name the same flow in the same direction.</summary>
     public static bool operator ==(FlowKey left, FlowKey right) => left.Equals(right);
 
+    /// <summary>True when the keys differ in any of the five fields.</summary>
     public static bool operator !=(FlowKey left, FlowKey right) => !left.Equals(right);
 
+    /// <summary>True when all five fields are equal; a key and its <see cref="Reversed"/> are not equal.</summary>
     public bool Equals(FlowKey other) =>
         Source.Equals(other.Source)
         && Destination.Equals(other.Destination)
@@ -42,6 +51,7 @@ public readonly struct FlowKey : IEquatable<FlowKey>
         && DestinationPort == other.DestinationPort
         && Protocol == other.Protocol;
 
+    /// <summary>True when <paramref name="obj"/> is a <see cref="FlowKey"/> with the same five fields.</summary>
     public override bool Equals(object? obj) => obj is FlowKey other && Equals(other);
 
     /// <summary>
@@ -51,6 +61,7 @@ public readonly struct FlowKey : IEquatable<FlowKey>
     public override int GetHashCode() =>
         HashCode.Combine(Source.Upper, Source.Lower, Destination.Upper, Destination.Lower, ((uint)SourcePort << 16) | DestinationPort, (byte)Protocol);
 
+    /// <summary>The flow for logs, e.g. <c>Udp 10.0.0.1:5000 -> 10.0.0.2:53</c> (IPv6 addresses in brackets).</summary>
     public override string ToString() => $"{Protocol} {Endpoint(Source, SourcePort)} -> {Endpoint(Destination, DestinationPort)}";
 
     private static string Endpoint(IpAddress address, ushort port) => address.IsIPv4 ? $"{address}:{port}" : $"[{address}]:{port}";

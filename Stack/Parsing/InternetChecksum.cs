@@ -47,6 +47,7 @@ public static class InternetChecksum
     /// <summary>Folds a running sum to 16 bits and complements it: the value to store in the header.</summary>
     public static ushort Finish(ulong sum) => (ushort)~Fold(sum);
 
+    /// <summary>The checksum of <paramref name="data"/> alone, ready to store; over a header that includes its stored checksum, 0 means it is correct.</summary>
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
 
     /// <summary>Folds a ones'-complement sum to 16 bits, adding each carry back in.</summary>

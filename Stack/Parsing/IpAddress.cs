@@ -17,19 +17,23 @@ public readonly struct IpAddress : IEquatable<IpAddress>, IComparable<IpAddress>
     private const ulong MappedPrefix = 0x0000_FFFF_0000_0000UL;
     private const ulong MappedPrefixMask = 0xFFFF_FFFF_0000_0000UL;
 
+    /// <summary>An address from its 16 bytes as two big-endian halves: <paramref name="upper"/> bytes 0..7, <paramref name="lower"/> bytes 8..15.</summary>
     public IpAddress(ulong upper, ulong lower)
     {
         Upper = upper;
         Lower = lower;
     }
 
+    /// <summary>Bytes 0..7 of the address, big-endian (zero for an IPv4 address).</summary>
     public ulong Upper { get; }
 
+    /// <summary>Bytes 8..15 of the address, big-endian; for an IPv4 address, the <c>ffff</c> prefix and the four IPv4 bytes.</summary>
     public ulong Lower { get; }
 
     /// <summary>True for an IPv4(-mapped) address.</summary>
     public bool IsIPv4 => Upper == 0 && (Lower & MappedPrefixMask) == MappedPrefix;
 
+    /// <summary>The IPv4(-mapped) address of a host-order integer (<c>0x0A000001</c> is 10.0.0.1).</summary>
     public static IpAddress FromIPv4(uint address) => new(0, MappedPrefix | address);
 
     /// <summary>Reads four network-order bytes.</summary>
@@ -81,21 +85,28 @@ public readonly struct IpAddress : IEquatable<IpAddress>, IComparable<IpAddress>
         return new IPAddress(bytes[..length]);
     }
 
+    /// <summary>True when both hold the same 16 bytes.</summary>
     public static bool operator ==(IpAddress left, IpAddress right) => left.Equals(right);
 
+    /// <summary>True when the addresses differ in any byte.</summary>
     public static bool operator !=(IpAddress left, IpAddress right) => !left.Equals(right);
 
+    /// <summary>True when both hold the same 16 bytes; an IPv4 address equals its IPv4-mapped IPv6 form.</summary>
     public bool Equals(IpAddress other) => Upper == other.Upper && Lower == other.Lower;
 
+    /// <summary>True when <paramref name="obj"/> is an <see cref="IpAddress"/> with the same 16 bytes.</summary>
     public override bool Equals(object? obj) => obj is IpAddress other && Equals(other);
 
+    /// <summary>A hash of the 16 bytes.</summary>
     public override int GetHashCode() => HashCode.Combine(Upper, Lower);
 
+    /// <summary>Orders addresses as their 16 bytes in network order (so all IPv4 addresses sort together).</summary>
     public int CompareTo(IpAddress other)
     {
         int upper = Upper.CompareTo(other.Upper);
         return upper != 0 ? upper : Lower.CompareTo(other.Lower);
     }
 
+    /// <summary>The usual text form (<c>10.0.0.1</c>, <c>fe80::1</c>); allocates, so keep it off the packet path.</summary>
     public override string ToString() => ToIPAddress().ToString();
 }

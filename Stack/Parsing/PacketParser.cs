@@ -18,12 +18,19 @@ namespace Netmem.Stack.Parsing;
 /// </remarks>
 public static class PacketParser
 {
+    /// <summary>Bytes of an Ethernet II header: two MAC addresses and the EtherType.</summary>
     public const int EthernetHeaderLength = 14;
+    /// <summary>Bytes one 802.1Q/802.1ad tag adds to the Ethernet header.</summary>
     public const int VlanTagLength = 4;
+    /// <summary>Bytes of an IPv4 header without options; a smaller IHL is malformed.</summary>
     public const int IPv4MinHeaderLength = 20;
+    /// <summary>Bytes of the fixed IPv6 header, before any extension header.</summary>
     public const int IPv6HeaderLength = 40;
+    /// <summary>Bytes of a UDP header.</summary>
     public const int UdpHeaderLength = 8;
+    /// <summary>Bytes of a TCP header without options; a smaller data offset is malformed.</summary>
     public const int TcpMinHeaderLength = 20;
+    /// <summary>The most VLAN tags the parser reads; a frame with more is <see cref="ParseStatus.Unsupported"/>.</summary>
     public const int MaxVlanTags = 2;
 
     private const int IPv6ExtensionUnit = 8;

@@ -16,10 +16,13 @@ namespace Netmem.Stack.Parsing;
 [StructLayout(LayoutKind.Auto)]
 public readonly struct ParsedPacket
 {
+    /// <summary>How far parsing got: <see cref="ParseStatus.Ok"/> when every header was read; the other fields are filled up to the layer that failed.</summary>
     public ParseStatus Status { get; init; }
 
+    /// <summary>The Ethernet destination address.</summary>
     public MacAddress DestinationMac { get; init; }
 
+    /// <summary>The Ethernet source address.</summary>
     public MacAddress SourceMac { get; init; }
 
     /// <summary>The EtherType after any VLAN tags: the network protocol.</summary>
@@ -40,8 +43,10 @@ public readonly struct ParsedPacket
     /// <summary>4, 6, or 0 when no IP header was read.</summary>
     public int IpVersion { get; init; }
 
+    /// <summary>The IP sender (IPv4 addresses IPv4-mapped).</summary>
     public IpAddress Source { get; init; }
 
+    /// <summary>The IP receiver (IPv4 addresses IPv4-mapped).</summary>
     public IpAddress Destination { get; init; }
 
     /// <summary>The transport protocol: IPv4's protocol field, or the IPv6 next header after the extension headers.</summary>
@@ -62,8 +67,10 @@ public readonly struct ParsedPacket
     /// <summary>Where the transport header starts (after IPv4 options or IPv6 extension headers).</summary>
     public int TransportOffset { get; init; }
 
+    /// <summary>The UDP/TCP source port; 0 for a non-first fragment or a protocol without ports.</summary>
     public ushort SourcePort { get; init; }
 
+    /// <summary>The UDP/TCP destination port; 0 for a non-first fragment or a protocol without ports.</summary>
     public ushort DestinationPort { get; init; }
 
     /// <summary>The TCP flags byte (CWR..FIN); 0 for UDP.</summary>
@@ -72,6 +79,7 @@ public readonly struct ParsedPacket
     /// <summary>Where the transport payload (or a non-first fragment's data) starts.</summary>
     public int PayloadOffset { get; init; }
 
+    /// <summary>Bytes of transport payload (for UDP, as its length field states, so Ethernet padding is excluded).</summary>
     public int PayloadLength { get; init; }
 
     /// <summary>The packet's 5-tuple; meaningful when <see cref="Status"/> is <see cref="ParseStatus.Ok"/>.</summary>
@@ -80,6 +88,7 @@ public readonly struct ParsedPacket
     /// <summary>The payload inside <paramref name="frame"/>, the same bytes this packet was parsed from.</summary>
     public ReadOnlySpan<byte> PayloadOf(ReadOnlySpan<byte> frame) => frame.Slice(PayloadOffset, PayloadLength);
 
+    /// <summary>The packet for logs: flow, payload size and place, VLANs and fragment offset; or the status and the layers read when parsing failed.</summary>
     public override string ToString() =>
         Status == ParseStatus.Ok
             ? $"{Flow} payload {PayloadLength}B at {PayloadOffset}{(VlanCount > 0 ? $" vlan {OuterVlanId}" : string.Empty)}{(VlanCount > 1 ? $"/{InnerVlanId}" : string.Empty)}{(IsFragment ? $" fragment@{FragmentOffset}" : string.Empty)}"

@@ -51,13 +51,16 @@ public sealed class RxBatch
         _frames = new RxFrame[MaxFrames];
     }
 
+    /// <summary>The name of the device the frames came from.</summary>
     public string Device { get; }
 
+    /// <summary>The RX queue the frames were received on.</summary>
     public int QueueIndex { get; }
 
     /// <summary>The frames received, in order.</summary>
     public ReadOnlySpan<RxFrame> Frames => _frames.AsSpan(0, _count);
 
+    /// <summary>How many frames the batch holds (at most <see cref="MaxFrames"/>).</summary>
     public int Count => _count;
 
     /// <summary>True when no more frames fit.</summary>
@@ -75,6 +78,7 @@ public sealed class RxBatch
         _frames[_count++] = frame;
     }
 
+    /// <summary>The batch for logs: device, queue and frame count.</summary>
     public override string ToString() => $"RxBatch({Device} rx{QueueIndex}, {_count} frames)";
 
     /// <summary>Takes the batch out of its pool's free list; only the pool calls it.</summary>

@@ -51,10 +51,13 @@ public sealed class RxBatchPool
         _resume = resume;
     }
 
+    /// <summary>The name of the device whose queue the batches serve; every batch rented carries it.</summary>
     public string Device { get; }
 
+    /// <summary>The RX queue the batches serve; every batch rented carries it.</summary>
     public int QueueIndex { get; }
 
+    /// <summary>The most batches out at once: how far the driver may run ahead of the stack before <see cref="TryRent"/> refuses.</summary>
     public int MaxLent { get; }
 
     /// <summary>Batches rented and not yet given back.</summary>

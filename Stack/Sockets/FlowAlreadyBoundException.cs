@@ -6,5 +6,6 @@ namespace Netmem.Stack.Sockets;
 public sealed class FlowAlreadyBoundException(FlowKey flow, string boundTo)
     : InvalidOperationException($"{flow} is already bound to {boundTo}.")
 {
+    /// <summary>The flow that was already bound.</summary>
     public FlowKey Flow { get; } = flow;
 }

@@ -75,11 +75,13 @@ public readonly struct ReceivedPacket : IDisposable
         _leaseNumber = _lease.CurrentLease;
     }
 
+    /// <summary>What the parser read from the frame: headers, flow and where the payload lies.</summary>
     public ParsedPacket Packet { get; }
 
     /// <summary>Where the frame starts in its page, or in its fragment.</summary>
     public int FrameOffset { get; }
 
+    /// <summary>The frame's length in bytes (no FCS).</summary>
     public int FrameLength { get; }
 
     /// <summary>The page the frame lives in (for a fragment, the page it was cut from).</summary>
@@ -88,8 +90,10 @@ public readonly struct ReceivedPacket : IDisposable
     /// <summary>True when the frame lives in a fragment rather than a whole page.</summary>
     public bool IsFragment => _fragmentLength != 0;
 
+    /// <summary>The flow the frame belongs to, as the parser read it: the sender is the remote side.</summary>
     public FlowKey Flow => Packet.Flow;
 
+    /// <summary>True once the packet was disposed through any copy (or for <c>default</c>): its buffer is no longer the holder's to read.</summary>
     public bool IsDisposed => _lease is null || _lease.IsEnded(_leaseNumber);
 
     /// <summary>The frame's bytes, until the packet is disposed.</summary>
@@ -144,6 +148,7 @@ public readonly struct ReceivedPacket : IDisposable
         }
     }
 
+    /// <summary>The packet for logs: the parse result, the page and whether it was disposed.</summary>
     public override string ToString() => $"{Packet} in {Page}{(IsDisposed ? " (disposed)" : string.Empty)}";
 
     /// <summary>Claims the packet's single hand-over to a socket.</summary>

@@ -38,6 +38,9 @@ public sealed class SocketConsumer : IDisposable
     [ThreadStatic]
     private static bool t_writeDropped;
 
+    /// <summary>An open consumer with an empty queue.</summary>
+    /// <param name="name">Names the consumer in logs, metrics and <see cref="FlowAlreadyBoundException"/>.</param>
+    /// <param name="capacity">The most packets queued for the application; a packet arriving when it is full is dropped.</param>
     public SocketConsumer(string name, int capacity)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -57,10 +60,13 @@ public sealed class SocketConsumer : IDisposable
         _channel = Channel.CreateBounded<ReceivedPacket>(options, DropBecauseQueueFull);
     }
 
+    /// <summary>Names the consumer in logs, metrics and binding errors.</summary>
     public string Name { get; }
 
+    /// <summary>The most packets queued at once; past it, arriving packets are dropped and counted in <see cref="DroppedQueueFull"/>.</summary>
     public int Capacity { get; }
 
+    /// <summary>Where the application reads its packets; it must dispose each one it reads. Any number of readers may share it.</summary>
     public ChannelReader<ReceivedPacket> Reader => _channel.Reader;
 
     /// <summary>Completes when the consumer is closed and its queue is empty.</summary>
@@ -161,8 +167,10 @@ public sealed class SocketConsumer : IDisposable
         }
     }
 
+    /// <summary>Closes the consumer, as <see cref="Complete"/> without an error.</summary>
     public void Dispose() => Complete();
 
+    /// <summary>The consumer for logs: name, queue fill and every counter.</summary>
     public override string ToString() =>
         $"{Name}: queued {QueuedCount}/{Capacity}, delivered {Delivered}, dropped full {DroppedQueueFull}, dropped closed {DroppedClosed}, drained {DrainedAtClose}";
 

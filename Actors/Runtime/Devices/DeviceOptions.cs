@@ -29,6 +29,7 @@ public sealed record DeviceOptions
     /// </summary>
     public Func<int, PagePoolOptions> PoolOptions { get; init; } = _ => new PagePoolOptions();
 
+    /// <summary>The driver's ring size, poll budget, polling intervals and refill retries; checked by <see cref="Validate"/>.</summary>
     public DriverOptions Driver { get; init; } = new();
 
     /// <summary>How the driver is made; the default is <see cref="DriverActor.Props"/>. Tests put probes here.</summary>
@@ -52,6 +53,7 @@ public sealed record DeviceOptions
     /// <summary>Driver restarts allowed within <see cref="DriverRestartWindow"/> before it is stopped for good.</summary>
     public int MaxDriverRestarts { get; init; } = 10;
 
+    /// <summary>The time span over which <see cref="MaxDriverRestarts"/> is counted (the supervisor strategy's <c>withinTimeRange</c>).</summary>
     public TimeSpan DriverRestartWindow { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>

@@ -33,14 +33,19 @@ public sealed class IommuModel : IDmaDevice
     private long _syncCalls;
     private long _dmaWrites;
 
+    /// <summary>A bound device with no mapping yet.</summary>
+    /// <param name="name">The device's name, prefixed to every violation's detail.</param>
+    /// <param name="needsSync">Whether the pool must sync mappings (<see cref="IDmaDevice.NeedsSync"/>); false models a coherent device, on which the pool skips syncs.</param>
     public IommuModel(string name, bool needsSync = true)
     {
         Name = name;
         NeedsSync = needsSync;
     }
 
+    /// <summary>The device's name; every recorded violation's detail starts with it.</summary>
     public string Name { get; }
 
+    /// <summary>Whether the pool syncs this device's mappings; syncs are checked (and counted) either way.</summary>
     public bool NeedsSync { get; }
 
     /// <summary>
@@ -64,6 +69,7 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>Mappings made and not yet unmapped, over every pool of the bind; an unbind drops them all.</summary>
     public int LiveMappingCount
     {
         get
@@ -75,14 +81,19 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>Map calls made, failed ones (injected, or while unbound) included; the number the next map operation gets.</summary>
     public long MapCalls => Interlocked.Read(ref _mapCalls);
 
+    /// <summary>Unmap calls made, including those recorded as violations.</summary>
     public long UnmapCalls => Interlocked.Read(ref _unmapCalls);
 
+    /// <summary>Sync calls made, for CPU and for device together, including those recorded as violations.</summary>
     public long SyncCalls => Interlocked.Read(ref _syncCalls);
 
+    /// <summary>Device writes attempted with <see cref="DmaWrite"/>, refused ones included.</summary>
     public long DmaWrites => Interlocked.Read(ref _dmaWrites);
 
+    /// <summary>Violations recorded so far; a clean run ends with 0.</summary>
     public int ViolationCount
     {
         get
@@ -94,6 +105,7 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>A snapshot of the violations recorded so far, in order.</summary>
     public IReadOnlyList<IommuViolation> Violations
     {
         get
@@ -105,6 +117,7 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>How many violations of <paramref name="kind"/> were recorded.</summary>
     public int CountOf(IommuViolationKind kind)
     {
         lock (_lock)
@@ -113,6 +126,12 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>
+    /// Maps <paramref name="buffer"/> at a fresh IOVA (never reused) and returns it. Fails while unbound (also recorded as
+    /// <see cref="IommuViolationKind.CallAfterUnbind"/>) and when <see cref="MapFailureInjector"/> says so.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The buffer is empty or larger than <see cref="SlotSize"/>.</exception>
+    /// <exception cref="DmaMapException">The map failed: injected, or the device is unbound.</exception>
     public ulong Map(DmaBuffer buffer, DmaDirection direction)
     {
         if (buffer.Length <= 0 || buffer.Length > SlotSize)
@@ -146,6 +165,7 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>Ends the mapping at <paramref name="dmaAddress"/>. Never throws: an unknown or already unmapped address, a length or direction that differs from the map's, or a call while unbound is recorded as a violation.</summary>
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
     {
         Interlocked.Increment(ref _unmapCalls);
@@ -171,9 +191,11 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
+    /// <summary>Checks that the range lies inside a live mapping and records a violation if not; no bytes move (host and device share them here).</summary>
     public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
         Sync(dmaAddress, offset, length, "sync for device");
 
+    /// <summary>Checks that the range lies inside a live mapping and records a violation if not; no bytes move (host and device share them here).</summary>
     public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
         Sync(dmaAddress, offset, length, "sync for cpu");
 

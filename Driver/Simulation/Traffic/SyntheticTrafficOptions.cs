@@ -29,6 +29,7 @@ public sealed record SyntheticTrafficOptions
     /// <summary>Seeds the frame-size choice so a run is reproducible.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>The clock that paces arrivals; a fake one makes a timed run deterministic. The system clock by default.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>VLAN tags on every frame (0, 1 or 2).</summary>

@@ -20,6 +20,9 @@ public sealed class SyntheticTrafficSource : ITrafficSource
     private long _missed;
     private bool _stopped;
 
+    /// <summary>A source that starts its arrival clock now, with <paramref name="options"/> copied so later changes to the lists passed do not affect it.</summary>
+    /// <exception cref="ArgumentException">No flow, or a frame-size entry with a length or weight that is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A negative rate, or a FIFO of no frames.</exception>
     public SyntheticTrafficSource(SyntheticTrafficOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -55,6 +58,7 @@ public sealed class SyntheticTrafficSource : ITrafficSource
     /// <summary>Frames that arrived while the FIFO was full.</summary>
     public long FramesMissed => Volatile.Read(ref _missed);
 
+    /// <summary>Writes the next arrived frame, for the flows in turn, with a size picked from the mix (cut to fit <paramref name="destination"/>); false when none has arrived yet, after <see cref="SyntheticTrafficOptions.MaxFrames"/> frames or after <see cref="Stop"/>.</summary>
     public bool TryReceive(Span<byte> destination, out int length)
     {
         length = 0;
@@ -71,6 +75,7 @@ public sealed class SyntheticTrafficSource : ITrafficSource
         return true;
     }
 
+    /// <summary>Stops the source: every later <see cref="TryReceive"/> returns false.</summary>
     public void Stop() => _stopped = true;
 
     /// <summary>
