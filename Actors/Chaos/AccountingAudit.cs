@@ -9,7 +9,7 @@ namespace Netmem.Chaos;
 /// the two must be equal; each page of difference is a mismatch (a page freed behind the pool's back, or one the pool
 /// released that some reference still pins).
 /// </summary>
-public static class AccountingAudit
+internal static class AccountingAudit
 {
     /// <param name="pools">Each pool with the provider the run created for it (one provider per pool).</param>
     public static long CountMismatchedPages(IEnumerable<(PagePool Pool, SegmentedPageProvider Provider)> pools)

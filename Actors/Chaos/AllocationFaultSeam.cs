@@ -9,7 +9,7 @@ namespace Netmem.Chaos;
 /// allocation fail when the seeded chaos outcome says so. The pipeline's normal outcome is "does not fail"; the
 /// injected outcome is "fails".
 /// </summary>
-public sealed class AllocationFaultSeam
+internal sealed class AllocationFaultSeam
 {
     private readonly FaultStream _allocations;
     private readonly ResiliencePipeline<bool> _pipeline;

@@ -9,7 +9,7 @@ namespace Netmem.Chaos;
 /// which still shut down and reported, marked CANCELLED. <c>receive</c> binds the real device until stopped: 0 when it
 /// then unbinds cleanly, 1 when it could not bind or the unbind was not clean, 2 bad options.
 /// </summary>
-public static class ChaosCommand
+internal static class ChaosCommand
 {
     public const int ExitPassed = 0;
     public const int ExitFailed = 1;

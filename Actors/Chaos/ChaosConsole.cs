@@ -7,7 +7,7 @@ namespace Netmem.Chaos;
 /// faults, violations) on a terminal or a plain progress line each second when output is redirected, then the
 /// summary table.
 /// </summary>
-public static class ChaosConsole
+internal static class ChaosConsole
 {
     private static readonly TimeSpan PlainLineInterval = TimeSpan.FromSeconds(1);
 

@@ -14,7 +14,7 @@ namespace Netmem.Chaos;
 /// while it holds pages, after which the stack restarts it and its pages go back. Per packet let go: a misuse (Polly
 /// behaviour), or, while a late-return storm gathers, the packet is handed to the storm instead.
 /// </summary>
-public sealed class ChaosConsumer
+internal sealed class ChaosConsumer
 {
     private static readonly TimeSpan MinStall = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxStall = TimeSpan.FromMilliseconds(1500);

@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>Which device a chaos run binds (<c>--device</c>).</summary>
-public enum ChaosDeviceKind
+internal enum ChaosDeviceKind
 {
     /// <summary>The simulated NIC with its strict IOMMU model and synthetic traffic (<c>sim</c>).</summary>
     Simulated,

@@ -15,7 +15,7 @@ namespace Netmem.Chaos;
 /// inline. That is the fault being modelled, not a way of waiting: it shows that a stalled poll delays the unbind
 /// protocol but cannot break it.
 /// </remarks>
-public sealed class ChaosDmaDevice : IDmaDevice
+internal sealed class ChaosDmaDevice : IDmaDevice
 {
     private static readonly TimeSpan MinMapLatency = TimeSpan.FromMicroseconds(200);
     private static readonly TimeSpan MaxMapLatency = TimeSpan.FromMilliseconds(3);

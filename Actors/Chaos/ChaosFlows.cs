@@ -6,7 +6,7 @@ namespace Netmem.Chaos;
 /// The flows of a run: two per consumer (UDP over IPv4, TCP over IPv6), plus one flow no socket is bound to, so
 /// "no socket" drops happen too.
 /// </summary>
-public static class ChaosFlows
+internal static class ChaosFlows
 {
     public static IReadOnlyList<FlowKey> ForConsumer(int consumer) =>
     [

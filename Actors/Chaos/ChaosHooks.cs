@@ -9,7 +9,7 @@ namespace Netmem.Chaos;
 /// IOMMU model, an application tap on every packet read, or a different unbind path. The test suite uses them to
 /// plant deliberately broken devices, consumers and supervisors and prove that each violation counter moves.
 /// </summary>
-public sealed record ChaosHooks
+internal sealed record ChaosHooks
 {
     public static readonly ChaosHooks None = new();
 

@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>A live reading of a run, for the progress display.</summary>
-public sealed record ChaosProgress(
+internal sealed record ChaosProgress(
     TimeSpan Elapsed,
     TimeSpan Duration,
     double PacketsPerSecond,

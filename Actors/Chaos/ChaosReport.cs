@@ -3,7 +3,7 @@ using Netmem.Pool.Misuse;
 namespace Netmem.Chaos;
 
 /// <summary>Everything a chaos run measured, and its verdict. Rendered as a table and as JSON.</summary>
-public sealed record ChaosReport
+internal sealed record ChaosReport
 {
     public required ulong Seed { get; init; }
 
@@ -117,7 +117,7 @@ public sealed record ChaosReport
 }
 
 /// <summary>How a chaos run ended (see <see cref="ChaosReport.Verdict"/>).</summary>
-public enum ChaosVerdict
+internal enum ChaosVerdict
 {
     /// <summary>Full length, something exercised, no violation.</summary>
     Passed,

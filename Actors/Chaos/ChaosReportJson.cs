@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Netmem.Chaos;
 
 /// <summary>The machine-readable report: camelCase properties, enums by name, the fault ledger included.</summary>
-public static class ChaosReportJson
+internal static class ChaosReportJson
 {
     public static readonly JsonSerializerOptions Options = new()
     {

@@ -4,7 +4,7 @@ using Spectre.Console.Rendering;
 namespace Netmem.Chaos;
 
 /// <summary>The end-of-run summary: one table, a section per concern, every violation counter on its own row.</summary>
-public static class ChaosReportTable
+internal static class ChaosReportTable
 {
     public static IRenderable Render(ChaosReport report)
     {

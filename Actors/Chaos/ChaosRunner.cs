@@ -4,7 +4,7 @@ namespace Netmem.Chaos;
 /// Runs one chaos run to its report. Cancelling the token stops the traffic early; the run still shuts down,
 /// unbinds every device, drains and audits, and its report is marked <see cref="ChaosReport.Cancelled"/>.
 /// </summary>
-public static class ChaosRunner
+internal static class ChaosRunner
 {
     public static async Task<ChaosReport> RunAsync(
         ChaosSettings settings,

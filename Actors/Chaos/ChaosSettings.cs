@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>What a chaos run does: its seed, length, topology, traffic and faults (the command line's options).</summary>
-public sealed record ChaosSettings
+internal sealed record ChaosSettings
 {
     public static readonly IReadOnlySet<FaultKind> AllFaults = Enum.GetValues<FaultKind>().ToHashSet();
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Netmem.Chaos;
 
 /// <summary>What asked a chaos run to stop before its time.</summary>
-public enum ChaosStopReason
+internal enum ChaosStopReason
 {
     /// <summary>Nothing: the run goes its full length.</summary>
     None,
@@ -26,7 +26,7 @@ public enum ChaosStopReason
 /// the command return its exit code. A second signal is left to its default action and ends the process at once,
 /// for a user who does not want to wait for the clean shutdown.
 /// </remarks>
-public sealed class ChaosStop : IDisposable
+internal sealed class ChaosStop : IDisposable
 {
     public const int ExitInterrupted = 128 + 2;
     public const int ExitTerminated = 128 + 15;

@@ -6,7 +6,7 @@ namespace Netmem.Chaos;
 /// The driver-crash seam: a traffic source decorator. The driver asks its source for frames from inside a poll, so
 /// a throw here is a crash mid-poll, with the poll's frames and the ring's pages in the driver's hands.
 /// </summary>
-public sealed class ChaosTrafficSource : ITrafficSource
+internal sealed class ChaosTrafficSource : ITrafficSource
 {
     private readonly ITrafficSource _inner;
     private readonly DriverFaultSeam _crashes;

@@ -16,7 +16,7 @@ namespace Netmem.Chaos;
 /// <param name="MisuseNotRejected">Double returns or uses after dispose that the runtime let through.</param>
 /// <param name="PacketsUnaccounted">Received packets that ended neither delivered nor dropped with a reason.</param>
 /// <param name="KernelErrors">Errors the kernel returned to the real device's register and unregister calls (io_uring runs only).</param>
-public sealed record ChaosViolations(
+internal sealed record ChaosViolations(
     long DoubleUnmap,
     long DeviceCallAfterUnbind,
     long DmaToUnmappedPage,

@@ -16,7 +16,7 @@ namespace Netmem.Chaos;
 /// <param name="dmaDecorator">Wraps each queue's bookkept DMA API (argument 1: the queue) with the run's fault seams.</param>
 /// <param name="crashSeam">The driver-crash seam of each queue (argument: the queue).</param>
 /// <param name="beforeTeardown">Runs on the tearing-down thread just before the real domain goes (a slow teardown).</param>
-public sealed class CheckedRealDevice(
+internal sealed class CheckedRealDevice(
     INetDevice inner,
     IommuModel shadow,
     Func<int, IDmaDevice, IDmaDevice> dmaDecorator,

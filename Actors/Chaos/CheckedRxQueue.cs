@@ -18,7 +18,7 @@ namespace Netmem.Chaos;
 /// the pages would be lost between the device and the driver. So the frames of one reap are owed to the seam and
 /// paid at the start of the next reap, before it takes anything: a throw there leaves every page where it was.
 /// </remarks>
-public sealed class CheckedRxQueue : IRxQueueDevice
+internal sealed class CheckedRxQueue : IRxQueueDevice
 {
     private readonly IRxQueueDevice _inner;
     private readonly PagePool _pool;

@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>How long one application consumer holds each packet, and how many it may hold at once.</summary>
-public sealed record ConsumerProfile(TimeSpan HoldTime, int MaxHeld)
+internal sealed record ConsumerProfile(TimeSpan HoldTime, int MaxHeld)
 {
     private static readonly ConsumerProfile[] s_mix =
     [

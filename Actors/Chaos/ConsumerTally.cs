@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>What the application consumers of a run did with the packets they read.</summary>
-public sealed class ConsumerTally
+internal sealed class ConsumerTally
 {
     private long _read;
     private long _released;

@@ -7,7 +7,7 @@ namespace Netmem.Chaos;
 /// The driver seam: called once in the middle of every poll of one RX queue, it throws
 /// <see cref="InjectedDriverCrashException"/> on the polls the seed picks, with the poll's frames still in hand.
 /// </summary>
-public sealed class DriverFaultSeam
+internal sealed class DriverFaultSeam
 {
     private readonly FaultStream _polls;
     private readonly ResiliencePipeline _pipeline;

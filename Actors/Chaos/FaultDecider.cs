@@ -11,7 +11,7 @@ namespace Netmem.Chaos;
 /// seed reproduce its faults. The mix is SplitMix64's finalizer (Steele, Lea, Flood 2014), applied once per input word,
 /// so every input bit affects every output bit. Draw 0 decides injection; draws 1, 2, … generate the fault itself.
 /// </remarks>
-public sealed class FaultDecider
+internal sealed class FaultDecider
 {
     private readonly FaultRates _rates;
 

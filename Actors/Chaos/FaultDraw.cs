@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>The parameters of one injected fault, drawn from the same hash that decided to inject it.</summary>
-public readonly record struct FaultDraw(FaultDecider Decider, FaultKind Kind, FaultStream Stream, long Sequence)
+internal readonly record struct FaultDraw(FaultDecider Decider, FaultKind Kind, FaultStream Stream, long Sequence)
 {
     public long OperationId => Stream.OperationId(Sequence);
 

@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>The faults a chaos run injects, each at a seam outside the lock-free core.</summary>
-public enum FaultKind
+internal enum FaultKind
 {
     /// <summary>The device refuses a DMA map (IOVA space exhausted).</summary>
     DmaMapFailure,

@@ -6,7 +6,7 @@ namespace Netmem.Chaos;
 /// Every fault a run injected, and every operation stream faults were decided on. Two runs of one seed can be
 /// compared through it: on the operations both runs reached, they must have injected exactly the same faults.
 /// </summary>
-public sealed class FaultLedger
+internal sealed class FaultLedger
 {
     private readonly ConcurrentQueue<InjectedFault> _faults = new();
     private readonly ConcurrentDictionary<string, FaultStream> _streams = new();

@@ -5,7 +5,7 @@ namespace Netmem.Chaos;
 /// kind has a weight that matches how often its operation happens (a map is rarer than a delivered packet, an unbind
 /// cycle rarer still), so one rate gives a useful mix.
 /// </summary>
-public sealed record FaultRates
+internal sealed record FaultRates
 {
     private readonly double[] _rates = new double[Enum.GetValues<FaultKind>().Length];
 

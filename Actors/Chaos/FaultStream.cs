@@ -5,7 +5,7 @@ namespace Netmem.Chaos;
 /// consumer. Its name is stable across runs (device, queue, bind generation, consumer number), so operation
 /// <c>n</c> of a stream is the same operation in every run of a seed, whatever the thread interleaving.
 /// </summary>
-public sealed class FaultStream
+internal sealed class FaultStream
 {
     private long _next;
 

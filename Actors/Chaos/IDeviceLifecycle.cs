@@ -5,7 +5,7 @@ using Netmem.Pool.Dma;
 namespace Netmem.Chaos;
 
 /// <summary>How a chaos run binds and unbinds one device: <see cref="SupervisedDevice"/> in every real run.</summary>
-public interface IDeviceLifecycle
+internal interface IDeviceLifecycle
 {
     /// <summary>The device's name, unique within the process; its pools map through a device of this name.</summary>
     string Device { get; }

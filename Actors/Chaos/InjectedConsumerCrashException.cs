@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>The crash a chaos run injects into a consumer while it holds pages.</summary>
-public sealed class InjectedConsumerCrashException : Exception
+internal sealed class InjectedConsumerCrashException : Exception
 {
     public InjectedConsumerCrashException(string message)
         : base(message)

@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>The crash a chaos run injects into a driver's poll.</summary>
-public sealed class InjectedDriverCrashException : Exception
+internal sealed class InjectedDriverCrashException : Exception
 {
     public InjectedDriverCrashException(string message)
         : base(message)

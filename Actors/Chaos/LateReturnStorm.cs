@@ -13,7 +13,7 @@ namespace Netmem.Chaos;
 /// queue; that packet simply waits for the next storm, and the run fires once more after every consumer has
 /// finished, so nothing stays held back. <see cref="MaxHeldBack"/> caps the hold-back attempts between two fires.
 /// </remarks>
-public sealed class LateReturnStorm
+internal sealed class LateReturnStorm
 {
     /// <summary>The most packets held back, so a storm cannot starve the pools for good.</summary>
     public const int MaxHeldBack = 4096;

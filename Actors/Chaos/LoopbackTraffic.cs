@@ -16,7 +16,7 @@ namespace Netmem.Chaos;
 /// ports), found by binding and closing a socket on each, then handed to the generator. The sink socket keeps the destination port open so that no ICMP port-unreachable answers each datagram
 /// (it is never read; once its buffer is full the kernel drops there, after the capture has seen the frame).
 /// </remarks>
-public sealed class LoopbackTraffic : IDisposable
+internal sealed class LoopbackTraffic : IDisposable
 {
     private const int PayloadBytes = 64;
 

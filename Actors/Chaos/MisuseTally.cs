@@ -3,7 +3,7 @@ using Netmem.Pool.Misuse;
 namespace Netmem.Chaos;
 
 /// <summary>Misuse the runtime rejected, by the kind its exception names, and misuse it failed to reject.</summary>
-public sealed class MisuseTally
+internal sealed class MisuseTally
 {
     private readonly long[] _rejected = new long[Enum.GetValues<MisuseKind>().Length];
     private long _notRejected;

@@ -1,7 +1,7 @@
 namespace Netmem.Chaos;
 
 /// <summary>How a misbehaving consumer misuses a packet it is done with.</summary>
-public enum MisuseVariant
+internal enum MisuseVariant
 {
     /// <summary>Returns the page through its raw handle, then disposes the packet: a second return.</summary>
     DoubleReturn,

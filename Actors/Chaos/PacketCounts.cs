@@ -7,7 +7,7 @@ namespace Netmem.Chaos;
 /// <param name="Received">Frames the drivers DMA'd into pages and handed to the stack.</param>
 /// <param name="Delivered">Packets applications read from their sockets.</param>
 /// <param name="DroppedByReason">Packets dropped (their pages returned), by reason.</param>
-public sealed record PacketCounts(long Received, long Delivered, IReadOnlyDictionary<string, long> DroppedByReason)
+internal sealed record PacketCounts(long Received, long Delivered, IReadOnlyDictionary<string, long> DroppedByReason)
 {
     public long Dropped => DroppedByReason.Values.Sum();
 

@@ -8,7 +8,7 @@ namespace Netmem.Chaos;
 /// Performs one misuse on a packet the consumer is done with, and records whether the runtime rejected it with a
 /// misuse error. Either way the packet ends disposed, so a rejected misuse loses no page.
 /// </summary>
-public static class PacketMisuse
+internal static class PacketMisuse
 {
     public static void Commit(ReceivedPacket packet, MisuseVariant variant, MisuseTally tally)
     {

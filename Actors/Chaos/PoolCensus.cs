@@ -8,7 +8,7 @@ namespace Netmem.Chaos;
 /// Every pool that served a run's devices, asked of the runtime after each bind (<see cref="PagePoolRuntime.PoolsOfAsync"/>)
 /// and kept after the device lets it go, so the end-of-run checks see pools that were already released.
 /// </summary>
-public sealed class PoolCensus
+internal sealed class PoolCensus
 {
     private readonly ConcurrentDictionary<PagePool, string> _pools = new();
 

@@ -8,7 +8,7 @@ namespace Netmem.Chaos;
 /// Runs <c>receive</c> on a console: what is bound, a live display (packets/s, packets, inflight pages, drops,
 /// unbinds) on a terminal or a plain line a second when output is redirected, then the unbind report.
 /// </summary>
-public static class ReceiveConsole
+internal static class ReceiveConsole
 {
     private static readonly TimeSpan PlainLineInterval = TimeSpan.FromSeconds(1);
 

@@ -7,7 +7,7 @@ namespace Netmem.Chaos;
 /// <param name="Dropped">Packets dropped so far, by reason.</param>
 /// <param name="Inflight">Pages the device's pools have lent now (ring, sockets and consumer).</param>
 /// <param name="Unbinds">Unbinds done (0 until the stop).</param>
-public sealed record ReceiveProgress(
+internal sealed record ReceiveProgress(
     TimeSpan Elapsed,
     string State,
     double PacketsPerSecond,

@@ -9,7 +9,7 @@ namespace Netmem.Chaos;
 /// <param name="Report">The unbind report (null when the device was never bound).</param>
 /// <param name="Counters">What the real device did over the run.</param>
 /// <param name="Last">The last reading (packets delivered and dropped).</param>
-public sealed record ReceiveResult(string Device, string? BindError, UnbindReport? Report, UringCounters Counters, ReceiveProgress Last)
+internal sealed record ReceiveResult(string Device, string? BindError, UnbindReport? Report, UringCounters Counters, ReceiveProgress Last)
 {
     /// <summary>Bound, unbound cleanly (every phase in time, nothing revoked or leaked) and the kernel saw no error.</summary>
     public bool Clean => BindError is null && Report is { IsClean: true } && Counters.Violations == 0;

@@ -16,7 +16,7 @@ namespace Netmem.Chaos;
 /// consumer that takes every parsed packet no other socket wants and releases it at once, reports a reading every
 /// interval until stopped, then unbinds through the device supervisor and returns the unbind report.
 /// </summary>
-public static class ReceiveRun
+internal static class ReceiveRun
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);

@@ -14,7 +14,7 @@ namespace Netmem.Chaos;
 /// replaced by a constant, so Polly's shared, unseedable random is never consulted. Every injection is written to
 /// the <see cref="FaultLedger"/>.
 /// </summary>
-public sealed class SeededChaos
+internal sealed class SeededChaos
 {
     private static readonly ResiliencePropertyKey<FaultStream> StreamKey = new("netmem.chaos.stream");
     private static readonly ResiliencePropertyKey<long> SequenceKey = new("netmem.chaos.sequence");

@@ -14,7 +14,7 @@ namespace Netmem.Chaos;
 /// The slowness blocks the calling thread, as a device that takes its time does; it is cleared when the device is
 /// bound again, so it only ever weighs on the unbind it was decided for (and the late returns racing it).
 /// </remarks>
-public sealed class SlowDeviceSeam
+internal sealed class SlowDeviceSeam
 {
     /// <summary>How long each unmap takes while unmaps are slow.</summary>
     public static readonly TimeSpan UnmapLatency = TimeSpan.FromMilliseconds(2);

@@ -18,7 +18,7 @@ namespace Netmem.Chaos;
 /// addresses may be reused by the device (a slot of its table), so a new map takes the address out of the retired
 /// set. The queues of one device each have their own table, hence one bookkeeping per queue over the shared model.
 /// </remarks>
-public sealed class StrictDmaBookkeeping : IDmaDevice
+internal sealed class StrictDmaBookkeeping : IDmaDevice
 {
     /// <summary>An address the model never hands out (its bump allocator never gets that far).</summary>
     public const ulong NeverMapped = ulong.MaxValue & ~((ulong)IommuModel.SlotSize - 1);

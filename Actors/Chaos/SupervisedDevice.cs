@@ -7,7 +7,7 @@ using Netmem.Pool.Dma;
 namespace Netmem.Chaos;
 
 /// <summary>A device under its real <see cref="DeviceSupervisor"/>, bound and unbound through the public protocol.</summary>
-public sealed class SupervisedDevice : IDeviceLifecycle
+internal sealed class SupervisedDevice : IDeviceLifecycle
 {
     private readonly IActorRef _supervisor;
     private readonly TimeSpan _askTimeout;

@@ -7,7 +7,7 @@ namespace Netmem.Chaos;
 /// unmapped: a pool that is still active or mid-destroy has reclaimed nothing, so all its pages count; a detached
 /// pool's pages that are still lent must no longer be mapped.
 /// </summary>
-public static class UnboundAudit
+internal static class UnboundAudit
 {
     public static long CountItemsNotReclaimed(IEnumerable<PagePool> pools)
     {

@@ -268,8 +268,9 @@ public sealed class ChaosCommandSpecs
     [Theory]
     [InlineData(ChaosStopReason.Interrupt, ChaosCommand.ExitInterrupted)]
     [InlineData(ChaosStopReason.Terminate, ChaosCommand.ExitTerminated)]
-    public async Task A_run_stopped_early_still_unbinds_and_audits_reports_cancelled_and_exits_with_the_signal_code(ChaosStopReason reason, int expectedExit)
+    public async Task A_run_stopped_early_still_unbinds_and_audits_reports_cancelled_and_exits_with_the_signal_code(object stopReason, int expectedExit)
     {
+        var reason = (ChaosStopReason)stopReason;
         string json = Path.Combine(Path.GetTempPath(), $"chaos-{Guid.NewGuid():N}.json");
         using var stop = new ChaosStop();
         var output = new StringWriter();

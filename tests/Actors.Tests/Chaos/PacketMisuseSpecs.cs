@@ -13,8 +13,9 @@ public sealed class PacketMisuseSpecs
     [InlineData(MisuseVariant.DoubleReturn, MisuseKind.DoubleReturn)]
     [InlineData(MisuseVariant.ReturnAfterDispose, MisuseKind.DoubleReturn)]
     [InlineData(MisuseVariant.ReadAfterDispose, MisuseKind.UseAfterReturn)]
-    public void A_misuse_is_rejected_counted_by_kind_and_leaves_the_pool_intact(MisuseVariant variant, MisuseKind expected)
+    public void A_misuse_is_rejected_counted_by_kind_and_leaves_the_pool_intact(object misuse, MisuseKind expected)
     {
+        var variant = (MisuseVariant)misuse;
         var pool = new PagePool(new PagePoolOptions());
         var tally = new MisuseTally();
 
@@ -29,8 +30,9 @@ public sealed class PacketMisuseSpecs
     [Theory]
     [InlineData(MisuseVariant.DoubleReturn)]
     [InlineData(MisuseVariant.ReadAfterDispose)]
-    public void A_pool_that_does_not_track_its_pages_lets_misuse_through_and_it_is_counted(MisuseVariant variant)
+    public void A_pool_that_does_not_track_its_pages_lets_misuse_through_and_it_is_counted(object misuse)
     {
+        var variant = (MisuseVariant)misuse;
         var untracked = new PagePool(new PagePoolOptions { TrackInflight = false });
         var tally = new MisuseTally();
 
