@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Netmem.Pool;
 using Netmem.Driver.Devices;
+using Netmem.Pool;
 
 namespace Netmem.Driver;
 

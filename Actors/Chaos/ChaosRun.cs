@@ -1,22 +1,22 @@
-using Netmem.Simulation;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Hosting;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Simulation.Traffic;
+using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
+using Netmem.Simulation;
+using Netmem.Simulation.Traffic;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Sockets;
-using Netmem.Driver.Devices;
 using Netmem.Uring;
 using Netmem.Uring.Traffic;
-using System.Net.Sockets;
 using Polly;
 using Polly.Simmy;
 

@@ -1,6 +1,6 @@
-using Netmem.Simulation;
 using Netmem.Actors.Protocol;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 
 namespace Netmem.Chaos;
 

@@ -1,8 +1,8 @@
-using Netmem.Simulation;
 using Akka.Actor;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Protocol;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 
 namespace Netmem.Chaos;
 

@@ -1,5 +1,5 @@
-using Netmem.Stack.Rx;
 using Netmem.Stack.Actors;
+using Netmem.Stack.Rx;
 
 namespace Netmem.Driver.Devices;
 

@@ -1,7 +1,7 @@
-using Netmem.Stack.Rx;
 using Akka.Actor;
 using Netmem.Pool.Misuse;
 using Netmem.Stack.Parsing;
+using Netmem.Stack.Rx;
 using Netmem.Stack.Sockets;
 
 namespace Netmem.Stack.Actors;

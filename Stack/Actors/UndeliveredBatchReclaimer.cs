@@ -1,7 +1,7 @@
-using Netmem.Stack.Rx;
 using Akka.Actor;
 using Akka.Event;
 using Netmem.Pool.Misuse;
+using Netmem.Stack.Rx;
 
 namespace Netmem.Stack.Actors;
 

@@ -1,4 +1,3 @@
-using Netmem.Simulation;
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
@@ -6,9 +5,10 @@ using Akka.TestKit;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
+using Netmem.Simulation.Traffic;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Sockets;

@@ -1,5 +1,5 @@
-using Netmem.Pool.Dma;
 using Netmem.Actors.Devices;
+using Netmem.Pool.Dma;
 
 namespace Netmem.Actors.Tests;
 

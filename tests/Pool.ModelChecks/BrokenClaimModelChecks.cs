@@ -1,5 +1,5 @@
-using Netmem.Simulation;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.ModelChecks;

@@ -1,7 +1,7 @@
-using Netmem.Simulation;
 using Microsoft.Coyote.Specifications;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Misuse;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.ModelChecks;

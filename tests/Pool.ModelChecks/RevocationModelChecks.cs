@@ -1,6 +1,6 @@
-using Netmem.Simulation;
 using Microsoft.Coyote.Specifications;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.ModelChecks;

@@ -1,8 +1,8 @@
-using Netmem.Simulation;
 using System.Collections.Concurrent;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Pool.Tests.Dma;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.Tests;
@@ -79,7 +79,7 @@ public sealed class PagePoolDestroyStressSpecs
         Assert.Equal(0, Interlocked.Read(ref aliased));
         Assert.Empty(t.Pool.GetOutstandingAllocations());
         Assert.Equal(100_000, stats.AllocFast + stats.AllocSlow + stats.AllocRefill);
-        
+
         // A direct recycle that finds the cache full goes on to the ring, so each return has one final outcome.
         Assert.Equal(100_000, stats.RecycleCached + stats.RecycleRing + stats.RecycleRingFull);
         Assert.Equal(stats.Hold, t.Iommu.MapCalls);

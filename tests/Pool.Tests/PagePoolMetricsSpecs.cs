@@ -1,6 +1,6 @@
-using Netmem.Simulation;
 using System.Diagnostics.Metrics;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 using Xunit;
 using I = Netmem.Pool.PagePoolMetrics.Instruments;
 using T = Netmem.Pool.PagePoolMetrics.Tags;

@@ -1,9 +1,9 @@
-using Netmem.Simulation;
 using CsCheck;
 using Netmem.Pool.Core;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Pool.Misuse;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.Tests;

@@ -1,8 +1,8 @@
-using Netmem.Simulation;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Pool.Misuse;
 using Netmem.Pool.Tests.Dma;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.Tests;

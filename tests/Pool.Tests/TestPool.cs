@@ -1,6 +1,6 @@
-using Netmem.Simulation;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
+using Netmem.Simulation;
 
 namespace Netmem.Pool.Tests;
 

@@ -40,15 +40,17 @@ string load = File.ReadAllText("/proc/loadavg").Trim();
 Console.WriteLine($"load average before the run: {load}");
 var results = new List<RunResult>();
 foreach (double rate in rates)
-for (int repetition = 0; repetition < repeat; repetition++)
 {
-    long count = smoke ? 3_000 : (long)((rate > 0 ? rate : maxRateGuess) * seconds);
-    foreach (string receiver in BenchmarkRunner.Receivers.Where(r => only is null || r.Contains(only, StringComparison.Ordinal)))
+    for (int repetition = 0; repetition < repeat; repetition++)
     {
-        RunResult result = runner.Run(receiver, rate, count);
-        results.Add(result);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{ResultsReport.RateName(rate),8} {receiver,-20} sent {result.Sent,8:N0} at {result.SentRate,9:N0}/s  delivered {result.DeliveredPercent,6:F2} %  CPU {result.CpuMicrosecondsPerPacket,6:F2} µs/packet ({result.SystemShare * 100:F0} % kernel)  alloc {result.AllocatedBytesPerPacket,7:F1} B/packet  {result.Detail}"));
+        long count = smoke ? 3_000 : (long)((rate > 0 ? rate : maxRateGuess) * seconds);
+        foreach (string receiver in BenchmarkRunner.Receivers.Where(r => only is null || r.Contains(only, StringComparison.Ordinal)))
+        {
+            RunResult result = runner.Run(receiver, rate, count);
+            results.Add(result);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{ResultsReport.RateName(rate),8} {receiver,-20} sent {result.Sent,8:N0} at {result.SentRate,9:N0}/s  delivered {result.DeliveredPercent,6:F2} %  CPU {result.CpuMicrosecondsPerPacket,6:F2} µs/packet ({result.SystemShare * 100:F0} % kernel)  alloc {result.AllocatedBytesPerPacket,7:F1} B/packet  {result.Detail}"));
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Netmem.Actors.Devices.Guard;
 using Netmem.Actors.Pools;
 using Netmem.Actors.Protocol;
-using Netmem.Actors.Devices.Guard;
 using Netmem.Driver;
 using Netmem.Driver.Devices;
 using Netmem.Pool;
@@ -122,7 +122,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         });
         Receive<StackQueuesRetry>(_ => _stack.Tell(new OpenRxQueues(_options.Name, _options.QueueCount)));
         Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
-            Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
+        Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
         ReceiveAny(_ => Stash.Stash());
     }
 

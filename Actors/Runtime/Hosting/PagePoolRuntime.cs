@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
-using Netmem.Pool;
 using System.Runtime.CompilerServices;
 using Akka;
 using Akka.Actor;
 using Netmem.Actors.Devices;
 using Netmem.Actors.Health;
 using Netmem.Actors.Protocol;
+using Netmem.Pool;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Sockets;
 

@@ -1,7 +1,7 @@
-using Netmem.Simulation;
-using Netmem.Chaos;
 using Netmem.Actors.Protocol;
+using Netmem.Chaos;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 
 namespace Netmem.Actors.Tests.Chaos;
 

@@ -1,6 +1,6 @@
 using Netmem.Chaos;
-using Netmem.Pool.Misuse;
 using Netmem.Pool;
+using Netmem.Pool.Misuse;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Sockets;
 using Xunit;

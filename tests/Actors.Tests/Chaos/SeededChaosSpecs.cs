@@ -1,6 +1,6 @@
 using Netmem.Chaos;
-using Polly.Simmy;
 using Polly;
+using Polly.Simmy;
 using Xunit;
 
 namespace Netmem.Actors.Tests.Chaos;

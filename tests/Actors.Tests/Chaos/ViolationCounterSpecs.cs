@@ -1,6 +1,6 @@
 using Netmem.Chaos;
-using Netmem.Pool.Dma;
 using Netmem.Pool;
+using Netmem.Pool.Dma;
 using Netmem.Stack.Sockets;
 using Xunit;
 

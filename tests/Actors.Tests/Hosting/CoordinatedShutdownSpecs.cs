@@ -1,4 +1,3 @@
-using Netmem.Simulation;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
@@ -6,9 +5,10 @@ using Netmem.Actors.Devices;
 using Netmem.Actors.Hosting;
 using Netmem.Actors.Protocol;
 using Netmem.Driver;
-using Netmem.Simulation.Traffic;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
+using Netmem.Simulation.Traffic;
 using Netmem.Stack.Actors;
 using Xunit;
 using Xunit.Abstractions;

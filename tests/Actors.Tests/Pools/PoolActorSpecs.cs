@@ -1,9 +1,9 @@
-using Netmem.Simulation;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Pools;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,10 +1,10 @@
-using Netmem.Simulation;
 using BenchmarkDotNet.Attributes;
 using Netmem.Benchmarks.Columns;
 using Netmem.Benchmarks.Support;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
+using Netmem.Simulation;
 
 namespace Netmem.Benchmarks.Cases;
 

@@ -1,14 +1,14 @@
-using Netmem.Driver.Devices;
-using Netmem.Simulation;
 using Akka.Actor;
 using Akka.Configuration;
 using BenchmarkDotNet.Attributes;
 using Netmem.Benchmarks.Columns;
 using Netmem.Benchmarks.Support;
 using Netmem.Driver;
-using Netmem.Simulation.Traffic;
+using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
+using Netmem.Simulation.Traffic;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Sockets;

@@ -1,7 +1,7 @@
-using Netmem.Simulation;
 using BenchmarkDotNet.Attributes;
 using Netmem.Benchmarks.Support;
 using Netmem.Pool;
+using Netmem.Simulation;
 
 namespace Netmem.Benchmarks.Cases;
 

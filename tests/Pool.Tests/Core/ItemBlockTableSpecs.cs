@@ -1,6 +1,6 @@
-using Netmem.Simulation;
 using Netmem.Pool.Core;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.Tests.Core;

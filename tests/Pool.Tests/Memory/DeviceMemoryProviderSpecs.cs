@@ -1,7 +1,7 @@
-using Netmem.Simulation;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Pool.Misuse;
+using Netmem.Simulation;
 using Xunit;
 
 namespace Netmem.Pool.Tests.Memory;

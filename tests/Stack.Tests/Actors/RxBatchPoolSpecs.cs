@@ -1,6 +1,6 @@
-using Netmem.Stack.Rx;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
+using Netmem.Stack.Rx;
 using Xunit;
 using static Netmem.Stack.Tests.Actors.StackActorFixture;
 

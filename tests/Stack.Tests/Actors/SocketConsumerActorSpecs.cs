@@ -1,9 +1,9 @@
-using Netmem.Stack.Rx;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Parsing;
+using Netmem.Stack.Rx;
 using Netmem.Stack.Sockets;
 using Xunit;
 using Xunit.Abstractions;

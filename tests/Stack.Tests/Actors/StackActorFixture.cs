@@ -1,7 +1,7 @@
-using Netmem.Stack.Rx;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Parsing;
+using Netmem.Stack.Rx;
 
 namespace Netmem.Stack.Tests.Actors;
 

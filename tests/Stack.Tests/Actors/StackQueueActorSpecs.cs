@@ -1,8 +1,8 @@
-using Netmem.Stack.Rx;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
+using Netmem.Stack.Rx;
 using Netmem.Stack.Sockets;
 using Xunit;
 using Xunit.Abstractions;

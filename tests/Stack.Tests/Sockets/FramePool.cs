@@ -1,6 +1,6 @@
-using Netmem.Simulation;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.Simulation;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Sockets;
 
