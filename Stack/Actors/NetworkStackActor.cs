@@ -18,6 +18,7 @@ public sealed class NetworkStackActor : ReceiveActor
     private readonly Dictionary<string, IActorRef[]> _rxQueues = new();
     private readonly Dictionary<IActorRef, int?> _consumerRestartLimits = new();
 
+    /// <summary>A stack whose queues and consumers share <paramref name="demultiplexer"/> (flow → socket).</summary>
     public NetworkStackActor(FlowDemultiplexer demultiplexer)
     {
         _demultiplexer = demultiplexer;
@@ -39,6 +40,7 @@ public sealed class NetworkStackActor : ReceiveActor
     /// <summary>The demultiplexer the stack routes through.</summary>
     public static Props Props(FlowDemultiplexer demultiplexer) => Akka.Actor.Props.Create(() => new NetworkStackActor(demultiplexer));
 
+    /// <summary>Restarts a child that throws, within each consumer's own restart budget; stack queues always restart.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new ChildRestartStrategy(_consumerRestartLimits);
 
     private void Open(OpenRxQueues open)

@@ -24,6 +24,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
     private long _read;
     private bool _stalled;
 
+    /// <summary>A consumer that opens the socket <paramref name="spec"/> describes and binds its flows in <paramref name="demultiplexer"/>.</summary>
     public SocketConsumerActor(FlowDemultiplexer demultiplexer, ConsumerSpec spec)
     {
         _demultiplexer = demultiplexer;
@@ -39,11 +40,14 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             _spec.Name, _read, _held.Count, _socket.QueuedCount, _socket.Delivered, _socket.DroppedQueueFull)));
     }
 
+    /// <summary>Set by Akka: the timers that release held packets when their hold time ends.</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>How the stack makes a consumer for <paramref name="spec"/>.</summary>
     public static Props Props(FlowDemultiplexer demultiplexer, ConsumerSpec spec) =>
         Akka.Actor.Props.Create(() => new SocketConsumerActor(demultiplexer, spec));
 
+    /// <summary>Binds the consumer's flows to its socket and starts reading.</summary>
     protected override void PreStart()
     {
         foreach (var flow in _spec.Flows)
@@ -60,6 +64,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         WaitForPackets();
     }
 
+    /// <summary>Unbinds its flows, closes its socket (returning what is queued) and disposes every packet it held.</summary>
     protected override void PostStop()
     {
         foreach (var flow in _spec.Flows)

@@ -7,6 +7,7 @@ namespace Netmem.Stack.Actors;
 /// <summary>Asks a consumer for its <see cref="ConsumerStatus"/>.</summary>
 public sealed record GetConsumerStatus
 {
+    /// <summary>The one instance (the message carries nothing).</summary>
     public static readonly GetConsumerStatus Instance = new();
 
     private GetConsumerStatus()
@@ -23,6 +24,7 @@ public sealed record ConsumerStatus(string Consumer, long Read, int Held, int Qu
 /// <summary>Tells a consumer to dispose every packet it holds; it replies <see cref="HeldReleased"/>.</summary>
 public sealed record ReleaseHeld
 {
+    /// <summary>The one instance (the message carries nothing).</summary>
     public static readonly ReleaseHeld Instance = new();
 
     private ReleaseHeld()

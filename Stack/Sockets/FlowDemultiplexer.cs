@@ -45,14 +45,19 @@ public sealed class FlowDemultiplexer
     /// <summary>Stops sending unmatched flows to <paramref name="consumer"/> if it receives them (a successor is left alone).</summary>
     public bool UnbindUnmatched(SocketConsumer consumer) => ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer);
 
+    /// <summary>Flows bound to a socket now.</summary>
     public int BoundFlowCount => _consumers.Count;
 
+    /// <summary>Packets handed to a socket's queue so far.</summary>
     public long Queued => Interlocked.Read(ref _queued);
 
+    /// <summary>Packets dropped because no socket was bound to their flow (their pages were returned).</summary>
     public long DroppedNoSocket => Interlocked.Read(ref _droppedNoSocket);
 
+    /// <summary>Frames dropped because they did not parse (their pages were returned).</summary>
     public long DroppedNotParsed => Interlocked.Read(ref _droppedNotParsed);
 
+    /// <summary>Packets a socket refused (queue full or closed; their pages were returned).</summary>
     public long DroppedByConsumer => Interlocked.Read(ref _droppedByConsumer);
 
     /// <exception cref="FlowAlreadyBoundException">Another consumer holds the flow; the binding is unchanged.</exception>
@@ -75,6 +80,7 @@ public sealed class FlowDemultiplexer
     /// </summary>
     public bool Unbind(FlowKey flow, SocketConsumer consumer) => _consumers.TryRemove(KeyValuePair.Create(flow, consumer));
 
+    /// <summary>The socket bound to <paramref name="flow"/>, if any.</summary>
     public bool TryGetConsumer(FlowKey flow, out SocketConsumer consumer) => _consumers.TryGetValue(flow, out consumer!);
 
     /// <summary>Routes a frame held in a whole page; takes ownership of the page, whatever happens.</summary>
@@ -137,6 +143,7 @@ public sealed class FlowDemultiplexer
         return Deliver(consumer, received);
     }
 
+    /// <summary>The bound flows and the dispatch counters, for logs.</summary>
     public override string ToString() =>
         $"{BoundFlowCount} flows: queued {Queued}, no socket {DroppedNoSocket}, not parsed {DroppedNotParsed}, refused by consumer {DroppedByConsumer}";
 

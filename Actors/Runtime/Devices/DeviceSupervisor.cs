@@ -65,6 +65,8 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     private UnbindRun? _unbind;
     private long _unbindCount;
 
+    /// <summary>A supervisor for the device <paramref name="options"/> describe; <paramref name="stack"/> opens its RX queues.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
     public DeviceSupervisor(DeviceOptions options, IActorRef stack)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -74,8 +76,10 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         Starting();
     }
 
+    /// <summary>Set by Akka: the phase timers of an unbind.</summary>
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>Set by Akka: holds a bind that arrives during an unbind until it ends.</summary>
     public IStash Stash { get; set; } = null!;
 
     /// <param name="options">The device to supervise; checked here.</param>
@@ -83,12 +87,14 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     public static Props Props(DeviceOptions options, IActorRef stack) =>
         Akka.Actor.Props.Create(() => new DeviceSupervisor(options, stack));
 
+    /// <summary>Asks the stack for the device's RX queues; the device binds once they are open (if it binds on start).</summary>
     protected override void PreStart()
     {
         _stack.Tell(new OpenRxQueues(_options.Name, _options.QueueCount));
         Timers.StartPeriodicTimer(StackTimer, StackQueuesRetry.Instance, StackRetryInterval);
     }
 
+    /// <summary>Restarts a crashed driver while bound (within its budget), stops it during an unbind.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(_options.MaxDriverRestarts, _options.DriverRestartWindow, exception =>
         {

@@ -53,6 +53,7 @@ public sealed class PagePoolRuntime
     /// <summary>The <see cref="NetworkStackActor"/>.</summary>
     public IActorRef Stack { get; }
 
+    /// <summary>The flow → socket table the stack dispatches through; its counters say where packets went.</summary>
     public FlowDemultiplexer Demultiplexer { get; }
 
     /// <summary>The device supervisors by device name.</summary>

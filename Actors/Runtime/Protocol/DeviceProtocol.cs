@@ -12,6 +12,7 @@ namespace Netmem.Actors.Protocol;
 /// </summary>
 public sealed record Bind
 {
+    /// <summary>The one instance (the message carries nothing).</summary>
     public static readonly Bind Instance = new();
 
     private Bind()
@@ -29,6 +30,7 @@ public sealed record Bound(string Device, int Generation, IReadOnlyList<PagePool
 /// </summary>
 public sealed record Unbind
 {
+    /// <summary>The one instance (the message carries nothing).</summary>
     public static readonly Unbind Instance = new();
 
     private Unbind()
@@ -45,6 +47,7 @@ public sealed record Unbound(UnbindReport Report);
 /// <summary>Asks a device supervisor for its <see cref="DeviceStatus"/>.</summary>
 public sealed record GetDeviceStatus
 {
+    /// <summary>The one instance (the message carries nothing).</summary>
     public static readonly GetDeviceStatus Instance = new();
 
     private GetDeviceStatus()
@@ -73,6 +76,7 @@ public sealed record DeviceStatus(
 /// </summary>
 public sealed record GetDevicePools
 {
+    /// <summary>The one instance (the message carries nothing).</summary>
     public static readonly GetDevicePools Instance = new();
 
     private GetDevicePools()
