@@ -52,25 +52,6 @@ public sealed partial class PagePool
         }
     }
 
-    private static NetmemMisuseException ReturnRefused(NetmemRef netmem, long observed, long lentAs)
-    {
-        uint current = ItemState.GenerationOf(observed);
-        long lifecycle = ItemState.LifecycleOf(observed);
-        if (current == netmem.Generation && lifecycle is ItemState.Lent or ItemState.LentAsFragments)
-        {
-            return lentAs == ItemState.Lent
-                ? new FragmentMismatchException($"{netmem} is lent as fragments; return each fragment instead of the page.")
-                : new FragmentMismatchException($"{netmem} is lent whole; it has no fragments to return.");
-        }
-
-        if (ItemState.Precedes(netmem.Generation, current))
-        {
-            return new DoubleReturnException($"{netmem} was already returned (its page is now at generation {current}).");
-        }
-
-        return new InvalidNetmemException($"{netmem} names a lending that never happened: the handle is forged or corrupted.");
-    }
-
     /// <summary>Puts a page the pool has taken back into the cache or ring, or releases it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Recycle(ItemBlock block, int index, int itemId, bool allowDirect)

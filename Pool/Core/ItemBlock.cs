@@ -20,6 +20,15 @@ internal sealed class ItemBlock
     public const int ItemsPerBlock = 1 << IndexBits;
     public const int IndexMask = ItemsPerBlock - 1;
 
+    /// <summary>The block index of an item id (<c>blockIndex &lt;&lt; 8 | itemIndex</c>); with <see cref="IndexOf"/>
+    /// the one decoding of an item id, used by handles and by the pool's own cache, ring and lists.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int BlockIndexOf(int itemId) => itemId >> IndexBits;
+
+    /// <summary>The item's index inside its block.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int IndexOf(int itemId) => itemId & IndexMask;
+
     public ItemBlock(int index)
     {
         Index = index;

@@ -24,6 +24,14 @@ internal static class ItemBlockTable
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ItemBlock Get(int blockIndex) => Volatile.Read(ref s_blocks)[blockIndex]!;
 
+    /// <summary>The block and index of an item id the pool itself holds (cache, ring, free lists, carving page).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static ItemBlock BlockOf(int itemId, out int index)
+    {
+        index = ItemBlock.IndexOf(itemId);
+        return Get(ItemBlock.BlockIndexOf(itemId));
+    }
+
     /// <summary>The block for an untrusted index, or null.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ItemBlock? TryGet(int blockIndex)
