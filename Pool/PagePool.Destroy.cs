@@ -298,10 +298,9 @@ public sealed partial class PagePool
     {
         foreach (ItemBlock block in SnapshotBlocks())
         {
-            PageMetadata[] pages = block.Pages;
-            for (int i = 0; i < pages.Length; i++)
+            for (int i = 0; i < ItemBlock.ItemsPerBlock; i++)
             {
-                ref PageMetadata page = ref pages[i];
+                ref PageMetadata page = ref block.Pages[i];
                 if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
                 {
                     continue;

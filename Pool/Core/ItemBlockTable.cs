@@ -80,7 +80,7 @@ internal static class ItemBlockTable
             // (Mapped stays 1, by design). Cleared here, so the next owner's destroy walk cannot find that claim
             // and unmap a foreign address on its own device. Stale handles only read FragmentWord, whose cleared
             // generation 0 matches no handle.
-            Array.Clear(block.Pages);
+            ((Span<PageMetadata>)block.Pages).Clear();
             s_freeBlocks.Push(block);
         }
     }
