@@ -50,7 +50,6 @@ public sealed partial class PagePool
             ? new DoubleReturnException($"{netmem} was already returned; {since}.")
             : new UseAfterReturnException($"{netmem} no longer owns its page: it was returned; {since}.");
 
-
     /// <summary>
     /// A page's bytes straight from its handle (<see cref="NetmemRef.GetSpan"/>): the block is looked up once and
     /// names the pool, instead of once to find the pool and again inside it.
@@ -60,27 +59,55 @@ public sealed partial class PagePool
     {
         ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
         PagePool? owner = block?.Owner;
-        if (owner is null || netmem.IsReadable == owner._unreadable)
+
+        // One test for both memory-kind refusals: a span needs a readable handle of a readable pool. Which refusal
+        // applies is worked out in NoSpan, in the order the checks have always run.
+        if (owner is null || !netmem.IsReadable || owner._unreadable)
         {
-            throw NoSpan(netmem, owner);
+            throw NoSpan(netmem, block, owner);
         }
 
-        return owner.SpanOfLentPage(block!, netmem);
+        return owner.HostSpanOfLentPage(block!, netmem);
     }
 
+    /// <summary>
+    /// Why a handle gets no span: no live pool; else a memory kind other than its pool's (forged); else, its pool
+    /// being unreadable, the lending is checked first (a returned or forged handle is refused as such) and only a
+    /// handle that still owns its page is told the memory has no host span.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static NetmemMisuseException NoSpan(NetmemRef netmem, PagePool? owner) =>
-        owner is null
-            ? NoLivePool(netmem, UseOfHandle.Access)
-            : owner.WrongMemoryKind(netmem);
+    private static NetmemMisuseException NoSpan(NetmemRef netmem, ItemBlock? block, PagePool? owner)
+    {
+        if (owner is null)
+        {
+            return NoLivePool(netmem, UseOfHandle.Access);
+        }
 
-    internal Span<byte> GetSpan(NetmemRef netmem) => SpanOfLentPage(ResolveBlock(netmem, UseOfHandle.Access), netmem);
+        if (netmem.IsReadable == owner._unreadable)
+        {
+            return owner.WrongMemoryKind(netmem);
+        }
 
+        owner.CheckLent(block!, netmem);
+        return owner.Unreadable(netmem);
+    }
+
+    internal Span<byte> GetSpan(NetmemRef netmem)
+    {
+        ItemBlock block = ResolveBlock(netmem, UseOfHandle.Access);
+        if (_unreadable)
+        {
+            throw NoSpan(netmem, block, this);
+        }
+
+        return HostSpanOfLentPage(block, netmem);
+    }
+
+    /// <summary>The bytes of a lent page of this readable pool; the caller has checked the memory kind.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe Span<byte> SpanOfLentPage(ItemBlock block, NetmemRef netmem)
+    private unsafe Span<byte> HostSpanOfLentPage(ItemBlock block, NetmemRef netmem)
     {
         int index = CheckLent(block, netmem);
-        ThrowIfUnreadable(netmem);
         ulong page = block.Slots[index].Page;
 
         // The sealed host provider is called directly (inlined): an interface dispatch here was a tenth of the
