@@ -56,10 +56,16 @@ public sealed partial class PagePool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Recycle(ItemBlock block, int index, int itemId, bool allowDirect)
     {
-        // The owner's direct recycle of a plain page is the fast path; everything else decides out of line.
-        if (allowDirect && !_syncForDevice && block.Pages[index].ExternalReferences == 0 && TryRecycleIntoCache(itemId))
+        // The two common cases of a plain page (no device sync, no extra reference) stay inline: the owner's direct
+        // recycle into its cache, and any thread's return into the ring while the pool is active. Everything else,
+        // a full cache or ring included, decides out of line, which checks again from the start (a ring enqueue
+        // that failed changed nothing).
+        if (!_syncForDevice && block.Pages[index].ExternalReferences == 0)
         {
-            return;
+            if (allowDirect ? TryRecycleIntoCache(itemId) : Volatile.Read(ref _state) == (int)PagePoolState.Active && _ring.TryEnqueue(itemId))
+            {
+                return;
+            }
         }
 
         RecycleOutOfLine(block, index, itemId, allowDirect && _syncForDevice);
