@@ -50,9 +50,9 @@ public readonly struct NetmemRef : IEquatable<NetmemRef>
 
     internal int ItemId => (int)(_value & ItemIdMask);
 
-    internal int BlockIndex => ItemId >> ItemBlock.IndexBits;
+    internal int BlockIndex => ItemBlock.BlockIndexOf(ItemId);
 
-    internal int ItemIndex => ItemId & ItemBlock.IndexMask;
+    internal int ItemIndex => ItemBlock.IndexOf(ItemId);
 
     internal uint Generation => (uint)(_value >> 32) & ItemState.GenerationMask;
 

@@ -86,8 +86,7 @@ public sealed partial class PagePool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private NetmemRef Lend(int itemId, long lifecycle)
     {
-        ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
-        int index = itemId & ItemBlock.IndexMask;
+        ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
         ref ItemSlot slot = ref block.Slots[index];
         uint generation = ItemState.GenerationOf(slot.State);
         if (_tracking)
@@ -111,8 +110,7 @@ public sealed partial class PagePool
         for (int i = 0; i < taken; i++)
         {
             int itemId = _cache[i];
-            ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
-            int index = itemId & ItemBlock.IndexMask;
+            ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
             if (block.Pages[index].Node != _preferredNode)
             {
                 _allocWaive++;
@@ -154,8 +152,7 @@ public sealed partial class PagePool
         }
 
         int itemId = TakeFreeItem();
-        ItemBlock block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
-        int index = itemId & ItemBlock.IndexMask;
+        ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
         ref ItemSlot slot = ref block.Slots[index];
         ref PageMetadata metadata = ref block.Pages[index];
         slot.Page = page;
@@ -255,7 +252,7 @@ public sealed partial class PagePool
         }
 
         int itemId = _holdItems;
-        _holdItems = (int)(long)ItemBlockTable.Get(itemId >> ItemBlock.IndexBits).Slots[itemId & ItemBlock.IndexMask].Page;
+        _holdItems = (int)(long)ItemBlockTable.BlockOf(itemId, out int index).Slots[index].Page;
         return itemId;
     }
 

@@ -40,7 +40,7 @@ namespace Netmem.Pool;
 //      domain teardown without a device call.
 //   6. Publish "walk complete", release pages that slipped into the ring meanwhile, state → Detached, report.
 //
-// Why it holds (numbers as in DESIGN.md §3).
+// Why it holds: the five invariants destroy keeps (the table in ARCHITECTURE.md, "Destroy and its invariants").
 //   (1) Every map is matched by exactly one unmap, or by the domain teardown after a revocation. A map happens
 //       inside the gate and publishes the claim before it leaves, so after step 4 every successful map is visible
 //       to the walk. The claim leaves MappedUnclaimed once per mapping, whoever takes it, and the taker either makes
@@ -97,19 +97,6 @@ namespace Netmem.Pool;
 // the release-retry timer (the kernel's release_dw), which keeps draining until inflight reaches 0.
 public sealed partial class PagePool
 {
-    // Set in the release counter by destroy's snapshot; every release after it sees the bit in its own increment.
-    private const long ReleasedAfterSnapshotMark = 1L << 62;
-
-    private PagePoolDestroyReport? _destroyReport;
-    private Timer? _releaseRetryTimer;
-    private bool _walkComplete;
-    private int _retryBusy;
-    private long _nextStallReportTicks;
-
-    // Report counters bumped by releasers whose release comes after destroy's snapshot (see "The report" above).
-    private long _returnedDuringDestroy;
-    private long _revokedReturnsDuringDestroy;
-
     /// <summary>
     /// Destroys the pool, normally after the owner has stopped allocating (an owner still running is waited out of
     /// its current operation and refused from then on): releases the cache and ring, unmaps every page still held
@@ -311,10 +298,9 @@ public sealed partial class PagePool
     {
         foreach (ItemBlock block in SnapshotBlocks())
         {
-            PageMetadata[] pages = block.Pages;
-            for (int i = 0; i < pages.Length; i++)
+            for (int i = 0; i < ItemBlock.ItemsPerBlock; i++)
             {
-                ref PageMetadata page = ref pages[i];
+                ref PageMetadata page = ref block.Pages[i];
                 if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
                 {
                     continue;
@@ -351,7 +337,8 @@ public sealed partial class PagePool
         for (int i = 0; i < count; i++)
         {
             int itemId = _cache[i];
-            MappingEnd end = ReleasePage(ItemBlockTable.Get(itemId >> ItemBlock.IndexBits), itemId & ItemBlock.IndexMask, itemId, byDestroy: true);
+            ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
+            MappingEnd end = ReleasePage(block, index, itemId, byDestroy: true);
             counts.Count(end, ref counts.FromCache);
         }
     }
@@ -365,7 +352,8 @@ public sealed partial class PagePool
         {
             foreach (int itemId in batch[..taken])
             {
-                MappingEnd end = ReleasePage(ItemBlockTable.Get(itemId >> ItemBlock.IndexBits), itemId & ItemBlock.IndexMask, itemId, byDestroy: true);
+                ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
+                MappingEnd end = ReleasePage(block, index, itemId, byDestroy: true);
                 counts.Count(end, ref counts.FromRing);
             }
         }

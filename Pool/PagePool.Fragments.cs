@@ -22,10 +22,6 @@ public sealed partial class PagePool
     private const long SliceBits = 0xFFFF_FFFFL;
     private const int FragmentGenerationShift = 33;
 
-    private int _fragmentItemId = -1;
-    private uint _fragmentGeneration;
-    private int _fragmentNextGranule;
-
     /// <summary>Bytes per granule; slices start on granule boundaries.</summary>
     public int FragmentGranule => _pageSize / SlicesPerPage;
 
@@ -53,8 +49,8 @@ public sealed partial class PagePool
 
             int first = _fragmentNextGranule;
             _fragmentNextGranule += granules;
-            ItemBlock block = ItemBlockTable.Get(_fragmentItemId >> ItemBlock.IndexBits);
-            Interlocked.Or(ref block.Pages[_fragmentItemId & ItemBlock.IndexMask].FragmentWord, 1L << first);
+            ItemBlock block = ItemBlockTable.BlockOf(_fragmentItemId, out int index);
+            Interlocked.Or(ref block.Pages[index].FragmentWord, 1L << first);
             var page = new NetmemRef(_fragmentItemId, _fragmentGeneration, _unreadable);
             return new NetmemFragment(page, first * FragmentGranule, length);
         }
@@ -147,8 +143,7 @@ public sealed partial class PagePool
 
         int itemId = _fragmentItemId;
         _fragmentItemId = -1;
-        block = ItemBlockTable.Get(itemId >> ItemBlock.IndexBits);
-        index = itemId & ItemBlock.IndexMask;
+        block = ItemBlockTable.BlockOf(itemId, out index);
         page = new NetmemRef(itemId, _fragmentGeneration, _unreadable);
         long before = Interlocked.And(ref block.Pages[index].FragmentWord, ~CarvingBit);
         return (before & SliceBits) == 0;
@@ -194,17 +189,6 @@ public sealed partial class PagePool
         }
 
         Recycle(block, index, page.ItemId, allowDirect);
-    }
-
-    private NetmemMisuseException SliceReturnRefused(NetmemFragment fragment, ItemBlock block, int index)
-    {
-        long state = Volatile.Read(ref block.Slots[index].State);
-        if (ItemState.GenerationOf(state) == fragment.Page.Generation && ItemState.LifecycleOf(state) == ItemState.Lent)
-        {
-            return new FragmentMismatchException($"{fragment.Page} is lent whole; it has no fragments to return.");
-        }
-
-        return new DoubleReturnException($"Fragment at {fragment.Offset} of {fragment.Page} was already returned.");
     }
 
     private void ValidateSliceBounds(NetmemFragment fragment)

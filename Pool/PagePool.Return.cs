@@ -52,33 +52,20 @@ public sealed partial class PagePool
         }
     }
 
-    private static NetmemMisuseException ReturnRefused(NetmemRef netmem, long observed, long lentAs)
-    {
-        uint current = ItemState.GenerationOf(observed);
-        long lifecycle = ItemState.LifecycleOf(observed);
-        if (current == netmem.Generation && lifecycle is ItemState.Lent or ItemState.LentAsFragments)
-        {
-            return lentAs == ItemState.Lent
-                ? new FragmentMismatchException($"{netmem} is lent as fragments; return each fragment instead of the page.")
-                : new FragmentMismatchException($"{netmem} is lent whole; it has no fragments to return.");
-        }
-
-        if (ItemState.Precedes(netmem.Generation, current))
-        {
-            return new DoubleReturnException($"{netmem} was already returned (its page is now at generation {current}).");
-        }
-
-        return new InvalidNetmemException($"{netmem} names a lending that never happened: the handle is forged or corrupted.");
-    }
-
     /// <summary>Puts a page the pool has taken back into the cache or ring, or releases it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Recycle(ItemBlock block, int index, int itemId, bool allowDirect)
     {
-        // The owner's direct recycle of a plain page is the fast path; everything else decides out of line.
-        if (allowDirect && !_syncForDevice && block.Pages[index].ExternalReferences == 0 && TryRecycleIntoCache(itemId))
+        // The two common cases of a plain page (no device sync, no extra reference) stay inline: the owner's direct
+        // recycle into its cache, and any thread's return into the ring while the pool is active. Everything else,
+        // a full cache or ring included, decides out of line, which checks again from the start (a ring enqueue
+        // that failed changed nothing).
+        if (!_syncForDevice && block.Pages[index].ExternalReferences == 0)
         {
-            return;
+            if (allowDirect ? TryRecycleIntoCache(itemId) : Volatile.Read(ref _state) == (int)PagePoolState.Active && _ring.TryEnqueue(itemId))
+            {
+                return;
+            }
         }
 
         RecycleOutOfLine(block, index, itemId, allowDirect && _syncForDevice);

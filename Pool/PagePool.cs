@@ -24,6 +24,14 @@ public sealed partial class PagePool
     private const int RefillBatch = 64;
     private const int SlowPathBatch = 64;
 
+    // Set in the release counter by destroy's snapshot; every release after it sees the bit in its own increment.
+    private const long ReleasedAfterSnapshotMark = 1L << 62;
+
+    // Every field of the pool, grouped by who writes it; the partial files (allocation, return, fragments, destroy,
+    // resolution) declare none of their own.
+
+    // Construction: set by the constructor, never written again. (The ring, the released list, the gate and the
+    // striped counters they name are shared with returning threads; each carries its own concurrency argument.)
     private readonly IMemoryProvider _provider;
     private readonly HostPageProvider? _hostPages;
     private readonly bool _ownsProvider;
@@ -37,15 +45,27 @@ public sealed partial class PagePool
     private readonly bool _captureAllocationSites;
     private readonly int _pageSize;
     private readonly PagePoolOptions _options;
-
-    // Allocation side: touched only by the owner, so plain fields; the owner works on them inside _ownerSection so
-    // that a destroy racing a still-running owner waits for it (see OwnerSection).
     private readonly int[] _cache = new int[AllocCacheSize];
+    private readonly RecycleRing _ring;
+    private readonly ReleasedItemList _releasedItems = new();
+    private readonly DeviceAccessGate _deviceGate = new();
+    private readonly StripedCounter _recycleRingFull = new();
+    private readonly StripedCounter _recycleReleasedRefcount = new();
+    private readonly StripedCounter _lateReturns = new();
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<ItemBlock> _blocks = new(); // grown by the owner, snapshotted by anyone, under its own lock
+
+    // Owner only: plain fields, written by the allocation side's single owner inside _ownerSection (so a destroy
+    // racing a still-running owner waits for it; see OwnerSection), and after that by destroy alone. Other threads
+    // read the counters for stats (torn-free 64-bit reads on the 64-bit runtimes this targets).
     private OwnerSection _ownerSection;
-    private readonly List<ItemBlock> _blocks = new();
     private int _cacheCount;
     private int _holdItems = ReleasedItemList.Empty;
     private int _preferredNode;
+    private int _fragmentItemId = -1;      // the page being carved into fragments, or -1
+    private uint _fragmentGeneration;
+    private int _fragmentNextGranule;
+    private long _holdCount;               // pages ever brought in; published by volatile store, read by anyone
     private long _allocFast;
     private long _allocSlow;
     private long _allocEmpty;
@@ -56,21 +76,23 @@ public sealed partial class PagePool
     private long _mapFailures;
     private long _providerFailures;
 
-    // Shared with returning threads.
-    private readonly RecycleRing _ring;
-    private readonly ReleasedItemList _releasedItems = new();
-    private readonly DeviceAccessGate _deviceGate = new();
-    private readonly StripedCounter _recycleRingFull = new();
-    private readonly StripedCounter _recycleReleasedRefcount = new();
-    private readonly StripedCounter _lateReturns = new();
-    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _holdCount;
-
-    // Pages that left the pool; bit 62 is destroy's snapshot mark (see PagePool.Destroy.cs), masked on every read.
-    private long _releaseCount;
+    // Any thread, by atomics only: the state (Active → Destroying by destroy's CAS, → Detached by destroy,
+    // → Released by whichever thread completes the release, by CAS), the release count and failure counters, and
+    // the report counters bumped by releasers that come after destroy's snapshot (see PagePool.Destroy.cs).
+    private int _state;
+    private long _releaseCount;            // bit 62 is destroy's snapshot mark, masked on every read
     private long _revokedClaims;
     private long _deviceCallFailures;
-    private int _state;
+    private long _returnedDuringDestroy;
+    private long _revokedReturnsDuringDestroy;
+
+    // Destroy: written by the one destroying thread (and the release-retry timer it starts, which never overlaps
+    // with itself: _retryBusy); read by anyone through volatile reads.
+    private PagePoolDestroyReport? _destroyReport;
+    private Timer? _releaseRetryTimer;
+    private bool _walkComplete;
+    private int _retryBusy;
+    private long _nextStallReportTicks;
 
     public PagePool(PagePoolOptions options)
     {
@@ -123,37 +145,6 @@ public sealed partial class PagePool
             return Volatile.Read(ref _holdCount) - released;
         }
     }
-
-    /// <summary>
-    /// The pool that lent <paramref name="netmem"/>, to return it; throws <see cref="DoubleReturnException"/> if the
-    /// handle was returned and its pool has since been released, <see cref="InvalidNetmemException"/> if no pool
-    /// ever lent it.
-    /// </summary>
-    public static PagePool OwnerOf(NetmemRef netmem) => netmem.Pool ?? throw NoLivePool(netmem, UseOfHandle.Return);
-
-    /// <summary>The pool that lent <paramref name="netmem"/>, to access it: a returned handle is a use after return.</summary>
-    internal static PagePool OwnerForAccess(NetmemRef netmem) => netmem.Pool ?? throw NoLivePool(netmem, UseOfHandle.Access);
-
-    /// <summary>
-    /// Why a handle has no pool: its block is back in the table (its pool was released) and the page moved on
-    /// since the handle's lending, which is a use of a handle already returned; or it never named a lending.
-    /// </summary>
-    private static NetmemMisuseException NoLivePool(NetmemRef netmem, UseOfHandle use)
-    {
-        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
-        return block is not null && ItemState.Precedes(netmem.Generation, GenerationNow(block, netmem))
-            ? AlreadyReturned(netmem, use, "its pool has since been released")
-            : new InvalidNetmemException($"{netmem} names no page of any live pool.");
-    }
-
-    /// <summary>
-    /// The one refusal of a handle whose lending is over, whatever became of its pool (alive, released, or its block
-    /// serving another pool): a second return is a double return, any other use is a use after return.
-    /// </summary>
-    private static NetmemMisuseException AlreadyReturned(NetmemRef netmem, UseOfHandle use, string since) =>
-        use == UseOfHandle.Return
-            ? new DoubleReturnException($"{netmem} was already returned; {since}.")
-            : new UseAfterReturnException($"{netmem} no longer owns its page: it was returned; {since}.");
 
     public PagePoolStats GetStats()
     {
@@ -330,161 +321,6 @@ public sealed partial class PagePool
     }
 
     public override string ToString() => $"{Name} (id {Id}, {State}, inflight {Inflight})";
-
-    /// <summary>
-    /// A page's bytes straight from its handle (<see cref="NetmemRef.GetSpan"/>): the block is looked up once and
-    /// names the pool, instead of once to find the pool and again inside it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Span<byte> GetSpanOf(NetmemRef netmem)
-    {
-        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
-        PagePool? owner = block?.Owner;
-        if (owner is null || netmem.IsReadable == owner._unreadable)
-        {
-            throw NoSpan(netmem, owner);
-        }
-
-        return owner.SpanOfLentPage(block!, netmem);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static NetmemMisuseException NoSpan(NetmemRef netmem, PagePool? owner) =>
-        owner is null
-            ? NoLivePool(netmem, UseOfHandle.Access)
-            : owner.WrongMemoryKind(netmem);
-
-    internal Span<byte> GetSpan(NetmemRef netmem) => SpanOfLentPage(ResolveBlock(netmem, UseOfHandle.Access), netmem);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe Span<byte> SpanOfLentPage(ItemBlock block, NetmemRef netmem)
-    {
-        int index = CheckLent(block, netmem);
-        ThrowIfUnreadable(netmem);
-        ulong page = block.Slots[index].Page;
-
-        // The sealed host provider is called directly (inlined): an interface dispatch here was a tenth of the
-        // fast path's time.
-        nint address = _hostPages is not null ? _hostPages.GetHostAddress(page) : _provider.GetHostAddress(page);
-        return new Span<byte>((void*)address, _pageSize);
-    }
-
-    /// <summary>
-    /// Resolves a handle that must own a lent page of this pool (whole or fragmented); throws the specific misuse
-    /// error otherwise. With tracking off only the block and owner are checked.
-    /// </summary>
-    private (ItemBlock Block, int Index) ResolveOwned(NetmemRef netmem)
-    {
-        ItemBlock block = ResolveBlock(netmem, UseOfHandle.Access);
-        return (block, CheckLent(block, netmem));
-    }
-
-    /// <summary>Checks the handle still owns its lent page (tracking on); returns the item index.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int CheckLent(ItemBlock block, NetmemRef netmem)
-    {
-        int index = netmem.ItemIndex;
-        if (_tracking)
-        {
-            // Lent (2) and LentAsFragments (3) differ only in bit 0, so one compare checks generation and lifecycle.
-            long state = Volatile.Read(ref block.Slots[index].State);
-            if ((state & ~1L) != ItemState.Make(netmem.Generation, ItemState.Lent))
-            {
-                throw NotLent(netmem, state);
-            }
-        }
-
-        return index;
-    }
-
-    /// <summary>
-    /// Why an accessor refuses a handle of this pool whose item is not lent at its generation, decided as a return
-    /// decides it: a generation behind the item's is a lending that ended (use after return); the same generation
-    /// with the page not lent, or one ahead, is a lending that never happened (forged).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static NetmemMisuseException NotLent(NetmemRef netmem, long state)
-    {
-        uint current = ItemState.GenerationOf(state);
-        return ItemState.Precedes(netmem.Generation, current)
-            ? new UseAfterReturnException($"{netmem} no longer owns its page: it was returned, and the page is now at generation {current}.")
-            : new InvalidNetmemException($"{netmem} names a lending that never happened: the handle is forged or corrupted.");
-    }
-
-    /// <summary>
-    /// The block of a handle this pool lent, on every return and span; the checks are inline and the reasons for a
-    /// refusal are worked out out of line, so the common case stays a few instructions.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ItemBlock ResolveBlock(NetmemRef netmem, UseOfHandle use)
-    {
-        ItemBlock? block = netmem.IsWellFormed ? ItemBlockTable.TryGet(netmem.BlockIndex) : null;
-        if (block is null || block.Owner != this || netmem.IsReadable == _unreadable)
-        {
-            throw Unresolvable(netmem, block, use);
-        }
-
-        return block;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private Exception Unresolvable(NetmemRef netmem, ItemBlock? block, UseOfHandle use)
-    {
-        if (netmem.IsDefault)
-        {
-            return new InvalidNetmemException("The default NetmemRef names no page.");
-        }
-
-        if (block is null)
-        {
-            return new InvalidNetmemException($"{netmem} names no item block: the handle is forged or corrupted.");
-        }
-
-        PagePool? owner = block.Owner;
-        return owner != this
-            ? ForeignHandle(netmem, block, owner, use)
-            : WrongMemoryKind(netmem);
-    }
-
-    private InvalidNetmemException WrongMemoryKind(NetmemRef netmem) =>
-        new($"{netmem} has the wrong memory kind for {Name}: the handle is forged or corrupted.");
-
-    /// <summary>The generation the handle's item is at now, to tell a stale handle from a forged one.</summary>
-    private static uint GenerationNow(ItemBlock block, NetmemRef netmem) =>
-        ItemState.GenerationOf(Volatile.Read(ref block.Slots[netmem.ItemIndex].State));
-
-    private Exception ForeignHandle(NetmemRef netmem, ItemBlock block, PagePool? owner, UseOfHandle use)
-    {
-        uint current = GenerationNow(block, netmem);
-        if (owner is not null && current == netmem.Generation)
-        {
-            return new WrongPoolException($"{netmem} belongs to {owner.Name} (id {owner.Id}), not to {Name} (id {Id}).");
-        }
-
-        return ItemState.Precedes(netmem.Generation, current)
-            ? AlreadyReturned(netmem, use, $"its page has since left {Name}")
-            : new InvalidNetmemException($"{netmem} names no page lent by {Name}: the handle is forged or corrupted.");
-    }
-
-    /// <summary>What a caller does with a handle, which names the refusal of a handle whose lending is over.</summary>
-    private enum UseOfHandle
-    {
-        Access,
-        Return,
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfUnreadable(NetmemRef netmem)
-    {
-        if (_unreadable)
-        {
-            throw Unreadable(netmem);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private UnreadableNetmemException Unreadable(NetmemRef netmem) =>
-        new($"{netmem} is unreadable device memory from {Name}; it has no host span.");
 
     private ItemBlock[] SnapshotBlocks()
     {

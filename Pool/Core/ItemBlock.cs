@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Netmem.Pool.Core;
 
 /// <summary>
@@ -13,12 +15,24 @@ namespace Netmem.Pool.Core;
 /// <para>Why type-stable: a block is never freed. When its pool is fully released the block goes back to the table
 /// and may serve another pool, and its items keep their generations. A stale or forged handle therefore always
 /// lands on a live object and is rejected by the generation check; it can never reach freed memory.</para>
+/// <para>Why inline arrays: the items and page records live inside the block object itself (fixed-size inline
+/// arrays), not in arrays it points to. Every handle resolution (lend, span, return) then goes table → block →
+/// item with no further pointer to chase and, since the index is a masked byte, no bounds check.</para>
 /// </remarks>
 internal sealed class ItemBlock
 {
     public const int IndexBits = 8;
     public const int ItemsPerBlock = 1 << IndexBits;
     public const int IndexMask = ItemsPerBlock - 1;
+
+    /// <summary>The block index of an item id (<c>blockIndex &lt;&lt; 8 | itemIndex</c>); with <see cref="IndexOf"/>
+    /// the one decoding of an item id, used by handles and by the pool's own cache, ring and lists.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int BlockIndexOf(int itemId) => itemId >> IndexBits;
+
+    /// <summary>The item's index inside its block.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int IndexOf(int itemId) => itemId & IndexMask;
 
     public ItemBlock(int index)
     {
@@ -34,12 +48,28 @@ internal sealed class ItemBlock
     /// <summary>The pool this block serves, or null while it waits in the table's free list.</summary>
     public volatile PagePool? Owner;
 
-    public ItemSlot[] Slots { get; } = new ItemSlot[ItemsPerBlock];
+    /// <summary>The tracking items, indexed by <see cref="IndexOf"/>.</summary>
+    public ItemSlots Slots;
 
-    public PageMetadata[] Pages { get; } = new PageMetadata[ItemsPerBlock];
+    /// <summary>The pages' <c>struct page</c> fields, indexed like <see cref="Slots"/>.</summary>
+    public PageRecords Pages;
 
     /// <summary>Allocation sites, captured only when the owning pool runs with leak detection.</summary>
     public string?[]? AllocationSites { get; set; }
 
     public int FirstItemId => Index << IndexBits;
+}
+
+/// <summary>A block's tracking items, stored inline in the block.</summary>
+[InlineArray(ItemBlock.ItemsPerBlock)]
+internal struct ItemSlots
+{
+    private ItemSlot _first;
+}
+
+/// <summary>A block's page records, stored inline in the block.</summary>
+[InlineArray(ItemBlock.ItemsPerBlock)]
+internal struct PageRecords
+{
+    private PageMetadata _first;
 }

@@ -24,6 +24,14 @@ internal static class ItemBlockTable
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ItemBlock Get(int blockIndex) => Volatile.Read(ref s_blocks)[blockIndex]!;
 
+    /// <summary>The block and index of an item id the pool itself holds (cache, ring, free lists, carving page).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static ItemBlock BlockOf(int itemId, out int index)
+    {
+        index = ItemBlock.IndexOf(itemId);
+        return Get(ItemBlock.BlockIndexOf(itemId));
+    }
+
     /// <summary>The block for an untrusted index, or null.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ItemBlock? TryGet(int blockIndex)
@@ -72,7 +80,7 @@ internal static class ItemBlockTable
             // (Mapped stays 1, by design). Cleared here, so the next owner's destroy walk cannot find that claim
             // and unmap a foreign address on its own device. Stale handles only read FragmentWord, whose cleared
             // generation 0 matches no handle.
-            Array.Clear(block.Pages);
+            ((Span<PageMetadata>)block.Pages).Clear();
             s_freeBlocks.Push(block);
         }
     }

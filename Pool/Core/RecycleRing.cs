@@ -19,9 +19,14 @@ namespace Netmem.Pool.Core;
 /// sequence (a release store), and the consumer reads the sequence (an acquire load) before the item.</item>
 /// <item>A full ring rejects instead of blocking (sequence &lt; position): the caller releases the page, which is
 /// the kernel's <c>ring_full</c> path.</item>
-/// <item>Single consumer: the owner's refill, then destroy's drains, then the release-retry timer, each strictly
-/// after the previous (destroy runs in the owner's context; the timer starts after destroy's last drain and
-/// guards against overlapping with itself). So <c>_head</c> needs no atomics.</item>
+/// <item>Single consumer, so <c>_head</c> needs no atomics. The consumers are the owner's refill, then destroy's
+/// drains, then the release-retry timer, each strictly after the previous. The owner dequeues only inside its
+/// <see cref="OwnerSection"/>, after reading the pool Active there; destroy publishes Destroying first and then waits
+/// the owner out of the section, and from then on the owner, reading a non-Active state, backs out without touching
+/// the ring. The section's leave (a release store) and destroy's wait (acquire loads) order the owner's last
+/// <c>_head</c> store before destroy's first read. Destroy creates the timer after its last drain, and the timer
+/// never overlaps with itself (<c>_retryBusy</c>). Nothing relies on destroy running in the owner's context: a
+/// supervisor may destroy from any thread while the owner is still running.</item>
 /// </list>
 /// <para><c>_head</c> and <c>_tail</c> sit on their own cache lines so producers and the consumer do not false-share.</para>
 /// </remarks>

@@ -50,7 +50,7 @@ public sealed class ItemBlockTableSpecs
         untracked.Return(held);
         Assert.Equal(PagePoolState.Released, untracked.State);
         ItemBlock block = ItemBlockTable.Get(held.BlockIndex);
-        Assert.All(block.Pages, page => Assert.Equal(0, page.Mapped));
+        Assert.All(((ReadOnlySpan<PageMetadata>)block.Pages).ToArray(), page => Assert.Equal(0, page.Mapped));
 
         var device = new IommuModel("tracked");
         var tracked = new PagePool(new PagePoolOptions { Device = device });
