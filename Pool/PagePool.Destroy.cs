@@ -253,9 +253,12 @@ public sealed partial class PagePool
                 case PageMetadata.UnmappedByWalk or PageMetadata.LeftToDomainByWalk:
                     return MappingEnd.SettledByWalk;
                 case PageMetadata.MappedUnclaimed when _deviceGate.IsRevoked:
-                    if (Interlocked.CompareExchange(ref page.Mapped, PageMetadata.NotMapped, PageMetadata.MappedUnclaimed) == PageMetadata.MappedUnclaimed)
+                    // Through Unmapping, so the walk (which waits out a page in Unmapping) finishes only once this
+                    // claim is in _revokedClaims: when destroy returns, the pool's revoked count is final.
+                    if (Interlocked.CompareExchange(ref page.Mapped, PageMetadata.Unmapping, PageMetadata.MappedUnclaimed) == PageMetadata.MappedUnclaimed)
                     {
                         Interlocked.Increment(ref _revokedClaims);
+                        Volatile.Write(ref page.Mapped, PageMetadata.NotMapped);
                         return MappingEnd.LeftToDomain;
                     }
 
@@ -301,7 +304,15 @@ public sealed partial class PagePool
             for (int i = 0; i < ItemBlock.ItemsPerBlock; i++)
             {
                 ref PageMetadata page = ref block.Pages[i];
-                if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
+                int claim = Volatile.Read(ref page.Mapped);
+                if (claim == PageMetadata.Unmapping)
+                {
+                    // Behind the closed gate only a releaser taking its claim under revocation can be here, between
+                    // two writes; wait for it so its revoked claim is counted before destroy returns.
+                    claim = WaitWhileUnmapping(ref page);
+                }
+
+                if (claim != PageMetadata.MappedUnclaimed)
                 {
                     continue;
                 }
@@ -328,6 +339,18 @@ public sealed partial class PagePool
                 }
             }
         }
+    }
+
+    private static int WaitWhileUnmapping(ref PageMetadata page)
+    {
+        SpinWait spinner = default;
+        int claim;
+        while ((claim = Volatile.Read(ref page.Mapped)) == PageMetadata.Unmapping)
+        {
+            spinner.SpinOnce();
+        }
+
+        return claim;
     }
 
     private void ReleaseAllocCache(ref DestroyCounts counts)

@@ -11,10 +11,11 @@ namespace Netmem.Pool.Core;
 /// claimed its unmap. Whoever moves it away from that value by compare-and-swap owns the mapping's end: to
 /// <see cref="Unmapping"/> to make the one unmap call (then to <see cref="NotMapped"/>, or to
 /// <see cref="UnmappedByWalk"/> when destroy's walk made it), or, once device access is revoked, straight to a value
-/// that says the mapping was left to the device's domain teardown. The intermediate <see cref="Unmapping"/> tells a
-/// releaser that a device call on the page may still be running, so it must not free the memory yet; the walk's own
-/// end values tell a releaser the page is already accounted for by destroy (see the destroy design in
-/// <c>PagePool.Destroy.cs</c>).
+/// that says the mapping was left to the device's domain teardown (a releaser passes through <see cref="Unmapping"/>
+/// there too, without a call, so destroy's walk can wait until the revoked claim is counted). The intermediate
+/// <see cref="Unmapping"/> tells a releaser that a device call on the page may still be running, so it must not free
+/// the memory yet; the walk's own end values tell a releaser the page is already accounted for by destroy (see the
+/// destroy design in <c>PagePool.Destroy.cs</c>).
 /// <see cref="DmaAddress"/> is written before <see cref="Mapped"/> is published and not changed while mapped, so a
 /// claimer may read it before its swap. <see cref="FragmentWord"/> holds the fragment generation (bits 33..63), a
 /// carving flag (bit 32) and one bit per live slice (bits 0..31).

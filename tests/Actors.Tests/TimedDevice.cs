@@ -5,12 +5,14 @@ namespace Netmem.Actors.Tests;
 
 /// <summary>
 /// A DMA API in front of the strict IOMMU model that can be made slow (unmaps and syncs take a set time) or made to
-/// hang (every unmap waits until the test lets it go), and that records when its last call ended, so a scenario can
+/// hang (every unmap, or every map, waits until the test lets it go), and that records when its last call ended, so a scenario can
 /// say whether any device call ran after the <c>Unbound</c> it received.
 /// </summary>
 internal sealed class TimedDevice(IDmaDevice inner) : IDmaDevice
 {
     private readonly ManualResetEventSlim _hold = new(initialState: true);
+    private readonly ManualResetEventSlim _holdMaps = new(initialState: true);
+    private long _mapsHeld;
     private long _callsInside;
     private long _lastCallEnded;
     private long _calls;
@@ -35,7 +37,25 @@ internal sealed class TimedDevice(IDmaDevice inner) : IDmaDevice
 
     public void Release() => _hold.Set();
 
-    public ulong Map(DmaBuffer buffer, DmaDirection direction) => Call(() => inner.Map(buffer, direction), TimeSpan.Zero);
+    /// <summary>Every map from now on waits until <see cref="ReleaseMaps"/>.</summary>
+    public void HoldMaps() => _holdMaps.Reset();
+
+    public void ReleaseMaps() => _holdMaps.Set();
+
+    /// <summary>Maps waiting right now because of <see cref="HoldMaps"/>.</summary>
+    public long MapsHeld => Interlocked.Read(ref _mapsHeld);
+
+    public ulong Map(DmaBuffer buffer, DmaDirection direction) => Call(() =>
+    {
+        if (!_holdMaps.IsSet)
+        {
+            Interlocked.Increment(ref _mapsHeld);
+            _holdMaps.Wait();
+            Interlocked.Decrement(ref _mapsHeld);
+        }
+
+        return inner.Map(buffer, direction);
+    }, TimeSpan.Zero);
 
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction) => Call(() =>
     {

@@ -29,8 +29,13 @@ public sealed class RevocationModelChecks
             });
             NetmemRef[] held = [pool.Allocate(), pool.Allocate(), pool.Allocate()];
             PagePoolDestroyReport? report = null;
+            long revokedWhenDestroyReturned = 0;
 
-            Task destroyer = Task.Run(() => report = pool.Destroy());
+            Task destroyer = Task.Run(() =>
+            {
+                report = pool.Destroy();
+                revokedWhenDestroyReturned = pool.GetStats().RevokedWithDomain;
+            });
             Task returner = Task.Run(() => pool.Return(held[0]));
             Task syncer = Task.Run(() => pool.SyncForCpu(held[1], 0, 64));
             Task supervisor = Task.Run(() =>
@@ -55,6 +60,9 @@ public sealed class RevocationModelChecks
             Specification.Assert(violations.Length == 0, violations);
             Specification.Assert(iommu.MapCalls == iommu.UnmapCalls + stats.RevokedWithDomain, $"{iommu.MapCalls} maps, {iommu.UnmapCalls} unmaps, {stats.RevokedWithDomain} left to the domain.");
             Specification.Assert(iommu.CountOf(IommuViolationKind.MappingLeakedAtUnbind) <= stats.RevokedWithDomain, "a mapping left at unbind was not taken as revoked.");
+            // What a supervisor tells the domain teardown: once destroy has returned, the count of mappings left to
+            // the domain must be final (a releaser's revoked claim counted before the walk ends, not after).
+            Specification.Assert(stats.RevokedWithDomain == revokedWhenDestroyReturned, $"{revokedWhenDestroyReturned} revoked when destroy returned, {stats.RevokedWithDomain} in the end.");
             Specification.Assert(pool.State == PagePoolState.Released && stats.Hold == stats.Release, $"pool is {pool.State}, hold {stats.Hold}, release {stats.Release}.");
             PagePoolDestroyReport r = report!;
             Specification.Assert(

@@ -411,8 +411,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
                 if (guard.InFlight == 0)
                 {
                     Timers.Cancel(DeviceCallsTimer);
-                    long revoked = run.DestroyReports.Values.Sum(r => r.RevokedWithDomain);
-                    run.End(UnbindPhaseOutcome.Completed, $"{revoked} mapping(s) left to the domain teardown; {guard.RefusedAfterRevoke} call(s) refused");
+                    run.End(UnbindPhaseOutcome.Completed, $"{MappingsLeftToDomain()} mapping(s) left to the domain teardown; {guard.RefusedAfterRevoke} call(s) refused");
                     BeginTeardown();
                     return;
                 }
@@ -493,13 +492,23 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         UnbindRun run = _unbind!;
         run.TeardownStarted = true;
         long id = run.Id;
-        long revoked = run.DestroyReports.Values.Sum(r => r.RevokedWithDomain);
+        long revoked = MappingsLeftToDomain();
         GuardedDeviceBinding binding = _binding!;
         Task.Run(() => binding.TearDown(revoked)).PipeTo(
             Self,
             success: report => new DeviceTornDown(id, report, null),
             failure: exception => new DeviceTornDown(id, null, exception));
     }
+
+    /// <summary>
+    /// The mappings this bind's pools left to the domain teardown: every unmap claim taken under revocation, counted
+    /// by each pool (<see cref="PagePoolStats.RevokedWithDomain"/>). Not the destroy reports' sum: a report is a
+    /// snapshot, and a mapping revoked by a releaser is missing from it when that release counts itself after the
+    /// report was written (it lands in the report's <see cref="PagePoolDestroyReport.StillInflight"/>) or came
+    /// before destroy's snapshot (a pool revoked while its destroy still waited for its owner). Read once every pool
+    /// has answered: by then each walk has claimed every page still mapped, so the count is final.
+    /// </summary>
+    private long MappingsLeftToDomain() => _pools.Sum(pool => pool.GetStats().RevokedWithDomain);
 
     private void OnDeviceTornDown(DeviceTornDown tornDown)
     {

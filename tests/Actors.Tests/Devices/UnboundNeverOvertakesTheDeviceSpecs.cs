@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
+using Netmem.Pool;
 using Netmem.Simulation;
 using Netmem.Stack.Actors;
 using Xunit;
@@ -127,6 +128,69 @@ public sealed class UnboundNeverOvertakesTheDeviceSpecs(ITestOutputHelper output
         Assert.Equal(0, report.LeakedMappings);
         Assert.Empty(device.Iommu.Violations);
         device.AssertEveryPageCameBackOnceReleased();
+    }
+
+    [Fact]
+    public void Pages_revoked_before_a_destroy_got_past_its_hung_owner_are_left_to_the_domain_not_leaked()
+    {
+        // Regression (chaos --device uring --seed 777: "mapping leaked at unbind"): the teardown was told only the
+        // destroy reports' RevokedWithDomain, a snapshot that misses a mapping revoked by a releaser before destroy's
+        // snapshot (here: the pool is revoked while destroy still waits for its owner, hung in a map) or counted
+        // after the report was written. The teardown must be told every mapping the pools left to it.
+        const int Held = 100;
+        var driver = CreateTestProbe();
+        var devices = new List<TimedDevice>();
+        var device = DeviceHarness.Start(this, new HarnessOptions
+        {
+            Queues = 1,
+            DecorateDmaDevice = (_, model) => Track(devices, new TimedDevice(model)),
+            Customize = d => d with
+            {
+                QuiesceTimeout = TimeSpan.FromMilliseconds(100),
+                DestroyTimeout = TimeSpan.FromMilliseconds(200),
+                DriverProps = _ => ProbeDriver.Props(driver.Ref),
+            },
+        });
+        device.Bind();
+        PagePool pool = device.Pools[0];
+        var held = Enumerable.Range(0, Held).Select(_ => pool.Allocate()).ToList();
+
+        // The owner hangs inside a map (the slow path, in its owner section): destroy cannot take its snapshot.
+        devices.ForEach(d => d.HoldMaps());
+        var lent = new List<NetmemRef>();
+        var owner = new Thread(() =>
+        {
+            try
+            {
+                while (true)
+                {
+                    lent.Add(pool.Allocate());
+                }
+            }
+            catch (Exception)
+            {
+                // Refused once destroy began (or the map failed after revocation): the owner stops.
+            }
+        });
+        owner.Start();
+        device.AwaitAssert(() => Assert.Equal(1, devices.Sum(d => d.MapsHeld)));
+
+        var requester = CreateTestProbe();
+        device.Device.Tell(Unbind.Instance, requester);
+        device.AwaitAssert(() => Assert.True(pool.IsDeviceAccessRevoked, "the destroy phase did not time out"));
+
+        // Revoked, destroy still waiting for the owner: each return takes its claim as left to the domain.
+        held.ForEach(pool.Return);
+        Assert.Equal(Held, pool.GetStats().RevokedWithDomain);
+        devices.ForEach(d => d.ReleaseMaps());
+        UnbindReport report = requester.ExpectMsg<Unbound>(DeviceHarness.Patience).Report;
+        Assert.True(owner.Join(DeviceHarness.Patience), "the owner never left its allocation");
+        lent.ForEach(pool.Return);
+
+        Assert.Contains(UnbindPhase.DestroyPools, report.TimedOutPhases);
+        Assert.True(pool.GetStats().RevokedWithDomain >= Held, "the returns did not revoke their mappings");
+        device.AssertIommuClean(report);
+        device.AssertEveryPageCameBack();
     }
 
     /// <summary>Every page inflight at destroy is in exactly one of the report's terms.</summary>
