@@ -493,6 +493,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         run.TeardownStarted = true;
         long id = run.Id;
         long revoked = MappingsLeftToDomain();
+        run.RevokedAtTeardown = revoked;
         GuardedDeviceBinding binding = _binding!;
         Task.Run(() => binding.TearDown(revoked)).PipeTo(
             Self,
@@ -567,7 +568,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             run.RingPagesReturned,
             reports.Sum(r => r.InflightAtDestroy),
             reports.Sum(r => r.UnmappedByDestroy),
-            reports.Sum(r => r.RevokedWithDomain),
+            run.RevokedAtTeardown,
             reports.Sum(r => r.HeldAtReport),
             run.Teardown?.LeakedMappings ?? 0,
             run.Teardown?.Violations ?? 0,

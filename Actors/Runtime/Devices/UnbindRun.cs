@@ -45,6 +45,9 @@ internal sealed class UnbindRun
     /// <summary>A phase timed out and the device's access was revoked; the run waits for the calls inside to return.</summary>
     public bool Revoked { get; set; }
 
+    /// <summary>The pools' final count of mappings left to the domain, as the teardown was told it.</summary>
+    public long RevokedAtTeardown { get; set; }
+
     /// <summary>The teardown call has been started (once no other call was inside the device).</summary>
     public bool TeardownStarted { get; set; }
 

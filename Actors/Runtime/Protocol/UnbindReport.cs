@@ -9,7 +9,7 @@ namespace Netmem.Actors.Protocol;
 /// <param name="RingPagesReturned">Pages the quiescing driver took back from the device's receive sides.</param>
 /// <param name="InflightAtUnbind">Pages the pools were accountable for when their destroy started, their own caches and rings included (Σ inflight at destroy).</param>
 /// <param name="UnmappedByDestroy">Pages held elsewhere that the destroys unmapped one by one (Σ over pools).</param>
-/// <param name="RevokedWithDomain">Pages whose mapping was left to the domain teardown because a phase timed out and the pools' device access was revoked (Σ over pools).</param>
+/// <param name="RevokedWithDomain">Pages whose mapping was left to the domain teardown because a phase timed out and the pools' device access was revoked: the pools' final count, as the teardown was told it (it may exceed the sum of the destroy reports by pages returned after a report was written).</param>
 /// <param name="StillHeld">Pages still held elsewhere when the pools were destroyed; they come back as late returns and make no device call.</param>
 /// <param name="LeakedMappings">Mappings still live at the domain teardown that no pool had revoked: each is a leak.</param>
 /// <param name="DeviceViolations">Violations the device's own checks saw from this bind to the end of its teardown (0 for a device without checks).</param>
