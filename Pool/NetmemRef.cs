@@ -40,6 +40,7 @@ public readonly struct NetmemRef : IEquatable<NetmemRef>
     /// <summary>The raw 64-bit value, for logs and wire formats.</summary>
     public ulong Value => _value;
 
+    /// <summary>True for <c>default(NetmemRef)</c>, the handle of no page.</summary>
     public bool IsDefault => _value == 0;
 
     /// <summary>False for unreadable device memory, which has no host span.</summary>
@@ -58,8 +59,10 @@ public readonly struct NetmemRef : IEquatable<NetmemRef>
 
     internal bool IsWellFormed => (_value & 0x8000_0000UL) == 0 && Generation != 0;
 
+    /// <summary>True when both handles have the same <see cref="Value"/>: the same page and the same lending.</summary>
     public static bool operator ==(NetmemRef left, NetmemRef right) => left._value == right._value;
 
+    /// <summary>True when the handles differ in <see cref="Value"/>.</summary>
     public static bool operator !=(NetmemRef left, NetmemRef right) => left._value != right._value;
 
     /// <summary>Rebuilds a handle from <see cref="Value"/>; the pool validates it on use.</summary>
@@ -71,12 +74,16 @@ public readonly struct NetmemRef : IEquatable<NetmemRef>
     /// <summary>Returns the page to the pool that lent it (the kernel's <c>napi_pp_put_page</c>), from any thread.</summary>
     public void ReturnToPool() => PagePool.OwnerOf(this).Return(this);
 
+    /// <summary>True when <paramref name="other"/> has the same <see cref="Value"/>: the same page and the same lending.</summary>
     public bool Equals(NetmemRef other) => _value == other._value;
 
+    /// <summary>True when <paramref name="obj"/> is a <see cref="NetmemRef"/> with the same <see cref="Value"/>.</summary>
     public override bool Equals(object? obj) => obj is NetmemRef other && Equals(other);
 
+    /// <summary>A hash of <see cref="Value"/>.</summary>
     public override int GetHashCode() => _value.GetHashCode();
 
+    /// <summary>The handle's block, item and generation, for logs; the pool is not consulted.</summary>
     [SkipLocalsInit]
     public override string ToString() =>
         IsDefault ? "netmem(default)" : $"netmem(block {BlockIndex}, item {ItemIndex}, gen {Generation}{(IsReadable ? string.Empty : ", unreadable")})";

@@ -94,6 +94,7 @@ public sealed partial class PagePool
     private int _retryBusy;
     private long _nextStallReportTicks;
 
+    /// <summary>Creates an active pool with <paramref name="options"/> (validated here), lists it in <see cref="PagePoolRegistry"/> and starts publishing its metrics.</summary>
     public PagePool(PagePoolOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -118,21 +119,28 @@ public sealed partial class PagePool
         PagePoolStallLog.Attach(this, options);
     }
 
+    /// <summary>The pool's id in <see cref="PagePoolRegistry"/>, unique in the process.</summary>
     public int Id { get; }
 
+    /// <summary>The name for introspection and metrics: <see cref="PagePoolOptions.Name"/>, or <c>pool-</c> and the id.</summary>
     public string Name { get; }
 
+    /// <summary>Bytes per page.</summary>
     public int PageSize => _pageSize;
 
     /// <summary>The RX queue this pool serves (-1 when none).</summary>
     public int QueueIndex => _options.QueueIndex;
 
+    /// <summary>False when the memory provider lends unreadable device memory, whose handles have no span.</summary>
     public bool IsReadable => !_unreadable;
 
+    /// <summary>The device the pages are mapped for, or null for a pool that maps nothing.</summary>
     public IDmaDevice? Device => _device;
 
+    /// <summary>Where the pool's pages come from: the one given in the options, or the pool's private provider.</summary>
     public IMemoryProvider MemoryProvider => _provider;
 
+    /// <summary>Where the pool is in its lifecycle.</summary>
     public PagePoolState State => (PagePoolState)Volatile.Read(ref _state);
 
     /// <summary>Hold − release: every page the pool is accountable for, its own cache and ring included.</summary>
@@ -146,6 +154,7 @@ public sealed partial class PagePool
         }
     }
 
+    /// <summary>A snapshot of the pool's counters (the kernel's <c>page_pool_get_stats</c>); each is read on its own, so they are not one atomic cut.</summary>
     public PagePoolStats GetStats()
     {
         PagePoolDestroyReport? report = Volatile.Read(ref _destroyReport);
@@ -174,6 +183,7 @@ public sealed partial class PagePool
         };
     }
 
+    /// <summary>The pool's id, device, queue, state, inflight and, once destroyed, how long it has waited for its pages (netlink <c>page-pool-get</c>).</summary>
     public PagePoolInfo GetInfo()
     {
         long inflight = Inflight;
@@ -320,6 +330,7 @@ public sealed partial class PagePool
         return new PageReference(_provider, page);
     }
 
+    /// <summary>The name, id, state and inflight count, for logs.</summary>
     public override string ToString() => $"{Name} (id {Id}, {State}, inflight {Inflight})";
 
     private ItemBlock[] SnapshotBlocks()

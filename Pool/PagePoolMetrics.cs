@@ -22,32 +22,50 @@ namespace Netmem.Pool;
 /// </remarks>
 public static class PagePoolMetrics
 {
+    /// <summary>The meter's name, to enable in a listener or <c>dotnet-counters</c>.</summary>
     public const string MeterName = "Netmem.PagePool";
 
     /// <summary>Every instrument's name, as published.</summary>
     public static class Instruments
     {
+        /// <summary>Pages a pool is accountable for (held − released): lent out, in its cache and in its ring.</summary>
         public const string PagesInflight = "pagepool.pages.inflight";
+        /// <summary>Bytes of the pages a pool is accountable for.</summary>
         public const string MemoryInflight = "pagepool.memory.inflight";
+        /// <summary>Pages allocated, by <see cref="Tags.AllocationPath"/>.</summary>
         public const string Allocations = "pagepool.allocations";
+        /// <summary>Refills of the alloc cache from the recycle ring, by <see cref="Tags.RefillResult"/>.</summary>
         public const string CacheRefills = "pagepool.cache.refills";
+        /// <summary>Pages released at refill because they were not on the pool's preferred NUMA node.</summary>
         public const string PagesWaived = "pagepool.pages.waived";
+        /// <summary>Pages returned and kept for reuse, by <see cref="Tags.RecyclePath"/>.</summary>
         public const string Recycles = "pagepool.recycles";
+        /// <summary>Returns that could not recycle where they tried, by <see cref="Tags.RecycleMiss"/>.</summary>
         public const string RecycleMisses = "pagepool.recycle.misses";
+        /// <summary>Pages brought into the pool from its memory provider (the kernel's <c>pages_state_hold_cnt</c>).</summary>
         public const string PagesHeld = "pagepool.pages.held";
+        /// <summary>Pages that left the pool back to its memory provider (the kernel's <c>pages_state_release_cnt</c>).</summary>
         public const string PagesReleased = "pagepool.pages.released";
+        /// <summary>DMA map calls to the device that failed.</summary>
         public const string DmaMapFailures = "pagepool.dma.map_failures";
+        /// <summary>Memory-provider allocations that failed.</summary>
         public const string ProviderFailures = "pagepool.provider.failures";
+        /// <summary>Pages returned after the pool's destroy started; freed without any device call.</summary>
         public const string LateReturns = "pagepool.late_returns";
+        /// <summary>Pages inflight when the pool's destroy started (0 before destroy).</summary>
         public const string DestroyInflight = "pagepool.destroy.inflight";
+        /// <summary>Pages the pool's destroy unmapped while they were held elsewhere.</summary>
         public const string DestroyUnmapped = "pagepool.destroy.unmapped";
+        /// <summary>Seconds a destroyed pool has waited for its last pages; only pools destroyed and not yet released.</summary>
         public const string DestroyPendingDuration = "pagepool.destroy.pending.duration";
     }
 
     /// <summary>The attributes on every measurement, and the ones that say which part of a counter it is.</summary>
     public static class Tags
     {
+        /// <summary>The pool's <see cref="PagePool.Id"/>.</summary>
         public const string PoolId = "pagepool.pool.id";
+        /// <summary>The pool's <see cref="PagePool.Name"/>.</summary>
         public const string PoolName = "pagepool.pool.name";
 
         /// <summary>The device's name; absent for a pool that maps nothing.</summary>

@@ -25,6 +25,7 @@ public sealed record PagePoolOptions
     /// </summary>
     public IDmaDevice? Device { get; init; }
 
+    /// <summary>The direction pages are mapped with: <see cref="Dma.DmaDirection.FromDevice"/> for RX (the default), bidirectional for XDP_TX.</summary>
     public DmaDirection DmaDirection { get; init; } = DmaDirection.FromDevice;
 
     /// <summary>Sync each recycled page for the device (<c>PP_FLAG_DMA_SYNC_DEV</c>); requires <see cref="Device"/>.</summary>
@@ -52,6 +53,7 @@ public sealed record PagePoolOptions
     /// </summary>
     public bool TrackInflight { get; init; } = true;
 
+    /// <summary>Whether each allocation records its stack for leak reports; off by default.</summary>
     public LeakDetectionMode LeakDetection { get; init; } = LeakDetectionMode.Disabled;
 
     /// <summary>

@@ -14,6 +14,7 @@ public static class PagePoolRegistry
     /// <summary>The pools now listed.</summary>
     public static IReadOnlyList<PagePool> Pools => s_pools.Values.OrderBy(p => p.Id).ToArray();
 
+    /// <summary>The listed pool with <paramref name="id"/>, or null once it is released or if there was none.</summary>
     public static PagePool? Find(int id) => s_pools.TryGetValue(id, out PagePool? pool) ? pool : null;
 
     /// <summary>Destroyed pools that have waited longer than <paramref name="threshold"/> for their pages.</summary>

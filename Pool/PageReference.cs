@@ -19,6 +19,7 @@ public sealed class PageReference : IDisposable
         PageId = pageId;
     }
 
+    /// <summary>The memory provider's id of the page this reference keeps alive.</summary>
     public ulong PageId { get; }
 
     /// <summary>The page's bytes while this reference is held; empty for unreadable memory.</summary>
@@ -29,6 +30,7 @@ public sealed class PageReference : IDisposable
         return address == 0 ? Span<byte>.Empty : new Span<byte>((void*)address, _provider.PageSize);
     }
 
+    /// <summary>Drops the reference, once; the page's memory is freed when its last reference goes.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

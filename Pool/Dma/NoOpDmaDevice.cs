@@ -6,21 +6,27 @@ namespace Netmem.Pool.Dma;
 /// </summary>
 public sealed class NoOpDmaDevice : IDmaDevice
 {
+    /// <inheritdoc/>
     public string Name => "noop";
 
+    /// <inheritdoc/>
     public bool NeedsSync => false;
 
+    /// <inheritdoc/>
     public ulong Map(DmaBuffer buffer, DmaDirection direction) =>
         buffer.HostAddress != 0 ? (ulong)buffer.HostAddress : buffer.PageId + 1;
 
+    /// <inheritdoc/>
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
     {
     }
 
+    /// <inheritdoc/>
     public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction)
     {
     }
 
+    /// <inheritdoc/>
     public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction)
     {
     }

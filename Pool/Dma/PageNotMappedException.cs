@@ -7,6 +7,7 @@ namespace Netmem.Pool.Dma;
 /// </summary>
 public sealed class PageNotMappedException : InvalidOperationException
 {
+    /// <summary>Creates the exception with a message naming the page and why it has no mapping.</summary>
     public PageNotMappedException(string message)
         : base(message)
     {

@@ -7,14 +7,18 @@ namespace Netmem.Pool.Memory;
 /// </summary>
 public sealed class DeviceMemoryProvider : SegmentedPageProvider
 {
+    /// <summary>Creates <paramref name="bufferCount"/> buffers of <paramref name="bufferSize"/> bytes (a power of two), all allocatable at once; the count is fixed.</summary>
     public DeviceMemoryProvider(int bufferCount, int bufferSize = 4096)
         : base(bufferSize, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, bufferCount)), bufferCount)
     {
     }
 
+    /// <inheritdoc/>
     public override bool IsReadable => false;
 
+    /// <summary>Always <see cref="nint.Zero"/>: device memory has no host address.</summary>
     public override nint GetHostAddress(ulong pageId) => 0;
 
+    /// <inheritdoc/>
     protected override bool TryAddSegmentBacking(int segment) => segment == 0;
 }

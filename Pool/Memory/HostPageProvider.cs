@@ -20,14 +20,17 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
     private int _disposeWhenEmpty;
     private int _disposing;
 
+    /// <summary>Creates a provider of <paramref name="pageSize"/>-byte pages, allocating native memory <paramref name="chunkBytes"/> (a whole number of pages) at a time, as needed, up to <paramref name="maxPages"/> pages.</summary>
     public HostPageProvider(int pageSize = 4096, int chunkBytes = 2 << 20, long maxPages = 1L << 24)
         : base(pageSize, ValidatedPagesPerChunk(pageSize, chunkBytes), maxPages)
     {
         _chunkBytes = chunkBytes;
     }
 
+    /// <inheritdoc/>
     public override bool IsReadable => true;
 
+    /// <inheritdoc/>
     public override nint GetHostAddress(ulong pageId) =>
         Volatile.Read(ref _chunks)[(int)(pageId >> SegmentShift)] + (nint)((long)(pageId & (ulong)(PagesPerSegment - 1)) * PageSize);
 
@@ -65,6 +68,7 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     protected override void OnLastPageFreed()
     {
         if (Volatile.Read(ref _disposeWhenEmpty) == 1)
@@ -96,6 +100,7 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
         _chunks = [];
     }
 
+    /// <inheritdoc/>
     protected override bool TryAddSegmentBacking(int segment)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -22,6 +22,7 @@ public abstract class SegmentedPageProvider : IMemoryProvider
     private long _injectedFailures;
     private long _outstandingPages;
 
+    /// <summary>Sets up an empty provider of <paramref name="pageSize"/>-byte pages (a power of two, at least 256), backed <paramref name="pagesPerSegment"/> pages (a power of two) at a time, up to <paramref name="maxPages"/> pages.</summary>
     protected SegmentedPageProvider(int pageSize, int pagesPerSegment, long maxPages)
     {
         if (pageSize < 256 || !int.IsPow2(pageSize))
@@ -45,8 +46,10 @@ public abstract class SegmentedPageProvider : IMemoryProvider
         _maxPages = maxPages;
     }
 
+    /// <inheritdoc/>
     public int PageSize { get; }
 
+    /// <inheritdoc/>
     public abstract bool IsReadable { get; }
 
     /// <summary>Pages per backing allocation.</summary>
@@ -64,10 +67,13 @@ public abstract class SegmentedPageProvider : IMemoryProvider
     /// <summary>Decides, per allocation number (0, 1, 2, …), whether that allocation fails.</summary>
     public Func<long, bool>? AllocationFailureInjector { get; set; }
 
+    /// <summary>Log2 of <see cref="PagesPerSegment"/>: a page id shifted right by it is the page's segment.</summary>
     protected int SegmentShift { get; }
 
+    /// <summary>Segments backed so far.</summary>
     protected int SegmentCount => Volatile.Read(ref _referenceCounts).Length;
 
+    /// <inheritdoc/>
     public bool TryAllocatePage(out ulong pageId)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _retired), this);
@@ -95,8 +101,10 @@ public abstract class SegmentedPageProvider : IMemoryProvider
         return true;
     }
 
+    /// <inheritdoc/>
     public abstract nint GetHostAddress(ulong pageId);
 
+    /// <inheritdoc/>
     public void AddPageReference(ulong pageId)
     {
         int before = Interlocked.Increment(ref ReferenceCount(pageId)) - 1;
@@ -107,6 +115,7 @@ public abstract class SegmentedPageProvider : IMemoryProvider
         }
     }
 
+    /// <inheritdoc/>
     public void ReleasePage(ulong pageId)
     {
         int after = Interlocked.Decrement(ref ReferenceCount(pageId));

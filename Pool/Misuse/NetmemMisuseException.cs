@@ -6,11 +6,13 @@ namespace Netmem.Pool.Misuse;
 /// </summary>
 public abstract class NetmemMisuseException : InvalidOperationException
 {
+    /// <summary>Creates the exception for a misuse of <paramref name="kind"/>, with a message describing it.</summary>
     protected NetmemMisuseException(MisuseKind kind, string message)
         : base(message)
     {
         Kind = kind;
     }
 
+    /// <summary>Which misuse was rejected, for code that handles the kinds differently without matching on types.</summary>
     public MisuseKind Kind { get; }
 }
