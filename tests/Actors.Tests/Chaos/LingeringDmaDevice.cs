@@ -4,18 +4,29 @@ using Netmem.Simulation;
 namespace Netmem.Actors.Tests.Chaos;
 
 /// <summary>
-/// Broken hardware: a background DMA engine keeps writing into the last buffer it was given, every few
-/// milliseconds, whatever the driver does, so it goes on after the device is unbound.
+/// Broken hardware: a background DMA engine keeps writing into the last buffer it was given, about every
+/// millisecond, whatever the driver does, so it goes on after the device is unbound. It runs on a thread of its own
+/// (not a pool timer, which a loaded machine can starve past the end of the run).
 /// </summary>
 internal sealed class LingeringDmaDevice : PassThroughDevice, IDisposable
 {
-    private readonly Timer _engine;
+    private readonly Thread _engine;
+    private volatile bool _stopped;
     private long _lastAddress;
 
     public LingeringDmaDevice(IommuModel iommu)
         : base(iommu)
     {
-        _engine = new Timer(_ => WriteIntoLastBuffer(), null, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5));
+        _engine = new Thread(() =>
+        {
+            while (!_stopped)
+            {
+                WriteIntoLastBuffer();
+                Thread.Sleep(1);
+            }
+        })
+        { IsBackground = true, Name = "lingering DMA engine" };
+        _engine.Start();
     }
 
     public override ulong Map(DmaBuffer buffer, DmaDirection direction)
@@ -25,7 +36,11 @@ internal sealed class LingeringDmaDevice : PassThroughDevice, IDisposable
         return address;
     }
 
-    public void Dispose() => _engine.Dispose();
+    public void Dispose()
+    {
+        _stopped = true;
+        _engine.Join();
+    }
 
     private void WriteIntoLastBuffer()
     {
