@@ -194,7 +194,7 @@ internal sealed class ChaosOptions
     internal static TimeSpan? ParseDuration(ArgumentResult result)
     {
         string expected = $"a duration such as 500ms, 20s or 2m, longer than 0 and at most {FormatDuration(ChaosSettings.MaxDuration)}";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return null;
         }
@@ -212,7 +212,7 @@ internal sealed class ChaosOptions
             || value * scale <= 0
             || value * scale > ChaosSettings.MaxDuration.TotalSeconds)
         {
-            AddError(result, text, expected);
+            OptionValues.AddError(result, text, expected);
             return null;
         }
 
@@ -223,7 +223,7 @@ internal sealed class ChaosOptions
     internal static ChaosDeviceKind? ParseDevice(ArgumentResult result)
     {
         const string expected = "sim or uring";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return null;
         }
@@ -235,7 +235,7 @@ internal sealed class ChaosOptions
             case "uring":
                 return ChaosDeviceKind.Uring;
             default:
-                AddError(result, text, expected);
+                OptionValues.AddError(result, text, expected);
                 return null;
         }
     }
@@ -243,14 +243,14 @@ internal sealed class ChaosOptions
     private static ulong ParseWholeNumber(ArgumentResult result, ulong min, ulong max)
     {
         string expected = $"a whole number from {min} to {max}";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return min;
         }
 
         if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) || value < min || value > max)
         {
-            AddError(result, text, expected);
+            OptionValues.AddError(result, text, expected);
             return min;
         }
 
@@ -259,14 +259,14 @@ internal sealed class ChaosOptions
 
     private static double ParseNumber(ArgumentResult result, double min, double max, string expected)
     {
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return min;
         }
 
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value) || value < min || value > max)
         {
-            AddError(result, text, expected);
+            OptionValues.AddError(result, text, expected);
             return min;
         }
 
@@ -287,7 +287,7 @@ internal sealed class ChaosOptions
             return value ? Toggle.On : Toggle.Off;
         }
 
-        AddError(result, text, "true or false");
+        OptionValues.AddError(result, text, "true or false");
         return null;
     }
 
@@ -299,7 +299,7 @@ internal sealed class ChaosOptions
     private static string? ParseOutputPath(ArgumentResult result)
     {
         const string expected = "the path of a file to write, such as report.json";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return null;
         }
@@ -307,7 +307,7 @@ internal sealed class ChaosOptions
         string problem = OutputPathProblem(text);
         if (problem.Length > 0)
         {
-            result.AddError($"{OptionName(result)} '{text}': {problem}; expected {expected}.");
+            result.AddError($"{OptionValues.OptionName(result)} '{text}': {problem}; expected {expected}.");
             return null;
         }
 
@@ -360,26 +360,6 @@ internal sealed class ChaosOptions
 
         return string.Empty;
     }
-
-    /// <summary>The option's single value, or an error saying a value is needed (the arity lets the parser call us without one).</summary>
-    private static bool TryGetToken(ArgumentResult result, string expected, out string text)
-    {
-        if (result.Tokens.Count == 0)
-        {
-            result.AddError($"{OptionName(result)} needs a value: {expected}.");
-            text = string.Empty;
-            return false;
-        }
-
-        text = result.Tokens[0].Value.Trim();
-        return true;
-    }
-
-    private static void AddError(ArgumentResult result, string text, string expected) =>
-        result.AddError($"{OptionName(result)} '{text}' is not valid: expected {expected}.");
-
-    private static string OptionName(ArgumentResult result) =>
-        result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
 
     private static Option<Toggle?> FaultSwitch(string name, string what) => new(name)
     {

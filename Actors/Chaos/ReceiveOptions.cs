@@ -65,7 +65,7 @@ internal sealed class ReceiveOptions
     private static string? ParseInterface(ArgumentResult result)
     {
         const string expected = "the name of a network interface, such as lo";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return null;
         }
@@ -73,13 +73,13 @@ internal sealed class ReceiveOptions
         // Linux interface names: 1 to 15 bytes, no slash, no white space.
         if (text.Length is 0 or > 15 || text.Any(c => c == '/' || char.IsWhiteSpace(c)))
         {
-            AddError(result, text, expected);
+            OptionValues.AddError(result, text, expected);
             return null;
         }
 
         if (!System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().Any(i => i.Name == text))
         {
-            result.AddError($"{OptionName(result)} '{text}': there is no such network interface here; expected {expected}.");
+            result.AddError($"{OptionValues.OptionName(result)} '{text}': there is no such network interface here; expected {expected}.");
             return null;
         }
 
@@ -89,7 +89,7 @@ internal sealed class ReceiveOptions
     private static IPEndPoint? ParseUdp(ArgumentResult result)
     {
         const string expected = "an IPv4 address and a port, such as 127.0.0.1:9000";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return null;
         }
@@ -99,7 +99,7 @@ internal sealed class ReceiveOptions
             || endpoint.Port == 0
             || !text.Contains(':', StringComparison.Ordinal))
         {
-            AddError(result, text, expected);
+            OptionValues.AddError(result, text, expected);
             return null;
         }
 
@@ -109,36 +109,17 @@ internal sealed class ReceiveOptions
     private static int ParseQueues(ArgumentResult result)
     {
         string expected = $"a whole number from 1 to {MaxQueues}";
-        if (!TryGetToken(result, expected, out string text))
+        if (!OptionValues.TryGetToken(result, expected, out string text))
         {
             return 1;
         }
 
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value is < 1 or > MaxQueues)
         {
-            AddError(result, text, expected);
+            OptionValues.AddError(result, text, expected);
             return 1;
         }
 
         return value;
     }
-
-    private static bool TryGetToken(ArgumentResult result, string expected, out string text)
-    {
-        if (result.Tokens.Count == 0)
-        {
-            result.AddError($"{OptionName(result)} needs a value: {expected}.");
-            text = string.Empty;
-            return false;
-        }
-
-        text = result.Tokens[0].Value.Trim();
-        return true;
-    }
-
-    private static void AddError(ArgumentResult result, string text, string expected) =>
-        result.AddError($"{OptionName(result)} '{text}' is not valid: expected {expected}.");
-
-    private static string OptionName(ArgumentResult result) =>
-        result.Parent is OptionResult option ? option.Option.Name : result.Argument.Name;
 }
