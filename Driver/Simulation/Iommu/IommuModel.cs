@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Numerics;
 using Netmem.Pool.Dma;
 
 namespace Netmem.Simulation;
@@ -9,11 +9,71 @@ namespace Netmem.Simulation;
 /// instead of crashing. Tests and chaos runs use it as their oracle.
 /// </summary>
 /// <remarks>
-/// IOVAs are handed out from a bump allocator, one 1 MiB slot per mapping, and never reused. That makes the
+/// <para>IOVAs are handed out from a bump allocator, one 1 MiB slot per mapping, and never reused. That makes the
 /// classification exact without remembering every past mapping: an address at a slot start below the bump pointer
-/// that is not live was mapped before and is already unmapped (a double unmap); anything else is unknown.
-/// All state sits under one lock. The model values being a precise witness over being fast; the
-/// <see cref="NoOpDmaDevice"/> is the baseline for measuring the pool without it.
+/// that is not live was mapped before and is already unmapped (a double unmap); anything else is unknown.</para>
+/// <para><b>Why it is not one lock.</b> The model sits on the simulated device's per-packet path: the driver's poll
+/// makes a <see cref="DmaWrite"/> and a <see cref="SyncForCpu"/> for every frame, while consumers on other threads
+/// return pages whose release unmaps them. With one lock around everything those threads convoyed on it (14% of
+/// the end-to-end case's samples were its contended exit). So the per-packet calls take no lock and make at most
+/// two atomic operations, on the one mapping they touch; map and unmap take one lock of a set of stripes (chosen by
+/// the calling processor, so the driver and the consumers rarely meet on one); only the domain's teardown and
+/// bind, which must exclude everything, take them all. The model stays exactly as strict: every call is still
+/// judged as if the calls ran one at a time in some order consistent with when each started and returned
+/// (linearizable), and the argument is below.</para>
+/// <para><b>The state.</b></para>
+/// <list type="bullet">
+/// <item><c>_domain</c>, the domain's generation: even while bound, odd while unbound. Only teardown and bind change
+/// it, each holding every stripe, each by one atomic increment, so it only grows and never returns to an earlier
+/// value (no ABA).</item>
+/// <item>The mapping table: IOVA slot number → <see cref="Mapping"/>, in chunks of 4096 slots found through a
+/// directory array. A slot is written once by the map that got it (published before the map returns) and cleared
+/// once by the unmap or teardown that ended it; a chunk whose 4096 mappings have all been unmapped is dropped, so
+/// the table's memory follows the live mappings, as the dictionary it replaces did. Readers take no lock: a reader
+/// holding a stale directory or chunk finds either the mapping (whose own state then says it ended) or nothing,
+/// and both read as "not live".</item>
+/// <item>Each <see cref="Mapping"/>'s state word: the sign bit says the mapping ended (unmapped, or torn down with
+/// the domain); the other bits count device writes in progress into it. Set once, the ended bit is never
+/// cleared.</item>
+/// </list>
+/// <para><b>Invariants, and why they hold.</b></para>
+/// <list type="number">
+/// <item><em>A mapping ends exactly once.</em> Unmap and teardown end it by a compare-and-swap that sets the ended
+/// bit only while it is clear; the loser of a race (two unmaps of one address) sees the bit and records a double
+/// unmap. Unmap and teardown never run together (stripes), and an unmap finds nothing to end once teardown has
+/// cleared the table.</item>
+/// <item><em>No device write lands in a page after the unmap or teardown that ends its mapping has returned.</em> A
+/// write enters by compare-and-swap (writers + 1) only while the ended bit is clear, and the ender, after setting
+/// the bit, waits until the writer count is 0. Once the bit is set the count only goes down, so the wait ends
+/// after every write that entered before it, and no write enters after it. (The pool frees a page's memory only
+/// after its unmap returned, so a racing write can never reach freed memory.)</item>
+/// <item><em>Map, unmap, teardown and bind are totally ordered among themselves as far as they touch the domain.</em>
+/// Map and unmap hold a stripe, teardown and bind hold all of them; so a map or unmap sees one domain generation
+/// from its check to its return, a map's mapping is in the table before teardown can walk it, and teardown's walk
+/// sees every mapping made before it and none made during it (there are none).</item>
+/// <item><em>A sync or a device write is judged against one instant at which the domain and the mapping really were
+/// in the state it reports.</em> It reads the generation g (odd: a call after unbind), then the mapping's state,
+/// then (when it matters) the generation again:
+/// <list type="bullet">
+/// <item>live mapping, then g again: a write is linearized at its entering compare-and-swap, where the generation
+/// was g (it only grows and read g before and after) and the mapping live; teardown, which increments the
+/// generation before it ends any mapping, therefore either comes after that instant and waits for the write
+/// (invariant 2), or came before and the second read sees it. A sync needs no second read: a mapping that is live
+/// when read was live, under an even generation, at the later of the first read and its own map (a map checks the
+/// generation under its stripe).</item>
+/// <item>not live (absent, ended, or the range outside it): if the generation changed, a teardown started inside
+/// the call, so at some instant the domain was unbound and the call is recorded as after unbind; if it is still
+/// g, no teardown ended the mapping (teardown increments it before ending any, and the read of the ended bit
+/// acquires that), so an unmap did, or it never existed, and the call is recorded as a DMA to (or sync of) an
+/// unmapped address.</item>
+/// </list></item>
+/// <item><em>Counts are exact.</em> Map numbers are handed out by one atomic increment (the failure injector decides
+/// per number). Unmap, sync and write counts are kept per thread, each written only by its thread, and summed on
+/// reading, so the per-packet calls share no counter's cache line; a read while calls run sees some of them.</item>
+/// </list>
+/// <para>The model still values being a precise witness over being fast; <see cref="NoOpDmaDevice"/> is the baseline
+/// for measuring the pool without it. The stress suite <c>IommuModelConcurrencySpecs</c> races every pair of these
+/// calls and checks the invariants above.</para>
 /// </remarks>
 public sealed class IommuModel : IDmaDevice
 {
@@ -21,17 +81,22 @@ public sealed class IommuModel : IDmaDevice
     public const int SlotSize = Netmem.Pool.PagePoolOptions.MaxPageSize;
 
     private const ulong IovaBase = 0x1_0000_0000UL;
+    private const int ChunkShift = 12;
+    private const int ChunkSlots = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSlots - 1;
 
-    private readonly object _lock = new();
-    private readonly Dictionary<ulong, Mapping> _live = new();
+    private readonly Lock[] _stripes;
+    private readonly int _stripeMask;
+    private readonly Lock _directoryLock = new();
+    private readonly Lock _violationLock = new();
     private readonly List<IommuViolation> _violations = new();
     private readonly int[] _violationCounts = new int[Enum.GetValues<IommuViolationKind>().Length];
-    private ulong _nextIova = IovaBase;
-    private bool _bound = true;
+    private readonly ThreadLocal<CallCounts> _callCounts = new(static () => new CallCounts(), trackAllValues: true);
+    private MappingChunk?[] _directory = new MappingChunk?[16];
+    private long _domain;
+    private long _nextSlot;
+    private int _liveCount;
     private long _mapCalls;
-    private long _unmapCalls;
-    private long _syncCalls;
-    private long _dmaWrites;
 
     /// <summary>A bound device with no mapping yet.</summary>
     /// <param name="name">The device's name, prefixed to every violation's detail.</param>
@@ -40,6 +105,14 @@ public sealed class IommuModel : IDmaDevice
     {
         Name = name;
         NeedsSync = needsSync;
+        int stripes = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, Environment.ProcessorCount * 2));
+        _stripes = new Lock[stripes];
+        for (int i = 0; i < stripes; i++)
+        {
+            _stripes[i] = new Lock();
+        }
+
+        _stripeMask = stripes - 1;
     }
 
     /// <summary>The device's name; every recorded violation's detail starts with it.</summary>
@@ -58,47 +131,29 @@ public sealed class IommuModel : IDmaDevice
     public TimeSpan MapLatency { get; set; }
 
     /// <summary>Whether the device currently has a driver and an IOMMU domain.</summary>
-    public bool IsBound
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _bound;
-            }
-        }
-    }
+    public bool IsBound => IsBoundGeneration(Volatile.Read(ref _domain));
 
     /// <summary>Mappings made and not yet unmapped, over every pool of the bind; an unbind drops them all.</summary>
-    public int LiveMappingCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _live.Count;
-            }
-        }
-    }
+    public int LiveMappingCount => Volatile.Read(ref _liveCount);
 
     /// <summary>Map calls made, failed ones (injected, or while unbound) included; the number the next map operation gets.</summary>
     public long MapCalls => Interlocked.Read(ref _mapCalls);
 
     /// <summary>Unmap calls made, including those recorded as violations.</summary>
-    public long UnmapCalls => Interlocked.Read(ref _unmapCalls);
+    public long UnmapCalls => SumCalls(static counts => counts.Unmaps);
 
     /// <summary>Sync calls made, for CPU and for device together, including those recorded as violations.</summary>
-    public long SyncCalls => Interlocked.Read(ref _syncCalls);
+    public long SyncCalls => SumCalls(static counts => counts.Syncs);
 
     /// <summary>Device writes attempted with <see cref="DmaWrite"/>, refused ones included.</summary>
-    public long DmaWrites => Interlocked.Read(ref _dmaWrites);
+    public long DmaWrites => SumCalls(static counts => counts.Writes);
 
     /// <summary>Violations recorded so far; a clean run ends with 0.</summary>
     public int ViolationCount
     {
         get
         {
-            lock (_lock)
+            lock (_violationLock)
             {
                 return _violations.Count;
             }
@@ -110,7 +165,7 @@ public sealed class IommuModel : IDmaDevice
     {
         get
         {
-            lock (_lock)
+            lock (_violationLock)
             {
                 return _violations.ToArray();
             }
@@ -120,7 +175,7 @@ public sealed class IommuModel : IDmaDevice
     /// <summary>How many violations of <paramref name="kind"/> were recorded.</summary>
     public int CountOf(IommuViolationKind kind)
     {
-        lock (_lock)
+        lock (_violationLock)
         {
             return _violationCounts[(int)kind];
         }
@@ -150,37 +205,47 @@ public sealed class IommuModel : IDmaDevice
             throw new DmaMapException($"{Name}: injected map failure on map operation {operation}.");
         }
 
-        lock (_lock)
+        lock (StripeOfThisProcessor())
         {
-            if (!_bound)
+            if (!IsBound)
             {
                 Record(IommuViolationKind.CallAfterUnbind, 0, $"map of page {buffer.PageId} while unbound");
                 throw new DmaMapException($"{Name}: device is unbound.");
             }
 
-            ulong iova = _nextIova;
-            _nextIova += SlotSize;
-            _live.Add(iova, new Mapping(buffer, direction));
-            return iova;
+            long slot = Interlocked.Increment(ref _nextSlot) - 1;
+            MappingChunk chunk = ChunkForNewSlot(slot);
+            Volatile.Write(ref chunk.Slots[slot & ChunkMask], new Mapping(buffer, direction));
+            Interlocked.Increment(ref _liveCount);
+            return IovaBase + ((ulong)slot * SlotSize);
         }
     }
 
     /// <summary>Ends the mapping at <paramref name="dmaAddress"/>. Never throws: an unknown or already unmapped address, a length or direction that differs from the map's, or a call while unbound is recorded as a violation.</summary>
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
     {
-        Interlocked.Increment(ref _unmapCalls);
-        lock (_lock)
+        _callCounts.Value!.Unmaps++;
+        lock (StripeOfThisProcessor())
         {
-            if (!_bound)
+            if (!IsBound)
             {
                 Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "unmap while unbound");
                 return;
             }
 
-            if (!_live.Remove(dmaAddress, out Mapping mapping))
+            if (!TryFindSlot(dmaAddress, out MappingChunk? chunk, out int index)
+                || Volatile.Read(ref chunk.Slots[index]) is not { } mapping
+                || !mapping.TryEnd())
             {
                 Record(ClassifyMissing(dmaAddress), dmaAddress, "unmap");
                 return;
+            }
+
+            Volatile.Write(ref chunk.Slots[index], null);
+            Interlocked.Decrement(ref _liveCount);
+            if (Interlocked.Increment(ref chunk.Ended) == ChunkSlots)
+            {
+                DropChunk(dmaAddress, chunk);
             }
 
             if (mapping.Buffer.Length != length || mapping.Direction != direction)
@@ -206,18 +271,30 @@ public sealed class IommuModel : IDmaDevice
     /// </summary>
     public bool DmaWrite(ulong dmaAddress, int offset, ReadOnlySpan<byte> data)
     {
-        Interlocked.Increment(ref _dmaWrites);
-        lock (_lock)
+        _callCounts.Value!.Writes++;
+        long generation = Volatile.Read(ref _domain);
+        if (!IsBoundGeneration(generation))
         {
-            if (!_bound)
+            Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "DMA write while unbound");
+            return false;
+        }
+
+        Mapping? mapping = Find(dmaAddress);
+        if (mapping is null || offset < 0 || (long)offset + data.Length > mapping.Buffer.Length || !mapping.TryEnterWrite())
+        {
+            // Invariant 4: a changed generation means a teardown started during the call.
+            Record(
+                Volatile.Read(ref _domain) != generation ? IommuViolationKind.CallAfterUnbind : IommuViolationKind.DmaToUnmappedAddress,
+                dmaAddress, $"DMA write of {data.Length} bytes at offset {offset}");
+            return false;
+        }
+
+        try
+        {
+            // The entering compare-and-swap was a full fence: a teardown that started before it is seen here.
+            if (Volatile.Read(ref _domain) != generation)
             {
                 Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "DMA write while unbound");
-                return false;
-            }
-
-            if (!_live.TryGetValue(dmaAddress, out Mapping mapping) || offset < 0 || offset + data.Length > mapping.Buffer.Length)
-            {
-                Record(IommuViolationKind.DmaToUnmappedAddress, dmaAddress, $"DMA write of {data.Length} bytes at offset {offset}");
                 return false;
             }
 
@@ -231,16 +308,14 @@ public sealed class IommuModel : IDmaDevice
 
             return true;
         }
+        finally
+        {
+            mapping.ExitWrite();
+        }
     }
 
     /// <summary>Whether <paramref name="dmaAddress"/> is currently mapped.</summary>
-    public bool IsMapped(ulong dmaAddress)
-    {
-        lock (_lock)
-        {
-            return _live.ContainsKey(dmaAddress);
-        }
-    }
+    public bool IsMapped(ulong dmaAddress) => Find(dmaAddress) is { IsLive: true };
 
     /// <summary>
     /// Tears the IOMMU domain down: every mapping still live is a leak and is recorded as a violation, then dropped.
@@ -255,64 +330,288 @@ public sealed class IommuModel : IDmaDevice
     /// </summary>
     public (int StillMapped, int Leaked) TearDown(long revokedMappings)
     {
-        lock (_lock)
+        EnterAllStripes();
+        try
         {
-            if (!_bound)
+            if (!IsBound)
             {
                 return (0, 0);
             }
 
-            int stillMapped = _live.Count;
-            int leaked = (int)Math.Max(0, stillMapped - Math.Max(0, revokedMappings));
-            foreach ((ulong iova, Mapping mapping) in _live.Take(leaked))
+            // Odd: unbound. Before any mapping is ended (invariant 4), as one full fence.
+            Interlocked.Increment(ref _domain);
+            MappingChunk?[] directory = _directory;
+            var stillMapped = new List<(ulong Iova, Mapping Mapping)>();
+            for (int c = 0; c < directory.Length; c++)
+            {
+                if (directory[c] is not { } chunk)
+                {
+                    continue;
+                }
+
+                for (int i = 0; i < ChunkSlots; i++)
+                {
+                    if (chunk.Slots[i] is { } mapping && mapping.TryEnd())
+                    {
+                        stillMapped.Add((IovaOf(((long)c << ChunkShift) + i), mapping));
+                    }
+                }
+            }
+
+            // Every mapping has ended: readers that still hold the old chunks find them ended.
+            lock (_directoryLock)
+            {
+                Volatile.Write(ref _directory, new MappingChunk?[directory.Length]);
+            }
+
+            Volatile.Write(ref _liveCount, 0);
+            int leaked = (int)Math.Max(0, stillMapped.Count - Math.Max(0, revokedMappings));
+            foreach ((ulong iova, Mapping mapping) in stillMapped.Take(leaked))
             {
                 Record(IommuViolationKind.MappingLeakedAtUnbind, iova, $"page {mapping.Buffer.PageId} still mapped at unbind");
             }
 
-            _live.Clear();
-            _bound = false;
-            return (stillMapped, leaked);
+            return (stillMapped.Count, leaked);
+        }
+        finally
+        {
+            ExitAllStripes();
         }
     }
 
     /// <summary>Gives the device a fresh IOMMU domain (a rebind after <see cref="Unbind"/>).</summary>
     public void Bind()
     {
-        lock (_lock)
+        EnterAllStripes();
+        try
         {
-            _bound = true;
+            if (!IsBound)
+            {
+                Interlocked.Increment(ref _domain);
+            }
+        }
+        finally
+        {
+            ExitAllStripes();
         }
     }
 
+    private static bool IsBoundGeneration(long generation) => (generation & 1) == 0;
+
+    private static ulong IovaOf(long slot) => IovaBase + ((ulong)slot * SlotSize);
+
     private void Sync(ulong dmaAddress, int offset, int length, string what)
     {
-        Interlocked.Increment(ref _syncCalls);
-        lock (_lock)
+        _callCounts.Value!.Syncs++;
+        long generation = Volatile.Read(ref _domain);
+        if (!IsBoundGeneration(generation))
         {
-            if (!_bound)
+            Record(IommuViolationKind.CallAfterUnbind, dmaAddress, what + " while unbound");
+            return;
+        }
+
+        Mapping? mapping = Find(dmaAddress);
+        if (mapping is null || !mapping.IsLive || offset < 0 || length < 0 || (long)offset + length > mapping.Buffer.Length)
+        {
+            // Invariant 4: a changed generation means a teardown started during the call.
+            if (Volatile.Read(ref _domain) != generation)
             {
                 Record(IommuViolationKind.CallAfterUnbind, dmaAddress, what + " while unbound");
-                return;
             }
-
-            if (!_live.TryGetValue(dmaAddress, out Mapping mapping) || offset < 0 || length < 0 || offset + length > mapping.Buffer.Length)
+            else
             {
                 Record(IommuViolationKind.SyncOfUnmappedAddress, dmaAddress, $"{what} of {length} bytes at offset {offset}");
             }
         }
     }
 
+    /// <summary>The mapping at <paramref name="dmaAddress"/> if its slot still holds one (it may have ended since).</summary>
+    private Mapping? Find(ulong dmaAddress) =>
+        TryFindSlot(dmaAddress, out MappingChunk? chunk, out int index) ? Volatile.Read(ref chunk.Slots[index]) : null;
+
+    private bool TryFindSlot(ulong dmaAddress, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MappingChunk? chunk, out int index)
+    {
+        chunk = null;
+        index = 0;
+        if (dmaAddress < IovaBase || (dmaAddress - IovaBase) % SlotSize != 0)
+        {
+            return false;
+        }
+
+        ulong slot = (dmaAddress - IovaBase) / SlotSize;
+        ulong chunkIndex = slot >> ChunkShift;
+        MappingChunk?[] directory = Volatile.Read(ref _directory);
+        if (chunkIndex >= (ulong)directory.Length)
+        {
+            return false;
+        }
+
+        chunk = Volatile.Read(ref directory[chunkIndex]);
+        index = (int)(slot & ChunkMask);
+        return chunk is not null;
+    }
+
+    private MappingChunk ChunkForNewSlot(long slot)
+    {
+        long chunkIndex = slot >> ChunkShift;
+        MappingChunk?[] directory = Volatile.Read(ref _directory);
+        if (chunkIndex < directory.Length && Volatile.Read(ref directory[chunkIndex]) is { } existing)
+        {
+            return existing;
+        }
+
+        lock (_directoryLock)
+        {
+            directory = _directory;
+            if (chunkIndex >= directory.Length)
+            {
+                var grown = new MappingChunk?[Math.Max(directory.Length * 2, chunkIndex + 1)];
+                Array.Copy(directory, grown, directory.Length);
+                directory = grown;
+                Volatile.Write(ref _directory, grown);
+            }
+
+            if (directory[chunkIndex] is not { } chunk)
+            {
+                chunk = new MappingChunk();
+                Volatile.Write(ref directory[chunkIndex], chunk);
+            }
+
+            return chunk;
+        }
+    }
+
+    /// <summary>Drops a chunk all of whose mappings were unmapped (its slots are all empty and none will be filled again).</summary>
+    private void DropChunk(ulong dmaAddress, MappingChunk chunk)
+    {
+        ulong chunkIndex = ((dmaAddress - IovaBase) / SlotSize) >> ChunkShift;
+        lock (_directoryLock)
+        {
+            MappingChunk?[] directory = _directory;
+            if (chunkIndex < (ulong)directory.Length && ReferenceEquals(directory[chunkIndex], chunk))
+            {
+                Volatile.Write(ref directory[chunkIndex], null);
+            }
+        }
+    }
+
+    private Lock StripeOfThisProcessor() => _stripes[Thread.GetCurrentProcessorId() & _stripeMask];
+
+    private void EnterAllStripes()
+    {
+        foreach (Lock stripe in _stripes)
+        {
+            stripe.Enter();
+        }
+    }
+
+    private void ExitAllStripes()
+    {
+        for (int i = _stripes.Length - 1; i >= 0; i--)
+        {
+            _stripes[i].Exit();
+        }
+    }
+
+    private long SumCalls(Func<CallCounts, long> read)
+    {
+        long sum = 0;
+        foreach (CallCounts counts in _callCounts.Values)
+        {
+            sum += read(counts);
+        }
+
+        return sum;
+    }
+
     private IommuViolationKind ClassifyMissing(ulong dmaAddress) =>
-        dmaAddress >= IovaBase && dmaAddress < _nextIova && dmaAddress % SlotSize == 0
+        dmaAddress >= IovaBase && (dmaAddress - IovaBase) % SlotSize == 0 && (dmaAddress - IovaBase) / SlotSize < (ulong)Volatile.Read(ref _nextSlot)
             ? IommuViolationKind.DoubleUnmap
             : IommuViolationKind.UnmapOfUnknownAddress;
 
     private void Record(IommuViolationKind kind, ulong dmaAddress, string detail)
     {
-        _violations.Add(new IommuViolation(kind, dmaAddress, $"{Name}: {detail}"));
-        _violationCounts[(int)kind]++;
+        lock (_violationLock)
+        {
+            _violations.Add(new IommuViolation(kind, dmaAddress, $"{Name}: {detail}"));
+            _violationCounts[(int)kind]++;
+        }
     }
 
-    [StructLayout(LayoutKind.Auto)]
-    private readonly record struct Mapping(DmaBuffer Buffer, DmaDirection Direction);
+    /// <summary>One mapping: what was mapped, and its state word (ended bit, device writes in progress).</summary>
+    private sealed class Mapping(DmaBuffer buffer, DmaDirection direction)
+    {
+        // The sign bit: ended (never cleared once set). The other bits: device writes in progress into the mapping.
+        private const int EndedBit = int.MinValue;
+
+        private int _state;
+
+        public DmaBuffer Buffer { get; } = buffer;
+
+        public DmaDirection Direction { get; } = direction;
+
+        public bool IsLive => Volatile.Read(ref _state) >= 0;
+
+        /// <summary>Enters a device write; false once the mapping has ended (invariant 2).</summary>
+        public bool TryEnterWrite()
+        {
+            int state = Volatile.Read(ref _state);
+            while (state >= 0)
+            {
+                int seen = Interlocked.CompareExchange(ref _state, state + 1, state);
+                if (seen == state)
+                {
+                    return true;
+                }
+
+                state = seen;
+            }
+
+            return false;
+        }
+
+        public void ExitWrite() => Interlocked.Decrement(ref _state);
+
+        /// <summary>
+        /// Ends the mapping; true for exactly one caller (invariant 1), who returns only once every device write that
+        /// entered before has left (invariant 2).
+        /// </summary>
+        public bool TryEnd()
+        {
+            int state = Volatile.Read(ref _state);
+            while (state >= 0)
+            {
+                int seen = Interlocked.CompareExchange(ref _state, state | EndedBit, state);
+                if (seen == state)
+                {
+                    var spin = default(SpinWait);
+                    while ((Volatile.Read(ref _state) & ~EndedBit) != 0)
+                    {
+                        spin.SpinOnce();
+                    }
+
+                    return true;
+                }
+
+                state = seen;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>4096 consecutive IOVA slots of the mapping table, and how many of their mappings were unmapped.</summary>
+    private sealed class MappingChunk
+    {
+        public readonly Mapping?[] Slots = new Mapping?[ChunkSlots];
+        public int Ended;
+    }
+
+    /// <summary>One thread's calls into the model, written only by that thread (invariant 5).</summary>
+    private sealed class CallCounts
+    {
+        public long Unmaps;
+        public long Syncs;
+        public long Writes;
+    }
 }
