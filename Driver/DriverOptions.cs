@@ -37,6 +37,28 @@ public sealed record DriverOptions
     /// </summary>
     public ResiliencePipeline? DmaMapRetryPipeline { get; init; }
 
+    /// <summary>
+    /// The recycle ring (<see cref="Pool.PagePoolOptions.PoolSize"/>) a queue's pool needs so that pages coming back
+    /// do not overflow it: room for every page the queue can have out at once, which is its RX ring
+    /// (<see cref="RingSize"/>), the batches the stack has not handled yet (<see cref="MaxBatchesInFlight"/> plus the
+    /// one being filled, <see cref="Budget"/> frames each) and <paramref name="pagesHeldDownstream"/>, what the
+    /// queue's consumers may hold (their sockets' queue capacities and the packets they keep). Rounded up to a power of
+    /// two and capped at the kernel's <see cref="Pool.PagePoolOptions.MaxPoolSize"/>.
+    /// </summary>
+    /// <remarks>
+    /// A return that finds the ring full releases its page (unmap, free), and the pool later brings a new one in (map):
+    /// with the kernel's default of 1024 against a consumer backlog of thousands, most returns did that, and their
+    /// device calls slowed the consumers further, which grew the backlog (the end-to-end benchmark: 62–81% of returns
+    /// released with 1024, none with this size). Pages sitting in the ring cost nothing but their memory.
+    /// </remarks>
+    /// <param name="pagesHeldDownstream">Pages the consumers fed by this queue may hold at once; 0 when they release at once and queue nothing.</param>
+    public int RecommendedPoolSize(long pagesHeldDownstream)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pagesHeldDownstream);
+        long pages = (long)RingSize + ((long)(MaxBatchesInFlight + 1) * Budget) + Math.Min(pagesHeldDownstream, Pool.PagePoolOptions.MaxPoolSize);
+        return (int)Math.Min(Pool.PagePoolOptions.MaxPoolSize, Math.Max(2, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)pages)));
+    }
+
     /// <summary>Checks the options; the message says which option is wrong and why.</summary>
     public void Validate()
     {

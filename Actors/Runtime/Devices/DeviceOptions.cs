@@ -27,6 +27,12 @@ public sealed record DeviceOptions
     /// The options of each queue's pool (argument: queue index). The supervisor sets <c>Device</c> and
     /// <c>QueueIndex</c>, and <c>Name</c> when it is null. A shared memory provider may be set here.
     /// </summary>
+    /// <remarks>
+    /// Under a <see cref="Hosting.PagePoolRuntime"/>, a pool whose options leave <see cref="PagePoolOptions.PoolSize"/>
+    /// at its default (1024) gets the recycle ring <see cref="DriverOptions.RecommendedPoolSize"/> gives for the
+    /// runtime's consumers (their socket capacities and what they hold), so that returns do not overflow it into
+    /// unmaps and new maps; set <c>PoolSize</c> to choose it yourself.
+    /// </remarks>
     public Func<int, PagePoolOptions> PoolOptions { get; init; } = _ => new PagePoolOptions();
 
     /// <summary>The driver's ring size, poll budget, polling intervals and refill retries; checked by <see cref="Validate"/>.</summary>

@@ -30,6 +30,7 @@ public sealed class PagePoolRuntime
     public const string ShutdownPhase = CoordinatedShutdown.PhaseServiceUnbind;
 
     private static readonly ConditionalWeakTable<ActorSystem, PagePoolRuntime> s_runtimes = new();
+    private static readonly int DefaultPoolSize = new PagePoolOptions().PoolSize;
 
     private readonly IReadOnlyList<DeviceOptions> _deviceOptions;
     private readonly RuntimeHealthRecord _health;
@@ -107,7 +108,9 @@ public sealed class PagePoolRuntime
 
         var devices = options.Devices.ToDictionary(
             d => d.Name,
-            d => system.ActorOf(DeviceSupervisor.Props(WithMeterFactory(d, options.MeterFactory), stack), "device-" + Uri.EscapeDataString(d.Name)));
+            d => system.ActorOf(
+                DeviceSupervisor.Props(WithMeterFactory(WithRecycleRingForConsumers(d, options.Consumers), options.MeterFactory), stack),
+                "device-" + Uri.EscapeDataString(d.Name)));
         var runtime = new PagePoolRuntime(stack, demultiplexer, devices, options, health);
         s_runtimes.AddOrUpdate(system, runtime);
         CoordinatedShutdown.Get(system).AddTask(ShutdownPhase, "pagepool-unbind-devices", async () =>
@@ -126,6 +129,46 @@ public sealed class PagePoolRuntime
             return Done.Instance;
         });
         return runtime;
+    }
+
+    /// <summary>
+    /// Pages the consumers may hold at once, all of which may have come from one RX queue's pool: each socket's queue
+    /// capacity, plus what a consumer that holds packets keeps (<see cref="ConsumerBehavior.MaxHeld"/>). Saturates.
+    /// </summary>
+    internal static long PagesHeldByConsumers(IReadOnlyList<ConsumerSpec> consumers)
+    {
+        long held = 0;
+        foreach (ConsumerSpec consumer in consumers)
+        {
+            held += consumer.QueueCapacity;
+            if (consumer.Behavior.HoldTime != TimeSpan.Zero || consumer.Behavior.DecidePacket is not null)
+            {
+                held += consumer.Behavior.MaxHeld;
+            }
+
+            held = Math.Min(held, int.MaxValue);
+        }
+
+        return held;
+    }
+
+    /// <summary>
+    /// Gives each pool whose options leave <see cref="PagePoolOptions.PoolSize"/> at its default the recycle ring the
+    /// driver and the consumers need (<see cref="Driver.DriverOptions.RecommendedPoolSize"/>); a size set by the caller
+    /// is kept.
+    /// </summary>
+    internal static DeviceOptions WithRecycleRingForConsumers(DeviceOptions device, IReadOnlyList<ConsumerSpec> consumers)
+    {
+        int recommended = device.Driver.RecommendedPoolSize(PagesHeldByConsumers(consumers));
+        Func<int, PagePoolOptions> poolOptions = device.PoolOptions;
+        return device with
+        {
+            PoolOptions = queue =>
+            {
+                PagePoolOptions own = poolOptions(queue);
+                return own.PoolSize == DefaultPoolSize && recommended > own.PoolSize ? own with { PoolSize = recommended } : own;
+            },
+        };
     }
 
     private static DeviceOptions WithMeterFactory(DeviceOptions device, IMeterFactory? meterFactory)

@@ -33,7 +33,9 @@ namespace Netmem.Benchmarks.Cases;
 /// peak of pages in flight (item blocks, provider memory, the IOMMU model's mapping table). That peak is the
 /// consumers' backlog: the driver stays at most <see cref="DriverOptions.MaxBatchesInFlight"/> batches ahead of the
 /// stack, but a consumer that falls behind queues up to its socket's capacity, and the pool log's <c>slow</c> and
-/// <c>ring_full</c> counts show how much of that was brought in and later released.</para>
+/// <c>ring_full</c> counts show how much of that was brought in and later released. Each pool's recycle ring is the
+/// size <see cref="DriverOptions.RecommendedPoolSize"/> gives for that backlog (capped at 16,384), so a burst of
+/// returns lands in the ring instead of being unmapped and mapped again.</para>
 /// </remarks>
 [BenchmarkCategory("07 end-to-end")]
 [InvocationCount(1, unrollFactor: 1)]
@@ -41,6 +43,9 @@ namespace Netmem.Benchmarks.Cases;
 public class EndToEndPipelineBenchmarks
 {
     private const int TotalFrames = 1 << 18;
+
+    // Every frame fits in the socket: a consumer that falls behind queues instead of dropping, so each frame is read.
+    private const int SocketCapacity = TotalFrames;
     private const string DeviceName = "bench0";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -71,7 +76,7 @@ public class EndToEndPipelineBenchmarks
         {
             _flows[queue] = new FlowKey(IpAddress.FromIPv4(0x0A00_0001u + (uint)queue), IpAddress.FromIPv4(0x0A00_00FEu), (ushort)(10_000 + queue), 7_000, IpProtocol.Udp);
             var behavior = ConsumerBehavior.ReleaseAtOnce with { OnPacketRead = _ => CountRead() };
-            var spec = new ConsumerSpec($"app-{queue}", [_flows[queue]], TotalFrames, behavior);
+            var spec = new ConsumerSpec($"app-{queue}", [_flows[queue]], SocketCapacity, behavior);
             stack.Ask<ConsumerOpened>(new OpenConsumer(spec), Timeout).GetAwaiter().GetResult();
         }
 
@@ -93,11 +98,16 @@ public class EndToEndPipelineBenchmarks
         Interlocked.Exchange(ref _read, 0);
         _allRead.Reset();
         var iommu = new IommuModel(DeviceName);
+        var driverOptions = new DriverOptions();
+
+        // The recycle ring covers what can be out at once (DriverOptions.RecommendedPoolSize): the RX ring, the
+        // batches in flight and the consumer's backlog, which may reach its socket's capacity; that caps at 16,384.
+        int poolSize = driverOptions.RecommendedPoolSize(SocketCapacity);
         _pools = new PagePool[Queues];
         var sources = new ITrafficSource[Queues];
         for (int queue = 0; queue < Queues; queue++)
         {
-            _pools[queue] = new PagePool(new PagePoolOptions { Device = iommu, QueueIndex = queue, Name = $"{DeviceName}-rx{queue}" });
+            _pools[queue] = new PagePool(new PagePoolOptions { PoolSize = poolSize, Device = iommu, QueueIndex = queue, Name = $"{DeviceName}-rx{queue}" });
             sources[queue] = new SyntheticTrafficSource(new SyntheticTrafficOptions
             {
                 Flows = [_flows[queue]],
@@ -108,7 +118,6 @@ public class EndToEndPipelineBenchmarks
         }
 
         var device = new SimulatedDevice(new SimulatedDeviceOptions { Name = DeviceName, Iommu = iommu, TrafficSourceFactory = queue => sources[queue] });
-        var driverOptions = new DriverOptions();
         IDeviceBinding binding = device.Bind(new DeviceBindContext(Queues, _pools[0].PageSize, driverOptions.RingSize));
         _driverSetup = new DriverSetup(DeviceName, binding, _pools, _stackQueues, driverOptions);
     }
