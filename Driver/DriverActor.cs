@@ -13,6 +13,12 @@ namespace Netmem.Driver;
 /// <para>Polling is a self-message loop, never a blocking loop: a poll that used its whole budget is followed at once
 /// by the next (the mailbox interleaves control messages such as <see cref="Quiesce"/>); a poll that did not re-arms
 /// a timer (the interrupt). Each poll hands at most one batch per queue to the stack, never single packets.</para>
+/// <para>The timer is for a quiet wire only. Akka's scheduler ticks every 10 ms whatever the interval asked for, so a
+/// queue left to it sleeps up to 10 ms; where work is likely the next poll is told at once instead: after a poll
+/// that stopped short only because its ring ran out of posted pages, once the refill has posted pages again, and
+/// when a deferred refill lands or a backed-off refill succeeds. Each queue has one poll chain at a time: the told
+/// poll, the armed timer, or (every batch out) the resume; telling a poll cancels the timer, and none is told while
+/// one is queued or the queue waits for a batch. Idle polls are counted (<c>driver.rx.idle_polls</c>).</para>
 /// <para>Ring refills run inline; one that fails to map or allocate is handed to the retry pipeline as a task (see
 /// <see cref="RingRefill"/>), never retried inside a receive.</para>
 /// <para>Crashes: every page the driver holds is in a ring, an unsent batch or a pending refill.
@@ -51,8 +57,18 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             _queues[i] = NewQueue(setup, i, Self);
         }
 
-        Receive<PollQueue>(poll => Poll(_queues[poll.Queue]));
-        Receive<RefillQueue>(refill => RefillRing(_queues[refill.Queue]));
+        Receive<PollQueue>(poll =>
+        {
+            // Each incarnation's queues have their own message: one an earlier incarnation told (still in the mailbox
+            // after a restart) is not this chain's, and polling on it would start a second chain.
+            RxQueue queue = _queues[poll.Queue];
+            if (ReferenceEquals(poll, queue.PollMessage))
+            {
+                queue.ImmediatePollQueued = false;
+                Poll(queue);
+            }
+        });
+        Receive<RefillQueue>(refill => OnRefillBackoffEnded(_queues[refill.Queue]));
         Receive<RingRefillEnded>(OnRefillEnded);
         Receive<ResumePolling>(OnResumePolling);
         Receive<Quiesce>(_ => StartQuiesce());
@@ -70,7 +86,7 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         foreach (RxQueue queue in _queues)
         {
             RefillRing(queue);
-            Self.Tell(queue.PollMessage);
+            PollSoon(queue);
         }
     }
 
@@ -121,13 +137,38 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (taken == _setup.Options.Budget)
+        if (taken == _setup.Options.Budget || (queue.RingRanDry && queue.Receiver.Posted > 0))
         {
-            Self.Tell(queue.PollMessage);
+            PollSoon(queue);
         }
         else
         {
+            DriverMetrics.RecordIdlePoll(queue.Tags);
             Timers.StartSingleTimer(queue.PollMessage, queue.PollMessage, _setup.Options.IdlePollInterval);
+        }
+    }
+
+    /// <summary>Tells the queue's next poll now, unless its chain already has one queued or waits for a batch; cancels its idle timer.</summary>
+    private void PollSoon(RxQueue queue)
+    {
+        if (_quiescing || queue.ImmediatePollQueued || queue.WaitingForBatch)
+        {
+            return;
+        }
+
+        // A timer message already in the mailbox is dropped by the cancel (Akka's timers check their generation).
+        Timers.Cancel(queue.PollMessage);
+        queue.ImmediatePollQueued = true;
+        Self.Tell(queue.PollMessage);
+    }
+
+    private void OnRefillBackoffEnded(RxQueue queue)
+    {
+        int emptyBefore = queue.EmptyDescriptors;
+        RefillRing(queue);
+        if (queue.Refill is null && queue.EmptyDescriptors < emptyBefore)
+        {
+            PollSoon(queue);
         }
     }
 
@@ -221,6 +262,12 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             _log.Warning("{0} rx{1}: ring refill gave up with {2} of its pages missing: {3}",
                 _setup.Device, queue.Index, queue.EmptyDescriptors, ended.Failure.Message);
             Timers.StartSingleTimer(queue.RefillMessage, queue.RefillMessage, _setup.Options.RefillBackoffAfterFailure);
+        }
+
+        // The ring has pages again: frames that waited for them are likely there.
+        if (queue.Receiver.Posted > 0)
+        {
+            PollSoon(queue);
         }
     }
 

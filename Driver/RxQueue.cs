@@ -83,6 +83,18 @@ internal sealed class RxQueue
         set => _pendingRefills[Index] = value;
     }
 
+    /// <summary>
+    /// Whether the last <see cref="Poll"/> stopped short of its budget because every posted page was used: frames may
+    /// still be waiting on the wire, so the next poll should follow as soon as the ring has pages again.
+    /// </summary>
+    public bool RingRanDry { get; private set; }
+
+    /// <summary>
+    /// A <see cref="PollMessage"/> is in the driver's mailbox (told, not from the timer) and not handled yet; the
+    /// driver keeps one poll chain per queue, so it tells no second one meanwhile.
+    /// </summary>
+    public bool ImmediatePollQueued { get; set; }
+
     public int EmptyDescriptors => _closed ? 0 : Math.Max(0, _ringSize - Receiver.Posted);
 
     public ReadOnlySpan<KeyValuePair<string, object?>> Tags => _tags;
@@ -119,6 +131,7 @@ internal sealed class RxQueue
     /// </summary>
     public int Poll()
     {
+        RingRanDry = false;
         if (_batch is null && !Batches.TryRent(out _batch))
         {
             WaitingForBatch = true;
@@ -126,7 +139,9 @@ internal sealed class RxQueue
         }
 
         RxBatch batch = _batch;
+        int posted = Receiver.Posted;
         int reaped = Receiver.Reap(_reaped);
+        RingRanDry = reaped < _reaped.Length && reaped == posted;
         for (int i = 0; i < reaped; i++)
         {
             batch.Add(_reaped[i]);

@@ -26,7 +26,8 @@ namespace Netmem.Benchmarks.Cases;
 /// them all; the time per operation is per packet, so the packets/s column is 10⁹ / that. The iteration setup (not
 /// measured) builds fresh pools, device model and traffic; the measured part starts the driver (its first ring
 /// fill included) and ends at the last read. The iteration cleanup quiesces and stops the driver, prints each pool's
-/// counters (<c>// pool-stats</c> in the log), destroys the pools and checks every page came back. The actor system,
+/// counters (<c>// pool-stats</c> in the log) and the driver's polls (<c>// driver-stats</c>: batches, and idle polls
+/// that left a queue to the idle timer), destroys the pools and checks every page came back. The actor system,
 /// stack and consumers live for the whole case.
 /// <para>Nothing on the pipeline allocates per packet or per batch once warm; what the Allocated column still shows
 /// is the start of each measured part (the driver actor, its rings) and the fresh pools growing to the iteration's
@@ -50,6 +51,7 @@ public class EndToEndPipelineBenchmarks
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private readonly ManualResetEventSlim _allRead = new();
+    private readonly DriverStatsLog _driverStats = new();
     private ActorSystem _system = null!;
     private FlowDemultiplexer _demultiplexer = null!;
     private IReadOnlyList<IActorRef> _stackQueues = [];
@@ -86,6 +88,7 @@ public class EndToEndPipelineBenchmarks
     [GlobalCleanup]
     public void CleanUp()
     {
+        _driverStats.Dispose();
         if (!_system.Terminate().Wait(Timeout))
         {
             throw new InvalidOperationException("The actor system did not terminate.");
@@ -132,6 +135,7 @@ public class EndToEndPipelineBenchmarks
             throw new InvalidOperationException("The driver did not stop.");
         }
 
+        _driverStats.WriteAndReset($"{nameof(EndToEndPipelineBenchmarks)}(FrameSize={FrameSize}, Queues={Queues})");
         foreach (PagePool pool in _pools)
         {
             PoolStatsLog.Write($"{nameof(EndToEndPipelineBenchmarks)}(FrameSize={FrameSize}, Queues={Queues})", pool);
