@@ -26,8 +26,10 @@ namespace Netmem.Benchmarks.Cases;
 /// them all; the time per operation is per packet, so the packets/s column is 10⁹ / that. The iteration setup (not
 /// measured) builds fresh pools, device model and traffic; the measured part starts the driver (its first ring
 /// fill included) and ends at the last read. The iteration cleanup quiesces and stops the driver, prints each pool's
-/// counters (<c>// pool-stats</c> in the log) and the driver's polls (<c>// driver-stats</c>: batches, and idle polls
-/// that left a queue to the idle timer), destroys the pools and checks every page came back. The actor system,
+/// counters (<c>// pool-stats</c> in the log), the driver's polls (<c>// driver-stats</c>: batches, and idle polls
+/// that left a queue to the idle timer) and the CPU time the whole process spent per packet in the measured part
+/// (<c>// cpu-stats</c>: all threads; on a shared machine it moves far less with the load than the time per packet
+/// does), destroys the pools and checks every page came back. The actor system,
 /// stack and consumers live for the whole case.
 /// <para>Nothing on the pipeline allocates per packet or per batch once warm; what the Allocated column still shows
 /// is the start of each measured part (the driver actor, its rings) and the fresh pools growing to the iteration's
@@ -60,6 +62,7 @@ public class EndToEndPipelineBenchmarks
     private DriverSetup? _driverSetup;
     private IActorRef? _driver;
     private long _read;
+    private TimeSpan _cpuPerPacket;
 
     [Params(64, 512, 1500)]
     public int FrameSize { get; set; }
@@ -135,7 +138,9 @@ public class EndToEndPipelineBenchmarks
             throw new InvalidOperationException("The driver did not stop.");
         }
 
-        _driverStats.WriteAndReset($"{nameof(EndToEndPipelineBenchmarks)}(FrameSize={FrameSize}, Queues={Queues})");
+        string benchmark = $"{nameof(EndToEndPipelineBenchmarks)}(FrameSize={FrameSize}, Queues={Queues})";
+        _driverStats.WriteAndReset(benchmark);
+        Console.WriteLine($"// cpu-stats {benchmark}: cpu_ns_per_packet={_cpuPerPacket.TotalNanoseconds:0}");
         foreach (PagePool pool in _pools)
         {
             PoolStatsLog.Write($"{nameof(EndToEndPipelineBenchmarks)}(FrameSize={FrameSize}, Queues={Queues})", pool);
@@ -152,8 +157,11 @@ public class EndToEndPipelineBenchmarks
     [Benchmark(OperationsPerInvoke = TotalFrames)]
     public void DriverToConsumerAndBack()
     {
+        TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;
         _driver = _system.ActorOf(DriverActor.Props(_driverSetup!));
-        if (!_allRead.Wait(Timeout))
+        bool allRead = _allRead.Wait(Timeout);
+        _cpuPerPacket = (Environment.CpuUsage.TotalTime - cpuAtStart) / TotalFrames;
+        if (!allRead)
         {
             throw new InvalidOperationException(
                 $"Only {Interlocked.Read(ref _read)} of {TotalFrames} packets were read (demux drops: no socket {_demultiplexer.DroppedNoSocket}, " +
