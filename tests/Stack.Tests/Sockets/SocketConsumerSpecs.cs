@@ -205,4 +205,51 @@ public sealed class SocketConsumerSpecs : IDisposable
         Assert.Equal(0, _frames.Pool.Destroy().StillInflight);
         Assert.Equal(0, _frames.Iommu.ViolationCount);
     }
+
+    [Fact]
+    public async Task Racing_writers_and_readers_never_find_more_than_the_capacity_queued_and_every_packet_ends_once()
+    {
+        const int Writers = 3;
+        const int PerWriter = 3_000;
+        const int Capacity = 16;
+        var consumer = new SocketConsumer("racing-app", Capacity);
+        ReceivedPacket[][] packets = Enumerable.Range(0, Writers)
+            .Select(_ => Enumerable.Range(0, PerWriter).Select(_ => _frames.Receive(FramePool.Flow())).ToArray())
+            .ToArray();
+        bool writing = true;
+        int mostQueued = 0;
+        long read = 0;
+        Task watcher = Task.Run(() =>
+        {
+            while (Volatile.Read(ref writing))
+            {
+                mostQueued = Math.Max(mostQueued, consumer.Reader.Count);
+            }
+        });
+        Task[] readers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            await foreach (ReceivedPacket packet in consumer.Reader.ReadAllAsync())
+            {
+                packet.Dispose();
+                Interlocked.Increment(ref read);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(packets.Select(batch => Task.Run(() =>
+        {
+            foreach (ReceivedPacket packet in batch)
+            {
+                consumer.TryDeliver(packet);
+            }
+        }))).WaitAsync(Patience);
+        Volatile.Write(ref writing, false);
+        consumer.Complete();
+        await Task.WhenAll([.. readers, watcher]).WaitAsync(Patience);
+
+        Assert.InRange(mostQueued, 0, Capacity);
+        Assert.Equal(0, consumer.QueuedCount);
+        Assert.Equal(Writers * PerWriter, consumer.Delivered + consumer.DroppedQueueFull);
+        Assert.Equal(consumer.Delivered, read + consumer.DrainedAtClose);
+        Assert.Equal(0, _frames.Outstanding);
+    }
 }
