@@ -42,10 +42,9 @@ public sealed class RxBatch
     /// <summary>A batch of its own (never recycled) holding a copy of <paramref name="frames"/>, which hold what <paramref name="format"/> says.</summary>
     public RxBatch(string device, int queueIndex, ReadOnlySpan<RxFrame> frames, RxFrameFormat format)
     {
-        ArgumentNullException.ThrowIfNull(format);
         Device = device;
         QueueIndex = queueIndex;
-        Format = format;
+        Format = format ?? throw new ArgumentNullException(nameof(format), "A batch needs the frame format of its device: Ethernet frames, or the UDP payloads of a flow.");
         _frames = frames.ToArray();
         _count = _frames.Length;
         _state = Lent;

@@ -62,11 +62,7 @@ public sealed class RxBatchPool
     public RxFrameFormat Format
     {
         get => _format;
-        init
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            _format = value;
-        }
+        init => _format = value ?? throw new ArgumentNullException(nameof(Format), "A batch pool needs the frame format of its queue's device: Ethernet frames, or the UDP payloads of a flow.");
     }
 
     /// <summary>The most batches out at once: how far the driver may run ahead of the stack before <see cref="TryRent"/> refuses.</summary>

@@ -33,6 +33,16 @@ public sealed class RxFrameFormatSpecs
     }
 
     [Fact]
+    public void A_batch_or_a_batch_pool_without_a_frame_format_is_refused_in_words()
+    {
+        ArgumentNullException batch = Assert.Throws<ArgumentNullException>(() => new RxBatch("eth0", 0, [], null!));
+        ArgumentNullException pool = Assert.Throws<ArgumentNullException>(() => new RxBatchPool("eth0", 0) { Format = null! });
+
+        Assert.StartsWith("A batch needs the frame format of its device: Ethernet frames, or the UDP payloads of a flow.", batch.Message, StringComparison.Ordinal);
+        Assert.StartsWith("A batch pool needs the frame format of its queue's device: Ethernet frames, or the UDP payloads of a flow.", pool.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Udp_payloads_of_a_flow_that_is_not_udp_are_refused_in_words()
     {
         ArgumentException refused = Assert.Throws<ArgumentException>(() => RxFrameFormat.UdpPayloads(Tcp));
