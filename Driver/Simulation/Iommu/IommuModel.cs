@@ -221,7 +221,11 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
-    /// <summary>Ends the mapping at <paramref name="dmaAddress"/>. Never throws: an unknown or already unmapped address, a length or direction that differs from the map's, or a call while unbound is recorded as a violation.</summary>
+    /// <summary>
+    /// Ends the mapping at <paramref name="dmaAddress"/>. Never throws: an unknown or already unmapped address, or a
+    /// call while unbound, is recorded as a violation; so is a length or a direction that differs from the map's (each
+    /// its own kind), and the mapping ends all the same, as the kernel's DMA debugging reports such an unmap and frees.
+    /// </summary>
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
     {
         _callCounts.Value!.Unmaps++;
@@ -248,10 +252,16 @@ public sealed class IommuModel : IDmaDevice
                 DropChunk(dmaAddress, chunk);
             }
 
-            if (mapping.Buffer.Length != length || mapping.Direction != direction)
+            if (mapping.Buffer.Length != length)
             {
-                Record(IommuViolationKind.UnmapOfUnknownAddress, dmaAddress,
-                    $"unmap with length {length}/{direction}, mapped as {mapping.Buffer.Length}/{mapping.Direction}");
+                Record(IommuViolationKind.UnmapLengthMismatch, dmaAddress,
+                    $"unmap length does not match the mapping: mapped {mapping.Buffer.Length} bytes, unmapped {length}");
+            }
+
+            if (mapping.Direction != direction)
+            {
+                Record(IommuViolationKind.UnmapDirectionMismatch, dmaAddress,
+                    $"unmap direction does not match the mapping: mapped {InWords(mapping.Direction)}, unmapped {InWords(direction)}");
             }
         }
     }
@@ -399,6 +409,13 @@ public sealed class IommuModel : IDmaDevice
     private static bool IsBoundGeneration(long generation) => (generation & 1) == 0;
 
     private static ulong IovaOf(long slot) => IovaBase + ((ulong)slot * SlotSize);
+
+    private static string InWords(DmaDirection direction) => direction switch
+    {
+        DmaDirection.FromDevice => "for the device to write",
+        DmaDirection.Bidirectional => "for the device to read and write",
+        _ => $"in direction {(int)direction}",
+    };
 
     private void Sync(ulong dmaAddress, int offset, int length, string what)
     {
