@@ -11,14 +11,18 @@ namespace Netmem.Pool.ModelChecks;
 /// per item, and making each a point dilutes the schedules that matter (a returner preempted between winning a claim
 /// and calling the device) below what a CI-sized run finds. Measured on the gate with its wait removed: the
 /// release-racing-destroy check then finds the call-after-unbind about once per 1,000-2,000 schedules, hence 5,000.
+/// A check of a protocol made of volatile accesses alone (the recycle ring's single-producer rings have no
+/// Interlocked call) asks for <c>volatileRaces</c>: every Volatile read and write is then a scheduling point too, and
+/// the check keeps destroy's per-item walk out of its scenario (no device) so the points that matter are not diluted.
 /// </summary>
 internal static class CoyoteHarness
 {
-    public static TestReport Explore(Func<Task> scenario, uint iterations = 300)
+    public static TestReport Explore(Func<Task> scenario, uint iterations = 300, bool volatileRaces = false)
     {
         Configuration configuration = Configuration.Create()
             .WithTestingIterations(iterations)
             .WithAtomicOperationRaceCheckingEnabled()
+            .WithVolatileOperationRaceCheckingEnabled(volatileRaces)
             .WithMaxSchedulingSteps(20_000).WithPrioritizationStrategy(false, 10)
             .WithRandomGeneratorSeed(2025);
         using TestingEngine engine = TestingEngine.Create(configuration, scenario);
@@ -26,9 +30,9 @@ internal static class CoyoteHarness
         return engine.TestReport;
     }
 
-    public static void AssertNoBugFound(Func<Task> scenario, uint iterations = 300)
+    public static void AssertNoBugFound(Func<Task> scenario, uint iterations = 300, bool volatileRaces = false)
     {
-        TestReport report = Explore(scenario, iterations);
+        TestReport report = Explore(scenario, iterations, volatileRaces);
         Assert.True(report.NumOfFoundBugs == 0, string.Join(Environment.NewLine, report.BugReports));
         Assert.True(report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths >= iterations / 2, "Coyote explored too few schedules.");
     }
