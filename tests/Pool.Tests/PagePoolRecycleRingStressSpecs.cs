@@ -16,7 +16,7 @@ namespace Netmem.Pool.Tests;
 /// </summary>
 public sealed class PagePoolRecycleRingStressSpecs
 {
-    private const int Rounds = 30;
+    private const int Rounds = 50;
     private const int Lanes = 6;
     private const int PagesPerRound = 3000;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);

@@ -67,10 +67,14 @@ public sealed class PagePoolReturnSpecs
         TestPool t = TestPool.Create(o => o with { PoolSize = 4 });
         List<NetmemRef> pages = t.AllocateMany(12);
 
-        OnNewThread(() => t.ReturnAll(pages[..6]));
-        Assert.Equal(4, t.Stats.RecycleRing);
-        Assert.Equal(2, t.Stats.RecycleRingFull);
-        OnNewThread(() => t.ReturnAll(pages[6..]));
+        ReturningThreads.AliveTogether(
+            () =>
+            {
+                t.ReturnAll(pages[..6]);
+                Assert.Equal(4, t.Stats.RecycleRing);
+                Assert.Equal(2, t.Stats.RecycleRingFull);
+            },
+            () => t.ReturnAll(pages[6..]));
 
         PagePoolStats stats = t.Stats;
         Assert.Equal(8, stats.RecycleRing);
@@ -88,9 +92,7 @@ public sealed class PagePoolReturnSpecs
         List<NetmemRef> pages = t.AllocateMany(64);
         Assert.Equal(1, t.Stats.AllocSlow);
 
-        Thread[] returners = Enumerable.Range(0, 4).Select(r => new Thread(() => t.ReturnAll(pages.Skip(r * 16).Take(16)))).ToArray();
-        Array.ForEach(returners, thread => thread.Start());
-        Array.ForEach(returners, thread => thread.Join());
+        ReturningThreads.AliveTogether([.. Enumerable.Range(0, 4).Select(r => (Action)(() => t.ReturnAll(pages.Skip(r * 16).Take(16))))]);
         List<NetmemRef> again = t.AllocateMany(64);
 
         PagePoolStats stats = t.Stats;
@@ -109,7 +111,7 @@ public sealed class PagePoolReturnSpecs
         TestPool t = TestPool.Create();
         List<NetmemRef> pages = t.AllocateMany(10);
 
-        OnNewThread(() => t.ReturnAll(pages));
+        ReturningThreads.OnNewThread(() => t.ReturnAll(pages));
 
         PagePoolDestroyReport report = t.DestroyAndUnbind();
         Assert.Equal(10, report.ReleasedFromRing);
@@ -127,7 +129,7 @@ public sealed class PagePoolReturnSpecs
         t.Pool.Return(pages[0]);
         t.DestroyAndUnbind();
 
-        OnNewThread(() => t.Pool.Return(pages[1]));
+        ReturningThreads.OnNewThread(() => t.Pool.Return(pages[1]));
 
         PagePoolStats stats = t.Stats;
         Assert.Equal(1, stats.RecycleRing);
@@ -300,12 +302,5 @@ public sealed class PagePoolReturnSpecs
         Assert.Equal(PagePoolState.Released, t.Pool.State);
         Assert.Equal(unmaps, t.Iommu.UnmapCalls);
         Assert.Empty(t.Iommu.Violations);
-    }
-
-    private static void OnNewThread(Action work)
-    {
-        var thread = new Thread(() => work());
-        thread.Start();
-        thread.Join();
     }
 }

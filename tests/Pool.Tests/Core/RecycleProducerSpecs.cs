@@ -40,7 +40,7 @@ public sealed class RecycleProducerSpecs
         var ring = new RecycleRing(Threads);
         for (int i = 0; i < Threads; i++)
         {
-            Assert.True(RecycleRingSpecs.OnNewThread(() => ring.TryEnqueue(i)));
+            Assert.True(ReturningThreads.OnNewThread(() => ring.TryEnqueue(i)));
             GC.Collect();
             GC.WaitForPendingFinalizers();
         }

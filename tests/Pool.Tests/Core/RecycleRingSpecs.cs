@@ -19,9 +19,12 @@ public sealed class RecycleRingSpecs
     public void Each_thread_that_enqueues_has_a_ring_of_its_own_of_the_configured_size()
     {
         var ring = new RecycleRing(4);
+        bool[] first = [];
+        bool[] second = [];
 
-        bool[] first = OnNewThread(() => Enumerable.Range(0, 5).Select(ring.TryEnqueue).ToArray());
-        bool[] second = OnNewThread(() => Enumerable.Range(10, 5).Select(ring.TryEnqueue).ToArray());
+        ReturningThreads.AliveTogether(
+            () => first = Enumerable.Range(0, 5).Select(ring.TryEnqueue).ToArray(),
+            () => second = Enumerable.Range(10, 5).Select(ring.TryEnqueue).ToArray());
 
         Assert.Equal([true, true, true, true, false], first);
         Assert.Equal([true, true, true, true, false], second);
@@ -38,8 +41,9 @@ public sealed class RecycleRingSpecs
     public void A_drain_starts_at_the_ring_after_the_one_the_last_drain_stopped_at()
     {
         var ring = new RecycleRing(128);
-        OnNewThread(() => Enumerable.Range(0, 100).All(ring.TryEnqueue));
-        OnNewThread(() => Enumerable.Range(1000, 100).All(ring.TryEnqueue));
+        ReturningThreads.AliveTogether(
+            () => Assert.True(Enumerable.Range(0, 100).All(ring.TryEnqueue)),
+            () => Assert.True(Enumerable.Range(1000, 100).All(ring.TryEnqueue)));
         int[] batch = new int[64];
 
         Assert.Equal(64, ring.DequeueBatch(batch));
@@ -60,7 +64,7 @@ public sealed class RecycleRingSpecs
     public void Items_left_in_the_ring_of_a_thread_that_has_exited_are_still_drained()
     {
         var ring = new RecycleRing(8);
-        OnNewThread(() => Enumerable.Range(0, 5).All(ring.TryEnqueue));
+        Assert.True(ReturningThreads.OnNewThread(() => Enumerable.Range(0, 5).All(ring.TryEnqueue)));
 
         int[] batch = new int[8];
         Assert.Equal(5, ring.DequeueBatch(batch));
@@ -127,14 +131,5 @@ public sealed class RecycleRingSpecs
         Assert.Equal(0, ring.Count);
         Assert.Equal(Producers * ItemsEach, ring.TotalEnqueued);
         Assert.Equal(Producers, ring.ProducerCount);
-    }
-
-    internal static T OnNewThread<T>(Func<T> work)
-    {
-        T result = default!;
-        var thread = new Thread(() => result = work());
-        thread.Start();
-        thread.Join();
-        return result;
     }
 }
