@@ -7,22 +7,21 @@ namespace Netmem.Pool.ModelChecks;
 /// <summary>
 /// Runs a scenario under Coyote's systematic scheduler, which turns every Interlocked call (and every SpinWait) in
 /// the rewritten core into a scheduling point and explores a different interleaving in each iteration, with the
-/// priority-based (PCT) strategy. Volatile reads are deliberately not scheduling points: destroy's walk reads one
-/// per item, and making each a point dilutes the schedules that matter (a returner preempted between winning a claim
-/// and calling the device) below what a CI-sized run finds. Measured on the gate with its wait removed: the
-/// release-racing-destroy check then finds the call-after-unbind about once per 1,000-2,000 schedules, hence 5,000.
-/// A check of a protocol made of volatile accesses alone (the recycle ring's single-producer rings have no
-/// Interlocked call) asks for <c>volatileRaces</c>: every Volatile read and write is then a scheduling point too, and
-/// the check keeps destroy's per-item walk out of its scenario (no device) so the points that matter are not diluted.
+/// priority-based (PCT) strategy. Every Volatile read and write is a scheduling point too: that is Coyote's default
+/// (<c>WithVolatileOperationRaceCheckingEnabled(false)</c> turns it off, and then the check-then-act unmap of
+/// <see cref="BrokenClaimModelChecks"/> is no longer found), and the recycle ring's checks rely on it, since its
+/// enqueue and drain make no Interlocked call. Destroy's walk reads one per item, which dilutes the schedules that
+/// matter (a returner preempted between winning a claim and calling the device) below what a CI-sized run finds.
+/// Measured on the gate with its wait removed: the release-racing-destroy check then finds the call-after-unbind
+/// about once per 1,000-2,000 schedules, hence 5,000.
 /// </summary>
 internal static class CoyoteHarness
 {
-    public static TestReport Explore(Func<Task> scenario, uint iterations = 300, bool volatileRaces = false)
+    public static TestReport Explore(Func<Task> scenario, uint iterations = 300)
     {
         Configuration configuration = Configuration.Create()
             .WithTestingIterations(iterations)
             .WithAtomicOperationRaceCheckingEnabled()
-            .WithVolatileOperationRaceCheckingEnabled(volatileRaces)
             .WithMaxSchedulingSteps(20_000).WithPrioritizationStrategy(false, 10)
             .WithRandomGeneratorSeed(2025);
         using TestingEngine engine = TestingEngine.Create(configuration, scenario);
@@ -30,9 +29,9 @@ internal static class CoyoteHarness
         return engine.TestReport;
     }
 
-    public static void AssertNoBugFound(Func<Task> scenario, uint iterations = 300, bool volatileRaces = false)
+    public static void AssertNoBugFound(Func<Task> scenario, uint iterations = 300)
     {
-        TestReport report = Explore(scenario, iterations, volatileRaces);
+        TestReport report = Explore(scenario, iterations);
         Assert.True(report.NumOfFoundBugs == 0, string.Join(Environment.NewLine, report.BugReports));
         Assert.True(report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths >= iterations / 2, "Coyote explored too few schedules.");
     }
