@@ -9,9 +9,10 @@ namespace Netmem.Pool.Core;
 /// <para>Numbers start at 1, so 0 means "none yet" and indexes the slot every pool leaves empty: the return path
 /// needs one test for both "no number" and "no ring in this pool".</para>
 /// <para>Reuse keeps every pool's array of rings as short as the most threads that were alive with a number at one
-/// time, however many threads come and go (the thread pool retires idle threads and starts new ones). It is the
-/// scheme of <c>ThreadLocal&lt;T&gt;</c>'s ids in dotnet/runtime: a thread-static object whose finalizer runs only
-/// after its thread has exited, and which then hands the number back. A number is therefore never held by two
+/// time, however many threads come and go (the thread pool retires idle threads and starts new ones). A thread
+/// learns nothing when it exits, so the number goes back the way <c>ThreadLocal&lt;T&gt;</c> in dotnet/runtime cleans
+/// up after an exited thread: through a thread-static object whose finalizer can run only once its thread has
+/// exited (until then the thread's static field keeps it alive). A number is therefore never held by two
 /// living threads, which is what keeps each ring single-producer. The next holder of a number also inherits that
 /// number's ring in every pool, items and positions included; it reads the positions its predecessor wrote in plain
 /// loads, which see those writes because the predecessor's exit, the finalizer's release of the number and the new

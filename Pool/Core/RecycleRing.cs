@@ -9,12 +9,12 @@ namespace Netmem.Pool.Core;
 /// compare-and-swap on the item that decides who owns the page.
 /// </summary>
 /// <remarks>
-/// <para>Intent. A return from another thread used to make two locked instructions: the item's compare-and-swap
-/// (which refuses double, stale and racing returns exactly, and stays) and the compare-and-swap that claimed a
-/// position in one shared multi-producer ring. Each costs about as much as a whole <c>ArrayPool</c> rent and return
-/// on the machines this runs on, and returners contended for the shared tail. Giving each returning thread its own
-/// ring removes the second one: an enqueue is plain stores and one release store. This is the kernel's cross-CPU
-/// bench's layout (a ring per CPU) with threads for CPUs.</para>
+/// <para>Intent. A return from any thread must make one locked instruction, the item's compare-and-swap, which is
+/// what refuses double, stale and racing returns exactly. One ring shared by every returner would need a second
+/// one to claim a position (a compare-and-swap on its tail, contended by the returners), and on the Intel machine of
+/// BENCHMARKS.md §7 each costs 8–15 ns, about a whole <c>ArrayPool</c> rent and return. A ring per returning
+/// thread needs none: an enqueue is plain stores and one release store. (The kernel's ring takes a spinlock
+/// instead; per-CPU state is how the kernel avoids shared atomics elsewhere, and threads stand in for CPUs here.)</para>
 /// <para>Layout. A returning thread carries a small number (<see cref="RecycleProducer"/>, a thread-static, reused
 /// after the thread exits). The pool keeps an array of rings indexed by that number, slot 0 always empty; a thread's
 /// ring is created on its first return to this pool. Each ring holds up to the configured ring size
@@ -25,7 +25,7 @@ namespace Netmem.Pool.Core;
 /// <item>Each ring has one producer: only the thread holding its number enqueues into it, and a number is never held
 /// by two living threads (<see cref="RecycleProducer"/>). A thread that exits leaves its ring, and whatever is in it,
 /// in the array: the consumer keeps draining it, and the next thread given that number continues it.</item>
-/// <item>All rings have one consumer, the pool's, exactly as before this layout: the owner's refill, then destroy's
+/// <item>All rings have one consumer, the pool's: the owner's refill, then destroy's
 /// drains, then the release-retry timer, each strictly after the previous. The owner drains only inside its
 /// <see cref="OwnerSection"/>, after reading the pool Active there; destroy publishes Destroying, waits the owner out
 /// of the section, and from then on the owner, reading a non-Active state, backs out without draining. The section's
@@ -71,9 +71,6 @@ internal sealed class RecycleRing
 
         _capacityPerProducer = capacityPerProducer;
     }
-
-    /// <summary>How many items one returning thread's ring holds.</summary>
-    public int CapacityPerProducer => _capacityPerProducer;
 
     /// <summary>How many threads have a ring in this pool.</summary>
     public int ProducerCount => Volatile.Read(ref _rings).Count(ring => ring is not null);
