@@ -47,7 +47,7 @@ internal sealed class RxQueue
         _stack = stack;
         _ringSize = options.RingSize;
         _reaped = new RxFrame[options.Budget];
-        Batches = new RxBatchPool(device, index, options.MaxBatchesInFlight, resume);
+        Batches = new RxBatchPool(device, index, options.MaxBatchesInFlight, resume) { Format = receiver.FrameFormat };
         _tags = DriverMetrics.QueueTags(device, index);
         PollMessage = new PollQueue(index);
         RefillMessage = new RefillQueue(index);

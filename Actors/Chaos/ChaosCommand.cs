@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.Reflection;
 
 namespace Netmem.Chaos;
 
@@ -26,6 +28,13 @@ internal static class ChaosCommand
     public const string HelpHint = "Run with --help to see every option.";
 
     /// <summary>
+    /// The name the tool is run by, shown in every usage line: the project's <c>ToolCommandName</c>, which the
+    /// project file also writes into the assembly's metadata, so the two cannot disagree.
+    /// </summary>
+    public static string ToolName { get; } = typeof(ChaosCommand).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(attribute => attribute.Key == "ToolCommandName").Value!;
+
+    /// <summary>
     /// Parses <paramref name="args"/> and runs. The console streams can be replaced for tests, and so can
     /// <paramref name="stop"/>, which otherwise listens to SIGINT and SIGTERM for as long as the command runs.
     /// </summary>
@@ -35,7 +44,7 @@ internal static class ChaosCommand
         error ??= Console.Error;
         var options = new ChaosOptions();
         var receive = new ReceiveOptions();
-        RootCommand root = Build(options, receive, output, error);
+        Command root = Build(options, receive, output, error);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -67,9 +76,16 @@ internal static class ChaosCommand
         }
     }
 
-    private static RootCommand Build(ChaosOptions options, ReceiveOptions receiveOptions, TextWriter output, TextWriter error)
+    private static Command Build(ChaosOptions options, ReceiveOptions receiveOptions, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("PagePool: runs a seeded chaos run of the device-mapped page pool runtime (the same as 'chaos').");
+        // Not a RootCommand: its name is the running executable's ("Netmem.Chaos", or "dotnet", or a test host) and
+        // cannot be changed, and help prints that name in every usage line. A plain command named after the tool,
+        // with the help and version options a RootCommand would add, parses the same.
+        var root = new Command(ToolName, "PagePool: runs a seeded chaos run of the device-mapped page pool runtime (the same as 'chaos').")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         var chaos = new Command("chaos", "Runs devices, drivers, stack and consumers under seeded faults and random unbind/rebind cycles, then proves no page or mapping was lost.");
 
         // The chaos options belong to the root (a bare run is a chaos run) and to 'chaos', not to 'receive'.

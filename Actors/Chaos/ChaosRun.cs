@@ -540,6 +540,8 @@ internal sealed class ChaosRun : IAsyncDisposable
             DmaToUnmappedPage: IommuCount(IommuViolationKind.DmaToUnmappedAddress),
             SyncOfUnmappedPage: IommuCount(IommuViolationKind.SyncOfUnmappedAddress),
             UnmapOfUnknownAddress: IommuCount(IommuViolationKind.UnmapOfUnknownAddress),
+            UnmapLengthMismatch: IommuCount(IommuViolationKind.UnmapLengthMismatch),
+            UnmapDirectionMismatch: IommuCount(IommuViolationKind.UnmapDirectionMismatch),
             MappingLeakedAtUnbind: IommuCount(IommuViolationKind.MappingLeakedAtUnbind),
             PageLeakedAtEndOfRun: pools.Where(p => p.State != PagePoolState.Released).Sum(p => Math.Max(0, p.Inflight)),
             AccountingMismatch: AccountingAudit.CountMismatchedPages(pools.Where(p => _providers.ContainsKey(p.Name)).Select(p => (p, (SegmentedPageProvider)_providers[p.Name]))),

@@ -9,6 +9,8 @@ namespace Netmem.Chaos;
 /// <param name="DmaToUnmappedPage">DMA writes into an address with no live mapping (IOMMU model).</param>
 /// <param name="SyncOfUnmappedPage">Syncs of an address with no live mapping (IOMMU model).</param>
 /// <param name="UnmapOfUnknownAddress">Unmaps of an address that was never mapped (IOMMU model).</param>
+/// <param name="UnmapLengthMismatch">Unmaps of a live mapping with another length than it was mapped with (IOMMU model).</param>
+/// <param name="UnmapDirectionMismatch">Unmaps of a live mapping with another direction than it was mapped with (IOMMU model).</param>
 /// <param name="MappingLeakedAtUnbind">Mappings still live when a device's IOMMU domain was torn down.</param>
 /// <param name="PageLeakedAtEndOfRun">Pages still lent when the run ended, after every consumer finished.</param>
 /// <param name="AccountingMismatch">Pages on which a pool's hold − release disagrees with its memory provider, or went negative.</param>
@@ -22,6 +24,8 @@ internal sealed record ChaosViolations(
     long DmaToUnmappedPage,
     long SyncOfUnmappedPage,
     long UnmapOfUnknownAddress,
+    long UnmapLengthMismatch,
+    long UnmapDirectionMismatch,
     long MappingLeakedAtUnbind,
     long PageLeakedAtEndOfRun,
     long AccountingMismatch,
@@ -32,7 +36,7 @@ internal sealed record ChaosViolations(
 {
     public long Total =>
         DoubleUnmap + DeviceCallAfterUnbind + DmaToUnmappedPage + SyncOfUnmappedPage + UnmapOfUnknownAddress
-        + MappingLeakedAtUnbind + PageLeakedAtEndOfRun + AccountingMismatch + UnboundWithItemsNotReclaimed
+        + UnmapLengthMismatch + UnmapDirectionMismatch + MappingLeakedAtUnbind + PageLeakedAtEndOfRun + AccountingMismatch + UnboundWithItemsNotReclaimed
         + MisuseNotRejected + PacketsUnaccounted + KernelErrors;
 
     /// <summary>Each counter with a readable name, in report order.</summary>
@@ -43,6 +47,8 @@ internal sealed record ChaosViolations(
         ("DMA to an unmapped page", DmaToUnmappedPage),
         ("sync of an unmapped page", SyncOfUnmappedPage),
         ("unmap of an unknown address", UnmapOfUnknownAddress),
+        ("unmap length does not match the mapping", UnmapLengthMismatch),
+        ("unmap direction does not match the mapping", UnmapDirectionMismatch),
         ("mapping leaked at unbind", MappingLeakedAtUnbind),
         ("page leaked at end of run", PageLeakedAtEndOfRun),
         ("accounting mismatch (hold - release vs provider)", AccountingMismatch),

@@ -36,6 +36,8 @@ internal sealed class CheckedRxQueue : IRxQueueDevice
         _crashes = crashes;
     }
 
+    public RxFrameFormat FrameFormat => _inner.FrameFormat;
+
     public int Posted => _inner.Posted;
 
     public bool TryPost(NetmemRef page) => _inner.TryPost(page);

@@ -25,7 +25,7 @@ internal sealed class ReceiveOptions
 
     public Option<IPEndPoint?> Udp { get; } = new("--udp")
     {
-        Description = "Receive the UDP datagrams sent to this IPv4 address and port, such as 127.0.0.1:9000 (payloads only: the stack cannot parse them, so they count as dropped, not parsed).",
+        Description = "Receive the UDP datagrams sent to this IPv4 address and port, such as 127.0.0.1:9000 (payloads without headers, delivered as the flow UDP 0.0.0.0:0 -> address:port, since the socket does not say who sent each).",
         HelpName = "address:port",
         Arity = ArgumentArity.ZeroOrOne,
         CustomParser = ParseUdp,

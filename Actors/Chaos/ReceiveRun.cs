@@ -13,7 +13,8 @@ namespace Netmem.Chaos;
 
 /// <summary>
 /// The <c>receive</c> command's work: binds the real device (the kernel through io_uring) under the runtime, with one
-/// consumer that takes every parsed packet no other socket wants and releases it at once, reports a reading every
+/// consumer that takes every packet no other socket wants (the parsed frames of an interface, or the datagrams of a
+/// UDP port, which the device declares as one flow's payloads) and releases it at once, reports a reading every
 /// interval until stopped, then unbinds through the device supervisor and returns the unbind report.
 /// </summary>
 internal static class ReceiveRun

@@ -16,6 +16,14 @@ namespace Netmem.Driver.Devices;
 /// </remarks>
 public interface IRxQueueDevice
 {
+    /// <summary>
+    /// What the frames this receive side writes hold: whole Ethernet frames (what a NIC writes, and the default) or the
+    /// payloads of one UDP flow's datagrams (what a UDP socket hands over, with no header for the stack to parse). The
+    /// driver reads it once when it opens the queue and every batch carries it to the stack, so it must not change;
+    /// a decorator passes its inner device's on. It is a declaration, not a device call.
+    /// </summary>
+    RxFrameFormat FrameFormat => RxFrameFormat.Ethernet;
+
     /// <summary>How many pages are posted and not yet reaped.</summary>
     int Posted { get; }
 

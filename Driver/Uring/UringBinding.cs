@@ -1,6 +1,8 @@
 using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.Stack.Parsing;
+using Netmem.Stack.Rx;
 using Netmem.Uring.Ring;
 
 namespace Netmem.Uring;
@@ -34,13 +36,26 @@ public sealed class UringBinding : IDeviceBinding
         _ringSize = ringSize;
         BoundPort = boundPort;
         LockedMemoryReport = limits;
+        FrameFormat = options.Source is UdpSource udp
+            ? RxFrameFormat.UdpPayloads(new FlowKey(UnknownSender, IpAddress.From(udp.Endpoint.Address), 0, (ushort)boundPort, IpProtocol.Udp))
+            : RxFrameFormat.Ethernet;
     }
+
+    /// <summary>The sender of a datagram a UDP socket receives: a multishot receive does not say who sent it.</summary>
+    private static IpAddress UnknownSender => IpAddress.FromIPv4(0);
 
     /// <summary>RX queues of this bind.</summary>
     public int QueueCount => _queues.Length;
 
     /// <summary>For a UDP source, the port the queues' sockets are bound to (the chosen one when asked for port 0); 0 otherwise.</summary>
     public int BoundPort { get; }
+
+    /// <summary>
+    /// What every queue's frames hold: whole Ethernet frames for a packet source; for a UDP source, the payloads of
+    /// the flow <c>UDP 0.0.0.0:0 → address:port</c> (the bound address and port; a UDP socket does not say who sent
+    /// a datagram, so the sender is unspecified), the flow a consumer binds to receive them.
+    /// </summary>
+    public RxFrameFormat FrameFormat { get; }
 
     /// <summary>The locked-memory budget found at bind, in words.</summary>
     public string LockedMemoryReport { get; }
@@ -83,7 +98,7 @@ public sealed class UringBinding : IDeviceBinding
                 throw new InvalidOperationException($"Queue {queue}'s receive side is already open; close it before opening it again.");
             }
 
-            q.OpenRx = UringRxQueue.Open(q, pool, _ringSize, _options.CloseTimeout, _stats);
+            q.OpenRx = UringRxQueue.Open(q, pool, _ringSize, FrameFormat, _options.CloseTimeout, _stats);
             return q.OpenRx;
         }
     }

@@ -17,7 +17,9 @@ public abstract record UringSource
 
     /// <summary>
     /// UDP payloads sent to an IPv4 address and port, one socket per RX queue sharing the port with SO_REUSEPORT.
-    /// Port 0 picks a free port (see <see cref="UringBinding.BoundPort"/>).
+    /// Port 0 picks a free port (see <see cref="UringBinding.BoundPort"/>). The kernel hands over payloads without
+    /// headers, so the device declares them as the payloads of one flow (<see cref="UringBinding.FrameFormat"/>) and
+    /// the stack delivers them to the consumer of that flow without parsing.
     /// </summary>
     public static UringSource Udp(IPEndPoint endpoint) => new UdpSource(endpoint);
 }

@@ -8,7 +8,9 @@ namespace Netmem.Stack.Actors;
 
 /// <summary>
 /// The stack's receive path for one RX queue: takes the driver's batches, parses each frame in place in its page
-/// (no allocation) and hands it to the socket bound to its flow through the shared <see cref="FlowDemultiplexer"/>.
+/// (no allocation) — or, from a device whose frames are UDP payloads, takes each as a payload of the flow the device
+/// declared (<see cref="RxFrameFormat"/>) — and hands it to the socket bound to its flow through the shared
+/// <see cref="FlowDemultiplexer"/>.
 /// </summary>
 /// <remarks>
 /// Every page of a batch ends with a socket or back in its pool: the demultiplexer takes ownership of each frame it
@@ -35,7 +37,29 @@ public sealed class StackQueueActor : ReceiveActor
     public static Props Props(FlowDemultiplexer demultiplexer, string device, int queue) =>
         Akka.Actor.Props.Create(() => new StackQueueActor(demultiplexer, device, queue));
 
+    /// <remarks>
+    /// <para>How a frame is read depends on its device (<see cref="RxBatch.Format"/>): an Ethernet frame is parsed, a
+    /// UDP payload only described (it is all payload, of the flow its device declared). The choice is made once per
+    /// batch, and each reader is a struct handed to one generic loop: the JIT compiles the loop separately for each
+    /// struct with its read inlined, so the Ethernet loop is the parser call it always was, with no test per frame,
+    /// and both kinds share one ownership argument (below) instead of two copies of it.</para>
+    /// <para>Dispatch takes ownership of the frame it is given, even when it fails; if anything throws, the frames after
+    /// it (and the frame being read) are still ours to give back.</para>
+    /// </remarks>
     private void Handle(RxBatch batch)
+    {
+        if (batch.Format.IsEthernet)
+        {
+            HandleFrames(batch, default(EthernetFrames));
+        }
+        else
+        {
+            HandleFrames(batch, new UdpPayloads(batch.Format));
+        }
+    }
+
+    private void HandleFrames<TReader>(RxBatch batch, TReader reader)
+        where TReader : struct, IFrameReader
     {
         ReadOnlySpan<RxFrame> frames = batch.Frames;
         int handled = 0;
@@ -46,15 +70,13 @@ public sealed class StackQueueActor : ReceiveActor
             {
                 RxFrame frame = frames[handled];
                 ReadOnlySpan<byte> bytes = frame.Netmem.GetSpan().Slice(frame.Offset, frame.Length);
-                PacketParser.TryParse(bytes, out ParsedPacket packet);
+                ParsedPacket packet = reader.Read(bytes);
                 firstStillOwned = handled + 1;
                 _demultiplexer.Dispatch(frame.Netmem, frame.Offset, frame.Length, packet);
             }
         }
         catch
         {
-            // Dispatch takes ownership of the frame it is given, even when it fails; the frames after it (and the
-            // frame being parsed, if parsing failed) are still ours to give back.
             ReturnFrom(frames, firstStillOwned);
             throw;
         }
@@ -82,5 +104,23 @@ public sealed class StackQueueActor : ReceiveActor
                 // A handle the pool refuses was not ours to return; the pool is left intact.
             }
         }
+    }
+
+    /// <summary>How one frame of a batch becomes the packet the demultiplexer routes.</summary>
+    private interface IFrameReader
+    {
+        ParsedPacket Read(ReadOnlySpan<byte> frame);
+    }
+
+    /// <summary>Whole Ethernet frames: parsed in place.</summary>
+    private readonly struct EthernetFrames : IFrameReader
+    {
+        public ParsedPacket Read(ReadOnlySpan<byte> frame) => PacketParser.Parse(frame);
+    }
+
+    /// <summary>UDP payloads with no header: each is all payload, of the flow the device declared.</summary>
+    private readonly struct UdpPayloads(RxFrameFormat format) : IFrameReader
+    {
+        public ParsedPacket Read(ReadOnlySpan<byte> frame) => format.DescribePayload(frame.Length);
     }
 }

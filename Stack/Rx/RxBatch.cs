@@ -33,11 +33,18 @@ public sealed class RxBatch
     private int _count;
     private int _state;
 
-    /// <summary>A batch of its own (never recycled) holding a copy of <paramref name="frames"/>.</summary>
+    /// <summary>A batch of its own (never recycled) holding a copy of <paramref name="frames"/>, which are Ethernet frames.</summary>
     public RxBatch(string device, int queueIndex, ReadOnlySpan<RxFrame> frames)
+        : this(device, queueIndex, frames, RxFrameFormat.Ethernet)
+    {
+    }
+
+    /// <summary>A batch of its own (never recycled) holding a copy of <paramref name="frames"/>, which hold what <paramref name="format"/> says.</summary>
+    public RxBatch(string device, int queueIndex, ReadOnlySpan<RxFrame> frames, RxFrameFormat format)
     {
         Device = device;
         QueueIndex = queueIndex;
+        Format = format ?? throw new ArgumentNullException(nameof(format), "A batch needs the frame format of its device: Ethernet frames, or the UDP payloads of a flow.");
         _frames = frames.ToArray();
         _count = _frames.Length;
         _state = Lent;
@@ -48,6 +55,7 @@ public sealed class RxBatch
         _pool = pool;
         Device = pool.Device;
         QueueIndex = pool.QueueIndex;
+        Format = pool.Format;
         _frames = new RxFrame[MaxFrames];
     }
 
@@ -56,6 +64,9 @@ public sealed class RxBatch
 
     /// <summary>The RX queue the frames were received on.</summary>
     public int QueueIndex { get; }
+
+    /// <summary>What the frames hold (whole Ethernet frames, or UDP payloads of one flow), as their device declared it.</summary>
+    public RxFrameFormat Format { get; }
 
     /// <summary>The frames received, in order.</summary>
     public ReadOnlySpan<RxFrame> Frames => _frames.AsSpan(0, _count);

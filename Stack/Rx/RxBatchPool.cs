@@ -33,6 +33,7 @@ public sealed class RxBatchPool
 
     private readonly ConcurrentQueue<RxBatch> _free = new();
     private readonly Action? _resume;
+    private readonly RxFrameFormat _format = RxFrameFormat.Ethernet;
     private int _retained;
     private int _lent;
     private int _waiting;
@@ -56,6 +57,13 @@ public sealed class RxBatchPool
 
     /// <summary>The RX queue the batches serve; every batch rented carries it.</summary>
     public int QueueIndex { get; }
+
+    /// <summary>What the queue's frames hold, as its device declared it; every batch rented carries it. <see cref="RxFrameFormat.Ethernet"/> by default.</summary>
+    public RxFrameFormat Format
+    {
+        get => _format;
+        init => _format = value ?? throw new ArgumentNullException(nameof(Format), "A batch pool needs the frame format of its queue's device: Ethernet frames, or the UDP payloads of a flow.");
+    }
 
     /// <summary>The most batches out at once: how far the driver may run ahead of the stack before <see cref="TryRent"/> refuses.</summary>
     public int MaxLent { get; }

@@ -7,6 +7,8 @@ namespace Netmem.Actors.Tests;
 /// <summary>A receive side whose close gives every page back and then lets its wire crash the driver (a crash while quiescing).</summary>
 internal sealed class CrashingRxQueue(IRxQueueDevice inner, CrashingTrafficSource wire) : IRxQueueDevice
 {
+    public RxFrameFormat FrameFormat => inner.FrameFormat;
+
     public int Posted => inner.Posted;
 
     public bool TryPost(NetmemRef page) => inner.TryPost(page);

@@ -31,6 +31,7 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         List<RxBatch> batches = ReceiveBatches(stack, 200);
 
         Assert.Equal(64, batches[0].Count);
+        Assert.All(batches, b => Assert.Same(RxFrameFormat.Ethernet, b.Format));
         Assert.All(batches, b => Assert.InRange(b.Count, 1, RxBatch.MaxFrames));
         Assert.Equal(200, _iommu.DmaWrites);
         int index = 0;
@@ -44,6 +45,27 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         stack.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
         AwaitAssert(() => Assert.Equal(RingSize, pool.GetOutstandingAllocations().Count));
         Assert.Empty(_iommu.Violations);
+    }
+
+    [Fact]
+    public void Every_batch_carries_the_frame_format_the_device_s_receive_side_declares()
+    {
+        RxFrameFormat payloads = RxFrameFormat.UdpPayloads(TestFlows.UdpV4);
+        var pool = new PagePool(new PagePoolOptions { Device = _iommu, QueueIndex = 0 });
+        TestProbe stack = CreateTestProbe();
+        IDeviceBinding binding = new SimulatedDevice(new SimulatedDeviceOptions
+        {
+            Name = "udp0",
+            Iommu = _iommu,
+            TrafficSourceFactory = _ => new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4], MaxFrames = 100 }),
+            RxQueueDecorator = (_, inner) => new DeclaringRxQueue(inner, payloads),
+        }).Bind(new DeviceBindContext(1, new PagePoolOptions().PageSize, RingSize));
+        Sys.ActorOf(DriverActor.Props(new DriverSetup("udp0", binding, [pool], [stack.Ref], new DriverOptions { RingSize = RingSize })));
+
+        List<RxBatch> batches = ReceiveBatches(stack, 100);
+
+        Assert.All(batches, b => Assert.Same(payloads, b.Format));
+        Assert.All(batches.SelectMany(b => b.Frames.ToArray()), frame => frame.Netmem.ReturnToPool());
     }
 
     [Fact]
@@ -247,6 +269,20 @@ public sealed class DriverActorSpecs(ITestOutputHelper output) : TestKit(output:
         }
 
         return batches;
+    }
+
+    /// <summary>A receive side that declares its frames <paramref name="format"/>, whatever it writes.</summary>
+    private sealed class DeclaringRxQueue(IRxQueueDevice inner, RxFrameFormat format) : IRxQueueDevice
+    {
+        public RxFrameFormat FrameFormat => format;
+
+        public int Posted => inner.Posted;
+
+        public bool TryPost(NetmemRef page) => inner.TryPost(page);
+
+        public int Reap(Span<RxFrame> frames) => inner.Reap(frames);
+
+        public long Close() => inner.Close();
     }
 
     private sealed class ThrowingSource(ITrafficSource inner, long throwOnFrame) : ITrafficSource

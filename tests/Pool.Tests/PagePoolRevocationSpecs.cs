@@ -173,6 +173,7 @@ public sealed class PagePoolRevocationSpecs
 
             Task<PagePoolDestroyReport> destroying = Task.Factory.StartNew(pool.Destroy, TaskCreationOptions.LongRunning);
             SpinWait.SpinUntil(() => device.UnmapCalls >= round % 24, Patience);
+            device.NoteRevoking();
             pool.RevokeDeviceAccess();
 
             // Read the admitted count before marking the moment: a call admitted before the revocation that starts

@@ -19,6 +19,7 @@ public sealed class PacketReceiveSpecs
         int port = ((IPEndPoint)sink.LocalEndPoint!).Port;
 
         using var bed = new UringTestBed(UringSource.Packet("lo"));
+        Assert.True(bed.Rx[0].FrameFormat.IsEthernet);
         bed.Post(0, UringTestBed.RingSize);
         await new UdpTrafficGenerator(new UdpTrafficOptions
         {

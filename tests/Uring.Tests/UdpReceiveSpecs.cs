@@ -1,4 +1,5 @@
 using System.Net;
+using Netmem.Stack.Parsing;
 using Netmem.Stack.Rx;
 using Netmem.Uring.Traffic;
 using Xunit;
@@ -57,6 +58,17 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
         UringCounters counters = bed.Binding.GetCounters();
         Assert.Equal(counters.Maps, counters.UnpinConfirmations);
+    }
+
+    [Fact]
+    public void The_device_declares_its_frames_udp_payloads_of_the_flow_from_any_sender_to_the_bound_address_and_port()
+    {
+        using var bed = new UringTestBed(Loopback, queues: 2);
+        var flow = new FlowKey(IpAddress.FromIPv4(0), IpAddress.FromIPv4(0x7F00_0001), 0, (ushort)bed.Binding.BoundPort, IpProtocol.Udp);
+
+        Assert.NotEqual(0, bed.Binding.BoundPort);
+        Assert.Equal(flow, bed.Binding.FrameFormat.PayloadFlow);
+        Assert.All(bed.Rx, rx => Assert.Same(bed.Binding.FrameFormat, rx.FrameFormat));
     }
 
     [Fact]

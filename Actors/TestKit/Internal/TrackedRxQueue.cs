@@ -13,6 +13,8 @@ internal sealed class TrackedRxQueue(IRxQueueDevice inner, FaultSwitches faults,
 {
     private readonly HashSet<NetmemRef> _posted = [];
 
+    public RxFrameFormat FrameFormat => inner.FrameFormat;
+
     public int Posted => inner.Posted;
 
     public bool TryPost(NetmemRef page)

@@ -165,7 +165,11 @@ public sealed class IommuModel : IDmaDevice
         }
     }
 
-    /// <summary>Ends the mapping at <paramref name="dmaAddress"/>. Never throws: an unknown or already unmapped address, a length or direction that differs from the map's, or a call while unbound is recorded as a violation.</summary>
+    /// <summary>
+    /// Ends the mapping at <paramref name="dmaAddress"/>. Never throws: an unknown or already unmapped address, or a
+    /// call while unbound, is recorded as a violation; so is a length or a direction that differs from the map's (each
+    /// its own kind), and the mapping ends all the same, as the kernel's DMA debugging reports such an unmap and frees.
+    /// </summary>
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
     {
         Interlocked.Increment(ref _unmapCalls);
@@ -183,10 +187,16 @@ public sealed class IommuModel : IDmaDevice
                 return;
             }
 
-            if (mapping.Buffer.Length != length || mapping.Direction != direction)
+            if (mapping.Buffer.Length != length)
             {
-                Record(IommuViolationKind.UnmapOfUnknownAddress, dmaAddress,
-                    $"unmap with length {length}/{direction}, mapped as {mapping.Buffer.Length}/{mapping.Direction}");
+                Record(IommuViolationKind.UnmapLengthMismatch, dmaAddress,
+                    $"unmap length does not match the mapping: mapped {mapping.Buffer.Length} bytes, unmapped {length}");
+            }
+
+            if (mapping.Direction != direction)
+            {
+                Record(IommuViolationKind.UnmapDirectionMismatch, dmaAddress,
+                    $"unmap direction does not match the mapping: mapped {InWords(mapping.Direction)}, unmapped {InWords(direction)}");
             }
         }
     }
@@ -301,6 +311,13 @@ public sealed class IommuModel : IDmaDevice
             }
         }
     }
+
+    private static string InWords(DmaDirection direction) => direction switch
+    {
+        DmaDirection.FromDevice => "for the device to write",
+        DmaDirection.Bidirectional => "for the device to read and write",
+        _ => $"in direction {(int)direction}",
+    };
 
     private IommuViolationKind ClassifyMissing(ulong dmaAddress) =>
         dmaAddress >= IovaBase && dmaAddress < _nextIova && dmaAddress % SlotSize == 0

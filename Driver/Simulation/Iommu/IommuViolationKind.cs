@@ -20,4 +20,10 @@ public enum IommuViolationKind
 
     /// <summary>A mapping still live when the device was unbound.</summary>
     MappingLeakedAtUnbind,
+
+    /// <summary>Unmap of a live mapping with another length than it was mapped with (the mapping still ends).</summary>
+    UnmapLengthMismatch,
+
+    /// <summary>Unmap of a live mapping with another direction than it was mapped with (the mapping still ends).</summary>
+    UnmapDirectionMismatch,
 }

@@ -42,26 +42,33 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
     private bool _closed;
     private Exception? _fault;
 
-    private UringRxQueue(UringQueue queue, PagePool pool, int capacity, int entries, TimeSpan closeTimeout, UringStatistics stats)
+    private UringRxQueue(UringQueue queue, PagePool pool, int capacity, int entries, RxFrameFormat format, TimeSpan closeTimeout, UringStatistics stats)
     {
         _queue = queue;
         _pool = pool;
+        FrameFormat = format;
         _capacity = capacity;
         _closeTimeout = closeTimeout;
         _stats = stats;
         _buffers = new ProvidedBufferRing(queue.Ring, GroupId, entries);
     }
 
+    /// <summary>Whole frames from a packet socket; payloads of the bound flow from a UDP socket (the binding's).</summary>
+    public RxFrameFormat FrameFormat { get; }
+
     public int Posted => _buffers.Posted;
 
     /// <summary>Whether a multishot receive is armed right now.</summary>
     internal bool IsArmed => _armed;
 
-    /// <summary>Opens the receive side: registers a provided-buffer ring of <paramref name="capacity"/> pages (rounded up to a power of two).</summary>
-    public static UringRxQueue Open(UringQueue queue, PagePool pool, int capacity, TimeSpan closeTimeout, UringStatistics stats)
+    /// <summary>
+    /// Opens the receive side: registers a provided-buffer ring of <paramref name="capacity"/> pages (rounded up to a
+    /// power of two), whose frames hold what <paramref name="format"/> says.
+    /// </summary>
+    public static UringRxQueue Open(UringQueue queue, PagePool pool, int capacity, RxFrameFormat format, TimeSpan closeTimeout, UringStatistics stats)
     {
         int entries = (int)Math.Min(IoUringAbi.MaxProvidedBufferEntries, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 1)));
-        var rx = new UringRxQueue(queue, pool, Math.Min(capacity, entries), entries, closeTimeout, stats);
+        var rx = new UringRxQueue(queue, pool, Math.Min(capacity, entries), entries, format, closeTimeout, stats);
         int result = rx._buffers.Register();
         if (result < 0)
         {

@@ -201,6 +201,27 @@ public sealed class ChaosCommandSpecs
         Assert.DoesNotContain("chaos run seed", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "--help" }, "pagepool [command] [options]")]
+    [InlineData(new[] { "chaos", "--help" }, "pagepool chaos [options]")]
+    [InlineData(new[] { "receive", "--help" }, "pagepool receive [options]")]
+    public async Task Help_names_the_tool_pagepool_in_its_usage_line_whatever_runs_it(string[] args, string usage)
+    {
+        (int exit, string output, string error) = await InvokeAsync(args);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(string.Empty, error);
+        string[] lines = Lines(output);
+        Assert.Equal(usage, lines[Array.IndexOf(lines, "Usage:") + 1]);
+        Assert.DoesNotContain("Netmem.Chaos", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tool_name_is_the_command_name_the_package_installs()
+    {
+        Assert.Equal("pagepool", ChaosCommand.ToolName);
+    }
+
     [Fact]
     public async Task A_run_prints_its_seed_first_ends_with_pass_and_writes_the_json_report()
     {

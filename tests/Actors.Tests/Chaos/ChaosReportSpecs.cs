@@ -20,11 +20,12 @@ public sealed class ChaosReportSpecs
     [Fact]
     public void Each_violation_counter_counts_toward_the_verdict_on_its_own()
     {
-        ChaosViolations none = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ChaosViolations none = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         ChaosViolations[] single =
         [
             none with { DoubleUnmap = 1 }, none with { DeviceCallAfterUnbind = 1 }, none with { DmaToUnmappedPage = 1 },
-            none with { SyncOfUnmappedPage = 1 }, none with { UnmapOfUnknownAddress = 1 }, none with { MappingLeakedAtUnbind = 1 },
+            none with { SyncOfUnmappedPage = 1 }, none with { UnmapOfUnknownAddress = 1 }, none with { UnmapLengthMismatch = 1 },
+            none with { UnmapDirectionMismatch = 1 }, none with { MappingLeakedAtUnbind = 1 },
             none with { PageLeakedAtEndOfRun = 1 }, none with { AccountingMismatch = 1 }, none with { UnboundWithItemsNotReclaimed = 1 },
             none with { MisuseNotRejected = 1 }, none with { PacketsUnaccounted = 1 }, none with { KernelErrors = 1 },
         ];
@@ -120,7 +121,7 @@ public sealed class ChaosReportSpecs
         Assert.Equal(("FAIL", "2 violation(s)."), ChaosConsole.Verdict(report));
     }
 
-    private static ChaosViolations NoViolations => new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static ChaosViolations NoViolations => new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     private static string Render(ChaosReport report)
     {
@@ -152,7 +153,7 @@ public sealed class ChaosReportSpecs
         StormReturns = 0,
         FaultsInjected = new Dictionary<FaultKind, long> { [FaultKind.DmaMapFailure] = 4 },
         MisuseRejected = new Dictionary<MisuseKind, long> { [MisuseKind.DoubleReturn] = 1 },
-        Violations = new ChaosViolations(2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        Violations = new ChaosViolations(2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
         Problems = [],
         FaultLedger = [new InjectedFault(FaultKind.DmaMapFailure, "dev0/map", 17)],
         OperationsByStream = new Dictionary<string, long> { ["dev0/map"] = 100 },

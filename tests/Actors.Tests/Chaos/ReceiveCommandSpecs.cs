@@ -81,6 +81,53 @@ public sealed partial class ReceiveCommandSpecs
         Assert.Matches(@"mappings leaked\s+│\s+0 │", text);
     }
 
+    [Fact]
+    public async Task A_run_on_a_udp_port_delivers_every_datagram_sent_to_it_to_the_consumer_and_drops_none()
+    {
+        const int datagrams = 300;
+        int port = FreeUdpPort();
+        using var stop = new ChaosStop();
+        var output = new SynchronizedWriter();
+        Task<(int Exit, string Output, string Error)> run = InvokeAsync(["receive", "--udp", $"127.0.0.1:{port}", "--queues", "2", "--plain"], stop, output);
+        await WaitForAsync(() => output.ToString().Contains(" bound ", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+
+        using (var sender = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp))
+        {
+            for (int i = 0; i < datagrams; i++)
+            {
+                sender.SendTo(new byte[1 + (i % 1400)], new IPEndPoint(IPAddress.Loopback, port));
+            }
+        }
+
+        await WaitForAsync(() => DeliveredOf(output.ToString()) >= datagrams, TimeSpan.FromSeconds(20));
+        stop.Request(ChaosStopReason.Interrupt);
+        (_, string text, string error) = await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(string.Empty, error);
+        Assert.Contains($"receive from UDP 127.0.0.1:{port}", text, StringComparison.Ordinal);
+        Match last = ProgressLine().Matches(text)[^1];
+        Assert.Equal("unbound", last.Groups["state"].Value);
+        Assert.Equal((datagrams, datagrams, 0L), (Number(last, "packets"), Number(last, "delivered"), Number(last, "dropped")));
+        Assert.Matches(@"kernel errors\s+│\s+0 │", text);
+        Assert.Matches(@"mappings leaked\s+│\s+0 │", text);
+    }
+
+    /// <summary>A UDP port on loopback nobody is bound to right now (the kernel's pick, let go at once).</summary>
+    private static int FreeUdpPort()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    private static long DeliveredOf(string output)
+    {
+        MatchCollection lines = ProgressLine().Matches(output);
+        return lines.Count == 0 ? 0 : Number(lines[^1], "delivered");
+    }
+
+    private static long Number(Match line, string group) => long.Parse(line.Groups[group].Value.Replace(",", string.Empty, StringComparison.Ordinal));
+
     private static long KernelPacketsOf(string output)
     {
         MatchCollection lines = ProgressPackets().Matches(output);
@@ -111,6 +158,9 @@ public sealed partial class ReceiveCommandSpecs
 
     [GeneratedRegex(@"packets\s+([\d,]+)\s+delivered")]
     private static partial Regex ProgressPackets();
+
+    [GeneratedRegex(@"\]\s+(?<state>\S+)\s+packets/s\s+[\d,]+\s+packets\s+(?<packets>[\d,]+)\s+delivered\s+(?<delivered>[\d,]+)\s+dropped\s+(?<dropped>[\d,]+)")]
+    private static partial Regex ProgressLine();
 
     [GeneratedRegex(@"packets the kernel wrote\s+│\s+([\d,]+) │")]
     private static partial Regex ReportRow();

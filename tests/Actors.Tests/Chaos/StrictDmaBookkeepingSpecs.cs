@@ -72,6 +72,17 @@ public sealed class StrictDmaBookkeepingSpecs
     }
 
     [Fact]
+    public void An_unmap_of_a_live_address_with_another_length_is_a_length_mismatch_not_an_unknown_address()
+    {
+        ulong a = _bookkeeping.Map(Page, In);
+        _bookkeeping.Unmap(a, 1024, In);
+
+        Assert.Equal(1, _shadow.CountOf(IommuViolationKind.UnmapLengthMismatch));
+        Assert.Equal(1, _shadow.ViolationCount);
+        Assert.Equal(0, _shadow.LiveMappingCount);
+    }
+
+    [Fact]
     public void A_sync_of_an_unmapped_address_is_counted()
     {
         ulong a = _bookkeeping.Map(Page, In);

@@ -71,6 +71,28 @@ public sealed class ViolationCounterSpecs
     }
 
     [Fact]
+    public async Task A_device_that_unmaps_with_another_length_than_it_mapped_is_counted_as_that_not_as_an_unknown_address()
+    {
+        ChaosReport report = await RunWith(new ChaosHooks { WrapDevice = (_, iommu) => new MismatchedUnmapDevice(iommu, wrongLength: true) });
+
+        Assert.True(report.Violations.UnmapLengthMismatch > 0);
+        Assert.Equal(0, report.Violations.UnmapOfUnknownAddress);
+        Assert.Equal(0, report.Violations.UnmapDirectionMismatch);
+        Assert.False(report.Passed);
+    }
+
+    [Fact]
+    public async Task A_device_that_unmaps_with_another_direction_than_it_mapped_is_counted_as_that_not_as_an_unknown_address()
+    {
+        ChaosReport report = await RunWith(new ChaosHooks { WrapDevice = (_, iommu) => new MismatchedUnmapDevice(iommu, wrongLength: false) });
+
+        Assert.True(report.Violations.UnmapDirectionMismatch > 0);
+        Assert.Equal(0, report.Violations.UnmapOfUnknownAddress);
+        Assert.Equal(0, report.Violations.UnmapLengthMismatch);
+        Assert.False(report.Passed);
+    }
+
+    [Fact]
     public async Task A_device_that_drops_unmaps_is_counted_as_mapping_leaked_at_unbind()
     {
         ChaosReport report = await RunWith(new ChaosHooks { WrapDevice = (_, iommu) => new UnmapDroppingDevice(iommu) });

@@ -59,17 +59,46 @@ public sealed unsafe class IommuModelSpecs : IDisposable
     }
 
     [Fact]
-    public void An_unmap_with_another_length_or_direction_than_mapped_is_flagged()
+    public void An_unmap_with_another_length_than_mapped_is_a_length_mismatch_in_words_and_still_ends_the_mapping()
     {
         var iommu = new IommuModel("dev");
         ulong address = iommu.Map(Page(0), DmaDirection.FromDevice);
 
         iommu.Unmap(address, 2048, DmaDirection.FromDevice);
 
-        OnlyViolation(iommu, IommuViolationKind.UnmapOfUnknownAddress, address);
-        ulong other = iommu.Map(Page(1), DmaDirection.FromDevice);
-        iommu.Unmap(other, 4096, DmaDirection.Bidirectional);
-        Assert.Equal(2, iommu.CountOf(IommuViolationKind.UnmapOfUnknownAddress));
+        OnlyViolation(iommu, IommuViolationKind.UnmapLengthMismatch, address);
+        Assert.Equal("dev: unmap length does not match the mapping: mapped 4096 bytes, unmapped 2048", iommu.Violations[0].Detail);
+        Assert.False(iommu.IsMapped(address));
+        Assert.Equal(0, iommu.CountOf(IommuViolationKind.UnmapOfUnknownAddress));
+    }
+
+    [Fact]
+    public void An_unmap_with_another_direction_than_mapped_is_a_direction_mismatch_in_words_and_still_ends_the_mapping()
+    {
+        var iommu = new IommuModel("dev");
+        ulong address = iommu.Map(Page(0), DmaDirection.FromDevice);
+
+        iommu.Unmap(address, 4096, DmaDirection.Bidirectional);
+
+        OnlyViolation(iommu, IommuViolationKind.UnmapDirectionMismatch, address);
+        Assert.Equal(
+            "dev: unmap direction does not match the mapping: mapped for the device to write, unmapped for the device to read and write",
+            iommu.Violations[0].Detail);
+        Assert.False(iommu.IsMapped(address));
+    }
+
+    [Fact]
+    public void An_unmap_wrong_in_length_and_direction_is_both_mismatches_and_a_later_unmap_of_it_a_double_unmap()
+    {
+        var iommu = new IommuModel("dev");
+        ulong address = iommu.Map(Page(0), DmaDirection.Bidirectional);
+
+        iommu.Unmap(address, 100, DmaDirection.FromDevice);
+        iommu.Unmap(address, 4096, DmaDirection.Bidirectional);
+
+        Assert.Equal(
+            [IommuViolationKind.UnmapLengthMismatch, IommuViolationKind.UnmapDirectionMismatch, IommuViolationKind.DoubleUnmap],
+            iommu.Violations.Select(v => v.Kind));
     }
 
     [Fact]

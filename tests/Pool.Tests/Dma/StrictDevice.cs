@@ -26,6 +26,7 @@ internal sealed class StrictDevice : IDmaDevice
     private long _callsStartedAfterRevoke;
     private volatile bool _unbound;
     private volatile bool _revoked;
+    private volatile bool _mappedPagesMayBeFreed;
 
     public StrictDevice(bool needsSync = true) => NeedsSync = needsSync;
 
@@ -67,8 +68,19 @@ internal sealed class StrictDevice : IDmaDevice
 
     public bool IsMapped(ulong dmaAddress) => _byAddress.TryGetValue(dmaAddress, out Mapping? m) && m.State == Mapping.Live;
 
-    /// <summary>From now on, page memory freed while mapped is the domain's business (access was revoked).</summary>
-    public void NoteRevoked() => _revoked = true;
+    /// <summary>
+    /// Access is about to be revoked: from now on, page memory freed while mapped is the domain's business. A spec that
+    /// marks the revocation itself only after reading the pool (<see cref="NoteRevoked"/>) calls this first, because
+    /// releasers free mapped pages from the instant the pool is revoked.
+    /// </summary>
+    public void NoteRevoking() => _mappedPagesMayBeFreed = true;
+
+    /// <summary>Access was revoked: page memory freed while mapped is the domain's business, and calls starting from now are counted.</summary>
+    public void NoteRevoked()
+    {
+        _mappedPagesMayBeFreed = true;
+        _revoked = true;
+    }
 
     /// <summary>The domain goes: every later call is a violation, and so is a call still running now. Returns the mappings left.</summary>
     public int Unbind()
@@ -187,7 +199,7 @@ internal sealed class StrictDevice : IDmaDevice
             _violations.Enqueue($"page {pageId} freed while a device call on its mapping was running");
         }
 
-        if (!_revoked && Volatile.Read(ref mapping.State) == Mapping.Live)
+        if (!_mappedPagesMayBeFreed && Volatile.Read(ref mapping.State) == Mapping.Live)
         {
             _violations.Enqueue($"page {pageId} freed while still mapped");
         }

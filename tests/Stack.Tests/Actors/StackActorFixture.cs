@@ -19,6 +19,14 @@ internal static class StackActorFixture
         return new RxFrame(page, 0, written);
     }
 
+    /// <summary>A page holding <paramref name="payload"/> alone, as a UDP socket hands a datagram over.</summary>
+    public static RxFrame Payload(PagePool pool, byte[] payload)
+    {
+        NetmemRef page = pool.Allocate();
+        payload.CopyTo(page.GetSpan());
+        return new RxFrame(page, 0, payload.Length);
+    }
+
     public static RxFrame Garbage(PagePool pool)
     {
         NetmemRef page = pool.Allocate();

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
+using Netmem.Stack.Parsing;
 using Netmem.Stack.Rx;
 using Netmem.Stack.Sockets;
 using Xunit;
@@ -91,5 +92,62 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
         EventFilter.Exception<Pool.Misuse.UseAfterReturnException>().ExpectOne(() => queue.Tell(batch));
 
         AwaitAssert(() => Assert.Equal((0, 1), (Lent(_pool), batches.FreeCount)));
+    }
+
+    [Fact]
+    public void A_batch_of_udp_payloads_reaches_the_socket_of_the_declared_flow_each_payload_whole_and_byte_for_byte()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        var socket = new SocketConsumer("app", 64);
+        demultiplexer.Bind(Bound, socket);
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(demultiplexer, "udp0", 0));
+        byte[][] payloads = [[1, 2, 3], Enumerable.Range(0, 1472).Select(i => (byte)i).ToArray(), [0xEE]];
+        var batches = new RxBatchPool("udp0", 0) { Format = RxFrameFormat.UdpPayloads(Bound) };
+        RxBatch batch = Rent(batches);
+        foreach (byte[] payload in payloads)
+        {
+            batch.Add(Payload(_pool, payload));
+        }
+
+        queue.Tell(batch);
+        queue.Tell(GetStackQueueStatus.Instance);
+
+        Assert.Equal(new StackQueueStatus(1, 3), ExpectMsg<StackQueueStatus>());
+        Assert.Equal(0, demultiplexer.DroppedNotParsed);
+        foreach (byte[] payload in payloads)
+        {
+            Assert.True(socket.Reader.TryRead(out ReceivedPacket packet));
+            using (packet)
+            {
+                Assert.Equal(Bound, packet.Flow);
+                Assert.Equal(ParseStatus.Ok, packet.Packet.Status);
+                Assert.Equal(payload, packet.Payload.ToArray());
+                Assert.Equal(payload, packet.Frame.ToArray());
+            }
+        }
+
+        Assert.Equal(0, Lent(_pool));
+    }
+
+    [Fact]
+    public void Frames_of_a_device_that_declares_udp_payloads_are_not_parsed_as_ethernet_and_ethernet_batches_still_are()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        var payloads = new SocketConsumer("payloads", 64);
+        var frames = new SocketConsumer("frames", 64);
+        demultiplexer.Bind(Unbound, payloads);
+        demultiplexer.Bind(Bound, frames);
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(demultiplexer, "eth0", 0));
+
+        // The same bytes, a whole frame of the flow Bound: read as a UDP payload it belongs to the declared flow.
+        queue.Tell(new RxBatch("eth0", 0, [Frame(_pool, Bound)], RxFrameFormat.UdpPayloads(Unbound)));
+        queue.Tell(new RxBatch("eth0", 0, [Frame(_pool, Bound)]));
+        queue.Tell(GetStackQueueStatus.Instance);
+
+        Assert.Equal(new StackQueueStatus(2, 2), ExpectMsg<StackQueueStatus>());
+        Assert.Equal((1, 1), (payloads.QueuedCount, frames.QueuedCount));
+        payloads.Complete();
+        frames.Complete();
+        Assert.Equal(0, Lent(_pool));
     }
 }

@@ -11,6 +11,8 @@ namespace Netmem.Uring.Tests.Runtime;
 /// </summary>
 internal sealed class RecordingRxQueue(IRxQueueDevice inner, DmaOracle oracle, FaultPlan faults) : IRxQueueDevice
 {
+    public RxFrameFormat FrameFormat => inner.FrameFormat;
+
     public int Posted => inner.Posted;
 
     public bool TryPost(NetmemRef page)

@@ -21,11 +21,11 @@ namespace Netmem.Uring.Tests.Runtime;
 /// namespace of its own.
 /// </summary>
 /// <remarks>
-/// <para>Why AF_PACKET on lo and not a UDP socket: the stack parses Ethernet frames (Ethernet, IP, UDP, then the
-/// flow key), and a UDP socket hands the device payloads only, which the parser cannot read. A packet socket on lo
-/// gets whole frames (a zeroed 14-byte Ethernet header, then IPv4 and UDP), so the stack computes the real flow key
-/// <c>UDP 127.0.0.1:source → 127.0.0.1:5000</c>. The generator sends from fixed source ports, so consumers are
-/// opened for those keys before the first datagram leaves.</para>
+/// <para>Why AF_PACKET on lo and not a UDP socket: a UDP socket hands the device payloads only, all of one flow
+/// (any sender to the bound port, see <see cref="UdpRuntimeSpecs"/>), while the scenarios give each flow its own
+/// consumer. A packet socket on lo gets whole frames (a zeroed 14-byte Ethernet header, then IPv4 and UDP), so the
+/// stack parses the real flow key <c>UDP 127.0.0.1:source → 127.0.0.1:5000</c>. The generator sends from fixed source
+/// ports, so consumers are opened for those keys before the first datagram leaves.</para>
 /// <para>Why a private namespace: lo is shared by every test run on the machine, and a packet socket on it sees all
 /// of their traffic. Inside the scenario's own namespace the only frames on lo are the scenario's, so counts can be
 /// exact. A UDP socket bound to the destination port (never read) keeps the kernel from answering each datagram with

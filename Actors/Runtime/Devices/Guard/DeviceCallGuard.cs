@@ -18,11 +18,17 @@ namespace Netmem.Actors.Devices.Guard;
 /// touching the device). Hence once the supervisor reads a zero count after revoking, no call is inside and none can
 /// enter: the device may be torn down and <c>Unbound</c> sent. Callers never wait on the guard, so it cannot
 /// deadlock; the supervisor polls, so an actor thread never blocks on it.</para>
-/// <para>The records, for diagnostics only. A caller also claims one of a few slots (compare-and-swap on the slot's
-/// owner word), writes what it is calling, and publishes its start time last; it clears the start time first when it
-/// leaves. A reader takes the start time, the fields, and the start time again, and keeps the record only if both
-/// reads agree and are non-zero, so it never reports a half-written record as a call. With every slot taken a
-/// caller is still counted, just not described. The records never decide anything: only the count does.</para>
+/// <para>The records, for diagnostics only. A caller also claims one of a few slots, writes what it is calling, and
+/// publishes its start time last; it clears the start time first when it leaves. Each slot is a sequence lock: its
+/// sequence word is even while the slot is free and odd while a call owns it; the claim makes it odd by
+/// compare-and-swap and the exit even again, so it moves on at every claim and exit (a value comes back only after
+/// 2^31 claims of the slot). A reader takes the sequence, the start time, the fields and the sequence again, every
+/// one a volatile (acquire) read, so none can be satisfied after the read that follows it, and keeps the record only
+/// if the sequence was odd and unchanged and the start time non-zero: no exit and no new claim came in between, so
+/// the fields are those of the one call that published that start. Two reads of the start time would not do: a slot
+/// released and claimed again within one clock tick would pass; nor would plain reads of the fields, which a weakly
+/// ordered processor may satisfy after the second look. With every slot taken a caller is still counted, just not
+/// described. The records never decide anything: only the count does.</para>
 /// </remarks>
 internal sealed class DeviceCallGuard
 {
@@ -70,7 +76,7 @@ internal sealed class DeviceCallGuard
         {
             ref CallSlot record = ref _slots[slot];
             Volatile.Write(ref record.StartedAt, 0);
-            Volatile.Write(ref record.Owner, 0);
+            Volatile.Write(ref record.Sequence, record.Sequence + 1);
         }
 
         Interlocked.Decrement(ref _state);
@@ -87,16 +93,17 @@ internal sealed class DeviceCallGuard
         for (int i = 0; i < _slots.Length; i++)
         {
             ref CallSlot record = ref _slots[i];
+            int sequence = Volatile.Read(ref record.Sequence);
             long started = Volatile.Read(ref record.StartedAt);
-            if (started == 0 || started >= oldestStart)
+            if ((sequence & 1) == 0 || started == 0 || started >= oldestStart)
             {
                 continue;
             }
 
-            DeviceCallKind kind = record.Kind;
-            int queue = record.Queue;
-            ulong address = record.Address;
-            if (Volatile.Read(ref record.StartedAt) != started)
+            var kind = (DeviceCallKind)Volatile.Read(ref record.Kind);
+            int queue = Volatile.Read(ref record.Queue);
+            ulong address = Volatile.Read(ref record.Address);
+            if (Volatile.Read(ref record.Sequence) != sequence)
             {
                 continue;
             }
@@ -115,9 +122,10 @@ internal sealed class DeviceCallGuard
         {
             int i = (start + n) % SlotCount;
             ref CallSlot record = ref _slots[i];
-            if (Volatile.Read(ref record.Owner) == 0 && Interlocked.CompareExchange(ref record.Owner, 1, 0) == 0)
+            int sequence = Volatile.Read(ref record.Sequence);
+            if ((sequence & 1) == 0 && Interlocked.CompareExchange(ref record.Sequence, sequence + 1, sequence) == sequence)
             {
-                record.Kind = kind;
+                record.Kind = (int)kind;
                 record.Queue = queue;
                 record.Address = address;
                 Volatile.Write(ref record.StartedAt, Math.Max(1, Stopwatch.GetTimestamp()));
@@ -130,8 +138,11 @@ internal sealed class DeviceCallGuard
 
     private struct CallSlot
     {
-        public int Owner;
-        public DeviceCallKind Kind;
+        /// <summary>Even: free; odd: owned by a call. Only its owner makes it even again, so it reads its own value plainly.</summary>
+        public int Sequence;
+
+        /// <summary>A <see cref="DeviceCallKind"/>, as an int so a reader can read it with a volatile read.</summary>
+        public int Kind;
         public int Queue;
         public ulong Address;
         public long StartedAt;

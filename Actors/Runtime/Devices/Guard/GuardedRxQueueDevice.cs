@@ -22,6 +22,9 @@ internal sealed class GuardedRxQueueDevice : IRxQueueDevice
         _queue = queue;
     }
 
+    /// <summary>The inner device's declaration, read without the guard: it is not a device call.</summary>
+    public RxFrameFormat FrameFormat => _inner.FrameFormat;
+
     public int Posted => _inner.Posted;
 
     public bool TryPost(NetmemRef page)
