@@ -72,7 +72,7 @@ internal sealed class RecycleRing
         _capacityPerProducer = capacityPerProducer;
     }
 
-    /// <summary>How many threads have a ring in this pool.</summary>
+    /// <summary>How many thread numbers have a ring in this pool.</summary>
     public int ProducerCount => Volatile.Read(ref _rings).Count(ring => ring is not null);
 
     /// <summary>Every item ever enqueued, over all rings: the kernel's <c>recycle_ring</c> stat.</summary>
