@@ -50,6 +50,9 @@ public sealed record DriverOptions
     /// with the kernel's default of 1024 against a consumer backlog of thousands, most returns did that, and their
     /// device calls slowed the consumers further, which grew the backlog (the end-to-end benchmark: 62–81% of returns
     /// released with 1024, none with this size). Pages sitting in the ring cost nothing but their memory.
+    /// <para>A pool has a recycle ring per returning thread, each of this size, so the size covers the worst case of
+    /// one thread returning everything that is out; each ring costs 4 bytes an entry (64 KiB at the cap) per
+    /// returning thread.</para>
     /// </remarks>
     /// <param name="pagesHeldDownstream">Pages the consumers fed by this queue may hold at once; 0 when they release at once and queue nothing.</param>
     public int RecommendedPoolSize(long pagesHeldDownstream)

@@ -33,7 +33,8 @@ namespace Netmem.Pool;
 //      direct recycle (a driver that hung past its quiesce timeout), wait for it to leave (OwnerSection): from then
 //      on the owner never touches its cache, ring or fragment page again, so destroy may drain them.
 //   2. Snapshot: mark the release counter and read it in the same atomic OR (see "The report" below).
-//   3. Release the alloc cache, the page being carved into fragments (if its slices are all back) and the ring.
+//   3. Release the alloc cache, the page being carved into fragments (if its slices are all back) and the ring
+//      (every returning thread's part of it, see RecycleRing).
 //      The gate is still open, so these releases unmap normally through the claim.
 //   4. Close the gate and wait for it to empty.
 //   5. Walk every block and claim every page still mapped: unmap it, or, once access is revoked, leave it to the
@@ -93,8 +94,9 @@ namespace Netmem.Pool;
 // of destroy, counts itself after its increment).
 //
 // Late returners that find the gate closed before the walk has passed their page wait for it as above. A page
-// pushed into the ring by a returner that checked the state just before step 1 is caught by step 6's drain or by
-// the release-retry timer (the kernel's release_dw), which keeps draining until inflight reaches 0.
+// pushed into the ring by a returner that checked the state just before step 1 (into its own part of the ring, even
+// one it creates only then) is caught by step 6's drain or by the release-retry timer (the kernel's release_dw),
+// which keeps draining every part of the ring until inflight reaches 0.
 public sealed partial class PagePool
 {
     /// <summary>
@@ -366,7 +368,7 @@ public sealed partial class PagePool
         }
     }
 
-    /// <summary>Destroy's drains (and the retry timer's): releases every page in the ring; counts them for the report.</summary>
+    /// <summary>Destroy's drains (and the retry timer's): releases every page in every returning thread's ring; counts them for the report.</summary>
     private void ReleaseRing(ref DestroyCounts counts)
     {
         Span<int> batch = stackalloc int[RefillBatch];

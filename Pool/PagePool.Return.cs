@@ -7,8 +7,9 @@ namespace Netmem.Pool;
 public sealed partial class PagePool
 {
     /// <summary>
-    /// Returns a page from any thread: into the recycle ring, or, when the ring is full, the page has extra
-    /// references, or the pool is destroyed, released (unmapped if destroy has not done it, then freed).
+    /// Returns a page from any thread: into the recycle ring (the calling thread's own part of it), or, when that
+    /// is full, the page has extra references, or the pool is destroyed, released (unmapped if destroy has not done
+    /// it, then freed).
     /// </summary>
     /// <exception cref="DoubleReturnException">The handle was already returned.</exception>
     /// <exception cref="WrongPoolException">Another pool lent the page.</exception>
@@ -57,9 +58,10 @@ public sealed partial class PagePool
     private void Recycle(ItemBlock block, int index, int itemId, bool allowDirect)
     {
         // The two common cases of a plain page (no device sync, no extra reference) stay inline: the owner's direct
-        // recycle into its cache, and any thread's return into the ring while the pool is active. Everything else,
-        // a full cache or ring included, decides out of line, which checks again from the start (a ring enqueue
-        // that failed changed nothing).
+        // recycle into its cache, and any thread's return into its own ring while the pool is active, with no locked
+        // instruction (the item's compare-and-swap is the return's only one). Everything else, a full cache or ring
+        // included, decides out of line, which checks again from the start (a ring enqueue that failed changed
+        // nothing).
         if (!_syncForDevice && block.Pages[index].ExternalReferences == 0)
         {
             if (allowDirect ? TryRecycleIntoCache(itemId) : Volatile.Read(ref _state) == (int)PagePoolState.Active && _ring.TryEnqueue(itemId))

@@ -14,7 +14,10 @@ public sealed record PagePoolOptions
     /// <summary>The largest recycle ring; the kernel caps <c>pool_size</c> at 16384.</summary>
     public const int MaxPoolSize = 16384;
 
-    /// <summary>Recycle-ring capacity; a power of two from 2 to <see cref="MaxPoolSize"/> (kernel default 1024).</summary>
+    /// <summary>
+    /// Recycle-ring capacity per returning thread (each thread that returns pages has a ring of its own of this size);
+    /// a power of two from 2 to <see cref="MaxPoolSize"/> (kernel default 1024).
+    /// </summary>
     public int PoolSize { get; init; } = 1024;
 
     /// <summary>Bytes per page; must equal the provider's page size. Default 4096.</summary>

@@ -1,125 +1,170 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace Netmem.Pool.Core;
 
 /// <summary>
-/// The bounded recycle ring (the kernel's <c>ptr_ring</c>): many returning threads produce item ids, the pool's
-/// single consumer takes them back in batches of up to 64.
+/// The pool's recycle ring (the kernel's <c>ptr_ring</c>): pages returned on any thread wait here, as item ids, for
+/// the pool's single consumer to take them back in batches of up to 64. It is one single-producer ring
+/// (<see cref="ProducerRing"/>) per returning thread, so that a return makes no locked instruction beyond the
+/// compare-and-swap on the item that decides who owns the page.
 /// </summary>
 /// <remarks>
-/// <para>Algorithm: Dmitry Vyukov's bounded MPMC queue, as in dotnet/runtime's <c>ConcurrentQueueSegment</c>, with
-/// the consumer side specialised to one thread. Each slot carries a sequence number. For position <c>p</c>:
-/// sequence == p means the slot is free for the producer that claims p; sequence == p + 1 means it holds the item
-/// written at p; the consumer hands it back to producers by storing p + capacity.</para>
+/// <para>Intent. A return from any thread must make one locked instruction, the item's compare-and-swap, which is
+/// what refuses double, stale and racing returns exactly. One ring shared by every returner would need a second
+/// one to claim a position (a compare-and-swap on its tail, contended by the returners), and on the Intel machine of
+/// BENCHMARKS.md §7 each costs 8–15 ns, about a whole <c>ArrayPool</c> rent and return. A ring per returning
+/// thread needs none: an enqueue is plain stores and one release store. (The kernel's ring takes a spinlock
+/// instead; per-CPU state is how the kernel avoids shared atomics elsewhere, and threads stand in for CPUs here.)</para>
+/// <para>Layout. A returning thread carries a small number (<see cref="RecycleProducer"/>, a thread-static, reused
+/// after the thread exits). The pool keeps an array of rings indexed by that number, slot 0 always empty; a thread's
+/// ring is created on its first return to this pool. Each ring holds up to the configured ring size
+/// (<see cref="PagePoolOptions.PoolSize"/>), so a thread alone sees exactly the ring it saw before: a full ring
+/// releases the page (<c>ring_full</c>).</para>
 /// <para>Invariants and why they hold:</para>
 /// <list type="bullet">
-/// <item>A position is written by exactly one producer: producers claim it by compare-and-swap on <c>_tail</c>, and
-/// only when its slot's sequence equals the position, so a slot still owned by the consumer is never claimed.</item>
-/// <item>The consumer never reads a half-written slot: the producer stores the item before it publishes the
-/// sequence (a release store), and the consumer reads the sequence (an acquire load) before the item.</item>
-/// <item>A full ring rejects instead of blocking (sequence &lt; position): the caller releases the page, which is
-/// the kernel's <c>ring_full</c> path.</item>
-/// <item>Single consumer, so <c>_head</c> needs no atomics. The consumers are the owner's refill, then destroy's
-/// drains, then the release-retry timer, each strictly after the previous. The owner dequeues only inside its
-/// <see cref="OwnerSection"/>, after reading the pool Active there; destroy publishes Destroying first and then waits
-/// the owner out of the section, and from then on the owner, reading a non-Active state, backs out without touching
-/// the ring. The section's leave (a release store) and destroy's wait (acquire loads) order the owner's last
-/// <c>_head</c> store before destroy's first read. Destroy creates the timer after its last drain, and the timer
-/// never overlaps with itself (<c>_retryBusy</c>). Nothing relies on destroy running in the owner's context: a
-/// supervisor may destroy from any thread while the owner is still running.</item>
+/// <item>Each ring has one producer: only the thread holding its number enqueues into it, and a number is never held
+/// by two living threads (<see cref="RecycleProducer"/>). A thread that exits leaves its ring, and whatever is in it,
+/// in the array: the consumer keeps draining it, and the next thread given that number continues it.</item>
+/// <item>All rings have one consumer, the pool's: the owner's refill, then destroy's
+/// drains, then the release-retry timer, each strictly after the previous. The owner drains only inside its
+/// <see cref="OwnerSection"/>, after reading the pool Active there; destroy publishes Destroying, waits the owner out
+/// of the section, and from then on the owner, reading a non-Active state, backs out without draining. The section's
+/// leave (a release store) and destroy's wait (acquire loads) order the owner's last head stores before destroy's
+/// first read; destroy creates the timer after its last drain, and the timer never overlaps with itself
+/// (<c>_retryBusy</c>). The drain cursor is the consumer's too. Nothing relies on destroy running on the owner's
+/// thread.</item>
+/// <item>The array of rings only ever grows by copy: a new ring is created under <c>_growLock</c> (producers
+/// creating rings at the same time, never the hot path), placed in a copy of the array and the copy published by a
+/// release store; a published array is never written again. A drain reads the array once, with an acquire load, and
+/// walks that snapshot, so an array growing meanwhile cannot tear it; a ring added after the read is drained by the
+/// next drain.</item>
+/// <item>No page is stranded in a ring. A returner that read the pool Active can still be enqueueing (into its ring
+/// or a ring it is just creating) after destroy's drains, as with any ring; that page is inflight (hold − release
+/// counts it), so the pool cannot reach Released, and the release-retry timer keeps draining, re-reading the array
+/// each time, until it has taken the page. Returns that see the pool not Active never enqueue: they are late returns
+/// and release the page.</item>
+/// <item>The stats need no counter: each ring's tail moves by one per enqueue, so <c>recycle_ring</c> is the sum of
+/// the tails, summed by the stats reader with acquire loads; the return path does nothing for it.</item>
 /// </list>
-/// <para><c>_head</c> and <c>_tail</c> sit on their own cache lines so producers and the consumer do not false-share.</para>
+/// <para>Bounds. The pages in all rings together never exceed the pages the pool has lent and got back, since a page
+/// is in at most one place: the pool keeps no more pages than at its own peak of lent pages; it only releases fewer
+/// of them when many threads return at once. The memory is one ring of the configured size, 4 bytes per entry, per
+/// thread number that has returned to this pool (4 KiB at the default 1,024), created on that number's first return
+/// here, never on the steady path; numbers are reused, so there are never more rings than the most threads that
+/// were alive with a number at one time.</para>
+/// <para>Fairness. A drain starts at the ring after the one the previous drain stopped at, and takes from each ring
+/// in turn until the batch is full, so one busy returner cannot keep the others' pages waiting.</para>
 /// </remarks>
 internal sealed class RecycleRing
 {
-    private readonly Slot[] _slots;
-    private readonly int _mask;
-    private PaddedPosition _head;
-    private PaddedPosition _tail;
+    private readonly int _capacityPerProducer;
+    private readonly object _growLock = new();
+    private ProducerRing?[] _rings = [null];
+    private int _nextToDrain;
 
-    public RecycleRing(int capacity)
+    public RecycleRing(int capacityPerProducer)
     {
-        if (capacity < 2 || !int.IsPow2(capacity))
+        if (capacityPerProducer < 2 || !int.IsPow2(capacityPerProducer))
         {
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "Ring capacity must be a power of two of at least 2.");
+            throw new ArgumentOutOfRangeException(nameof(capacityPerProducer), capacityPerProducer, "Ring capacity must be a power of two of at least 2.");
         }
 
-        _slots = new Slot[capacity];
-        _mask = capacity - 1;
-        for (int i = 0; i < capacity; i++)
+        _capacityPerProducer = capacityPerProducer;
+    }
+
+    /// <summary>How many thread numbers have a ring in this pool.</summary>
+    public int ProducerCount => Volatile.Read(ref _rings).Count(ring => ring is not null);
+
+    /// <summary>Every item ever enqueued, over all rings: the kernel's <c>recycle_ring</c> stat.</summary>
+    public long TotalEnqueued
+    {
+        get
         {
-            _slots[i].Sequence = i;
+            long total = 0;
+            foreach (ProducerRing? ring in Volatile.Read(ref _rings))
+            {
+                total += ring?.TotalEnqueued ?? 0;
+            }
+
+            return total;
         }
     }
 
-    public int Capacity => _slots.Length;
+    /// <summary>Items in all rings now (a snapshot).</summary>
+    public int Count
+    {
+        get
+        {
+            int count = 0;
+            foreach (ProducerRing? ring in Volatile.Read(ref _rings))
+            {
+                count += ring?.Count ?? 0;
+            }
 
-    /// <summary>
-    /// Every item ever enqueued: the tail position moves by exactly one per successful enqueue, so it is the
-    /// kernel's <c>recycle_ring</c> stat without a counter of its own on the return path.
-    /// </summary>
-    public long TotalEnqueued => Volatile.Read(ref _tail.Value);
+            return count;
+        }
+    }
 
-    /// <summary>Approximate number of items in the ring.</summary>
-    public int Count => (int)Math.Max(0, Volatile.Read(ref _tail.Value) - Volatile.Read(ref _head.Value));
-
-    /// <summary>Adds an item from any thread; false when the ring is full.</summary>
+    /// <summary>Adds an item to the calling thread's ring, creating the ring on the thread's first use; false when that ring is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryEnqueue(int item)
     {
-        while (true)
+        ProducerRing?[] rings = Volatile.Read(ref _rings);
+        int producer = RecycleProducer.IdOfCurrentThread;
+        if ((uint)producer < (uint)rings.Length && rings[producer] is { } ring)
         {
-            long position = Volatile.Read(ref _tail.Value);
-            ref Slot slot = ref _slots[position & _mask];
-            long sequence = Volatile.Read(ref slot.Sequence);
-            long distance = sequence - position;
-            if (distance == 0)
-            {
-                if (Interlocked.CompareExchange(ref _tail.Value, position + 1, position) == position)
-                {
-                    slot.Item = item;
-                    Volatile.Write(ref slot.Sequence, position + 1);
-                    return true;
-                }
-            }
-            else if (distance < 0)
-            {
-                return false;
-            }
+            return ring.TryEnqueue(item);
         }
+
+        return TryEnqueueIntoNewRing(item);
     }
 
-    /// <summary>Moves up to <paramref name="destination"/>.Length items out; only the single consumer calls it.</summary>
+    /// <summary>
+    /// Moves up to <paramref name="destination"/>.Length items out of the rings, round-robin; only the single
+    /// consumer calls it. Returns 0 only when every ring of the array it read was empty.
+    /// </summary>
     public int DequeueBatch(Span<int> destination)
     {
-        long head = _head.Value;
+        ProducerRing?[] rings = Volatile.Read(ref _rings);
+        int i = _nextToDrain < rings.Length ? _nextToDrain : 0;
         int taken = 0;
-        while (taken < destination.Length)
+        for (int visited = 0; visited < rings.Length && taken < destination.Length; visited++)
         {
-            ref Slot slot = ref _slots[head & _mask];
-            if (Volatile.Read(ref slot.Sequence) != head + 1)
+            if (rings[i] is { } ring)
             {
-                break;
+                taken += ring.DequeueBatch(destination[taken..]);
             }
 
-            destination[taken++] = slot.Item;
-            Volatile.Write(ref slot.Sequence, head + _slots.Length);
-            head++;
+            i = i + 1 == rings.Length ? 0 : i + 1;
         }
 
-        Volatile.Write(ref _head.Value, head);
+        _nextToDrain = i;
         return taken;
     }
 
-    private struct Slot
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryEnqueueIntoNewRing(int item)
     {
-        public long Sequence;
-        public int Item;
-    }
+        int producer = RecycleProducer.AssignToCurrentThread();
+        ProducerRing ring;
+        lock (_growLock)
+        {
+            ProducerRing?[] rings = _rings;
+            if (producer < rings.Length && rings[producer] is { } inherited)
+            {
+                // The number was given to this thread just now and its last holder, now exited, had a ring here.
+                ring = inherited;
+            }
+            else
+            {
+                ring = new ProducerRing(_capacityPerProducer);
+                ProducerRing?[] grown = new ProducerRing?[Math.Max(rings.Length, producer + 1)];
+                rings.CopyTo(grown, 0);
+                grown[producer] = ring;
+                Volatile.Write(ref _rings, grown);
+            }
+        }
 
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct PaddedPosition
-    {
-        [FieldOffset(64)]
-        public long Value;
+        return ring.TryEnqueue(item);
     }
 }

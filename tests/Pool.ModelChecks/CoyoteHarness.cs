@@ -7,10 +7,13 @@ namespace Netmem.Pool.ModelChecks;
 /// <summary>
 /// Runs a scenario under Coyote's systematic scheduler, which turns every Interlocked call (and every SpinWait) in
 /// the rewritten core into a scheduling point and explores a different interleaving in each iteration, with the
-/// priority-based (PCT) strategy. Volatile reads are deliberately not scheduling points: destroy's walk reads one
-/// per item, and making each a point dilutes the schedules that matter (a returner preempted between winning a claim
-/// and calling the device) below what a CI-sized run finds. Measured on the gate with its wait removed: the
-/// release-racing-destroy check then finds the call-after-unbind about once per 1,000-2,000 schedules, hence 5,000.
+/// priority-based (PCT) strategy. Every Volatile read and write is a scheduling point too: that is Coyote's default
+/// (<c>WithVolatileOperationRaceCheckingEnabled(false)</c> turns it off, and then the check-then-act unmap of
+/// <see cref="BrokenClaimModelChecks"/> is no longer found), and the recycle ring's checks rely on it, since its
+/// enqueue and drain make no Interlocked call. Destroy's walk reads one per item, which dilutes the schedules that
+/// matter (a returner preempted between winning a claim and calling the device) below what a CI-sized run finds.
+/// Measured on the gate with its wait removed: the release-racing-destroy check then finds the call-after-unbind
+/// about once per 1,000-2,000 schedules, hence 5,000.
 /// </summary>
 internal static class CoyoteHarness
 {

@@ -62,6 +62,82 @@ public sealed class PagePoolReturnSpecs
     }
 
     [Fact]
+    public void Each_returning_thread_has_a_ring_of_the_configured_size_of_its_own()
+    {
+        TestPool t = TestPool.Create(o => o with { PoolSize = 4 });
+        List<NetmemRef> pages = t.AllocateMany(12);
+
+        ReturningThreads.AliveTogether(
+            () =>
+            {
+                t.ReturnAll(pages[..6]);
+                Assert.Equal(4, t.Stats.RecycleRing);
+                Assert.Equal(2, t.Stats.RecycleRingFull);
+            },
+            () => t.ReturnAll(pages[6..]));
+
+        PagePoolStats stats = t.Stats;
+        Assert.Equal(8, stats.RecycleRing);
+        Assert.Equal(4, stats.RecycleRingFull);
+        Assert.Equal(4, stats.Release);
+        Assert.Equal(4, t.Iommu.UnmapCalls);
+        PagePoolDestroyReport report = t.DestroyAndUnbind();
+        Assert.Equal(8, report.ReleasedFromRing);
+    }
+
+    [Fact]
+    public void The_owner_refills_from_the_ring_of_every_returning_thread_before_bringing_in_new_pages()
+    {
+        TestPool t = TestPool.Create(o => o with { PoolSize = 64 });
+        List<NetmemRef> pages = t.AllocateMany(64);
+        Assert.Equal(1, t.Stats.AllocSlow);
+
+        ReturningThreads.AliveTogether([.. Enumerable.Range(0, 4).Select(r => (Action)(() => t.ReturnAll(pages.Skip(r * 16).Take(16))))]);
+        List<NetmemRef> again = t.AllocateMany(64);
+
+        PagePoolStats stats = t.Stats;
+        Assert.Equal(64, stats.RecycleRing);
+        Assert.Equal(1, stats.AllocSlow);
+        Assert.Equal(64, stats.Hold);
+        Assert.Equal(64, again.Select(page => page.ItemId).Distinct().Count());
+        Assert.Equal(pages.Select(page => page.ItemId).Order(), again.Select(page => page.ItemId).Order());
+        t.ReturnAll(again);
+        t.DestroyAndUnbind();
+    }
+
+    [Fact]
+    public void Pages_left_in_the_ring_of_a_thread_that_has_exited_are_released_by_destroy()
+    {
+        TestPool t = TestPool.Create();
+        List<NetmemRef> pages = t.AllocateMany(10);
+
+        ReturningThreads.OnNewThread(() => t.ReturnAll(pages));
+
+        PagePoolDestroyReport report = t.DestroyAndUnbind();
+        Assert.Equal(10, report.ReleasedFromRing);
+        Assert.Equal(54, report.ReleasedFromCache);
+        Assert.Equal(0, report.StillInflight);
+        Assert.Equal(PagePoolState.Released, t.Pool.State);
+        Assert.Equal(64, t.Iommu.UnmapCalls);
+    }
+
+    [Fact]
+    public void A_thread_whose_first_return_comes_after_destroy_makes_a_late_return_not_a_ring_push()
+    {
+        TestPool t = TestPool.Create();
+        List<NetmemRef> pages = t.AllocateMany(2);
+        t.Pool.Return(pages[0]);
+        t.DestroyAndUnbind();
+
+        ReturningThreads.OnNewThread(() => t.Pool.Return(pages[1]));
+
+        PagePoolStats stats = t.Stats;
+        Assert.Equal(1, stats.RecycleRing);
+        Assert.Equal(1, stats.LateReturns);
+        Assert.Equal(PagePoolState.Released, t.Pool.State);
+    }
+
+    [Fact]
     public void A_direct_recycle_into_a_full_cache_goes_to_the_ring()
     {
         TestPool t = TestPool.Create();

@@ -16,96 +16,63 @@ public sealed class RecycleRingSpecs
     }
 
     [Fact]
-    public void Items_come_out_in_the_order_they_went_in()
-    {
-        var ring = new RecycleRing(8);
-        foreach (int item in new[] { 5, 3, 9, 1 })
-        {
-            Assert.True(ring.TryEnqueue(item));
-        }
-
-        int[] taken = new int[8];
-        int count = ring.DequeueBatch(taken);
-
-        Assert.Equal(new[] { 5, 3, 9, 1 }, taken[..count]);
-        Assert.Equal(0, ring.DequeueBatch(taken));
-    }
-
-    [Fact]
-    public void A_full_ring_refuses_until_the_consumer_takes_an_item()
+    public void Each_thread_that_enqueues_has_a_ring_of_its_own_of_the_configured_size()
     {
         var ring = new RecycleRing(4);
-        for (int i = 0; i < 4; i++)
-        {
-            Assert.True(ring.TryEnqueue(i));
-        }
+        bool[] first = [];
+        bool[] second = [];
 
-        Assert.False(ring.TryEnqueue(99));
-        Assert.Equal(4, ring.Count);
-        int[] one = new int[1];
-        Assert.Equal(1, ring.DequeueBatch(one));
-        Assert.Equal(0, one[0]);
-        Assert.True(ring.TryEnqueue(4));
-        Assert.False(ring.TryEnqueue(100));
+        ReturningThreads.AliveTogether(
+            () => first = Enumerable.Range(0, 5).Select(ring.TryEnqueue).ToArray(),
+            () => second = Enumerable.Range(10, 5).Select(ring.TryEnqueue).ToArray());
 
-        int[] rest = new int[8];
-        Assert.Equal(4, ring.DequeueBatch(rest));
-        Assert.Equal(new[] { 1, 2, 3, 4 }, rest[..4]);
-        Assert.Equal(5, ring.TotalEnqueued);
+        Assert.Equal([true, true, true, true, false], first);
+        Assert.Equal([true, true, true, true, false], second);
+        Assert.Equal(2, ring.ProducerCount);
+        Assert.Equal(8, ring.TotalEnqueued);
+        Assert.Equal(8, ring.Count);
+        int[] batch = new int[16];
+        Assert.Equal(8, ring.DequeueBatch(batch));
+        Assert.Equal([0, 1, 2, 3, 10, 11, 12, 13], batch[..8].Order());
+        Assert.Equal(0, ring.Count);
     }
 
     [Fact]
-    public void A_batch_takes_no_more_than_its_destination_holds()
+    public void A_drain_starts_at_the_ring_after_the_one_the_last_drain_stopped_at()
     {
         var ring = new RecycleRing(128);
-        for (int i = 0; i < 100; i++)
-        {
-            ring.TryEnqueue(i);
-        }
-
+        ReturningThreads.AliveTogether(
+            () => Assert.True(Enumerable.Range(0, 100).All(ring.TryEnqueue)),
+            () => Assert.True(Enumerable.Range(1000, 100).All(ring.TryEnqueue)));
         int[] batch = new int[64];
+
         Assert.Equal(64, ring.DequeueBatch(batch));
-        Assert.Equal(Enumerable.Range(0, 64), batch);
-        Assert.Equal(36, ring.Count);
-        Assert.Equal(36, ring.DequeueBatch(batch));
-        Assert.Equal(Enumerable.Range(64, 36), batch[..36]);
-        Assert.Equal(128, ring.Capacity);
+        bool firstFromLow = batch[0] < 1000;
+        Assert.All(batch, item => Assert.Equal(firstFromLow, item < 1000));
+        Assert.Equal(64, ring.DequeueBatch(batch));
+        Assert.All(batch, item => Assert.Equal(firstFromLow, item >= 1000));
+
+        // The rest: 36 from each, each thread's items in its own order.
+        int[] rest = new int[128];
+        Assert.Equal(72, ring.DequeueBatch(rest));
+        Assert.Equal(36, rest[..72].Count(item => item < 1000));
+        Assert.Equal(rest[..72].Where(item => item < 1000), rest[..72].Where(item => item < 1000).Order());
+        Assert.Equal(0, ring.DequeueBatch(rest));
     }
 
     [Fact]
-    public void The_ring_keeps_its_order_and_capacity_across_many_wrap_arounds()
+    public void Items_left_in_the_ring_of_a_thread_that_has_exited_are_still_drained()
     {
-        var ring = new RecycleRing(4);
-        int next = 0;
-        int expected = 0;
-        int[] batch = new int[3];
-        for (int round = 0; round < 1000; round++)
-        {
-            while (ring.TryEnqueue(next))
-            {
-                next++;
-            }
+        var ring = new RecycleRing(8);
+        Assert.True(ReturningThreads.OnNewThread(() => Enumerable.Range(0, 5).All(ring.TryEnqueue)));
 
-            int taken = ring.DequeueBatch(batch.AsSpan(0, 1 + (round % 3)));
-            for (int i = 0; i < taken; i++)
-            {
-                Assert.Equal(expected++, batch[i]);
-            }
-        }
-
-        while (ring.TryEnqueue(next))
-        {
-            next++;
-        }
-
-        Assert.Equal(4, ring.Count);
-        Assert.Equal(3, ring.DequeueBatch(batch));
-        Assert.Equal(Enumerable.Range(expected, 3), batch);
-        Assert.Equal(next - expected - 3, ring.Count);
+        int[] batch = new int[8];
+        Assert.Equal(5, ring.DequeueBatch(batch));
+        Assert.Equal(Enumerable.Range(0, 5), batch[..5]);
     }
 
     [Fact]
-    public void Many_producers_and_one_consumer_pass_every_item_exactly_once_in_each_producers_order()
+    public void Items_from_many_threads_come_out_exactly_once_each_in_its_threads_order()
     {
         const int Producers = 4;
         const int ItemsEach = 50_000;
@@ -163,5 +130,6 @@ public sealed class RecycleRingSpecs
         Assert.All(seen, count => Assert.Equal(1, count));
         Assert.Equal(0, ring.Count);
         Assert.Equal(Producers * ItemsEach, ring.TotalEnqueued);
+        Assert.Equal(Producers, ring.ProducerCount);
     }
 }
