@@ -10,7 +10,7 @@ namespace Netmem.Stack.Actors;
 /// message that a pipe allocates on every wake-up.
 /// </summary>
 /// <remarks>
-/// <para>How: the socket's channel answers a wait without a cancellation token from a waiter it reuses, as a
+/// <para>How: the bounded channel answers a wait without a cancellation token from a waiter it reuses, as a
 /// <see cref="ValueTask{TResult}"/>; this registers one cached delegate on it, consumes it exactly once
 /// (<c>GetResult</c>, which hands the waiter back to the channel) and tells one of two cached messages. The channel
 /// runs the continuation on the thread pool (the socket disallows synchronous continuations), never inside a

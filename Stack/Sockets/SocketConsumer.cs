@@ -10,39 +10,33 @@ namespace Netmem.Stack.Sockets;
 /// <para>Every packet handed to <see cref="TryDeliver"/> ends in exactly one place: read by the application (which
 /// disposes it), dropped because the queue was full, refused because the consumer was closed, or drained at close.
 /// The last three return its buffer here, so pages never leak through a socket; each has a counter.</para>
-/// <para>A full queue drops the arriving packet (the kernel's socket receive buffer does the same), and the writer
-/// learns of it from <see cref="TryDeliver"/>'s result.</para>
+/// <para>A full queue drops the arriving packet (<see cref="BoundedChannelFullMode.DropWrite"/>): the channel
+/// calls the item-dropped callback synchronously inside <c>TryWrite</c>, on the writer's thread, which is how the
+/// writer learns of the drop while <c>TryWrite</c> itself reports success.</para>
 /// <para>Any number of stack actors may write and any number of application tasks may read.</para>
-/// <para><b>Why not a bounded channel.</b> A bounded <see cref="Channel{T}"/> takes one lock for every write and
-/// every read, so the stack actor writing a batch and the consumer reading it fought over that lock once per packet
-/// on each side (a contended lock was the largest single cost of the end-to-end benchmark's stack and consumer
-/// after the IOMMU model's). Here the queue is an unbounded channel, whose reads take no lock (its items sit in a
-/// <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>) and whose writes lock only against other
-/// writers and waiting readers, and the bound is a count of places taken: a writer takes a place by
-/// <see cref="Interlocked.Increment(ref int)"/> before writing, giving it back if that made more than
-/// <see cref="Capacity"/> (a drop), and the reader (<see cref="Reader"/>, which wraps the channel's) gives one back
-/// after each item it takes. Invariant: places taken ≥ packets in the channel at every instant (a place is taken
-/// before its packet goes in and given back after it comes out), so the channel never holds more than
-/// <see cref="Capacity"/> packets, and a count of 0 means it is empty, which is what <see cref="QueuedCount"/>'s
-/// users rely on to decide between reading on and waiting. The channel wakes waiting readers as before.</para>
 /// </remarks>
 public sealed class SocketConsumer : IDisposable
 {
     private readonly Channel<ReceivedPacket> _channel;
-    private readonly CountingReader _reader;
     private long _delivered;
     private long _droppedQueueFull;
     private long _droppedClosed;
     private long _drainedAtClose;
 
-    // Places taken in the queue (see the remarks): packets queued, being queued, or just read.
-    private int _placesTaken;
-
-    // Overload hint: set by a drop, cleared by the next packet that is queued. Only while it is set does
-    // TryDropBeforeDelivery read the count, so a consumer that is keeping up costs nothing extra, and one that is
-    // flooded drops without a ReceivedPacket being built for each dropped frame. A stale value costs at most one
-    // read (still set) or one allocation (already cleared); either way the packet meets the same decision.
+    // Overload hint: set by the drop callback, cleared by the next packet that is queued. Only while it is set does
+    // TryDropBeforeDelivery pay for the channel's locked Count, so a consumer that is keeping up costs nothing extra,
+    // and one that is flooded drops without a ReceivedPacket being built for each dropped frame. A stale value costs
+    // at most one locked Count (still set) or one allocation (already cleared); either way the packet meets the same
+    // DropWrite decision, at most a reader's dequeue earlier.
     private int _overloaded;
+
+    // Did the TryWrite under way on this thread drop its packet? With DropWrite the channel calls the drop callback
+    // only for the item being written, synchronously inside that TryWrite, on the writer's thread; so a per-thread
+    // flag, cleared just before TryWrite and read just after, answers for exactly that write, whichever socket or
+    // packet other threads are writing meanwhile. (It cannot live in the packet: the callback disposes the packet,
+    // and its lease cell may already serve another packet by the time TryWrite returns.)
+    [ThreadStatic]
+    private static bool t_writeDropped;
 
     /// <summary>An open consumer with an empty queue.</summary>
     /// <param name="name">Names the consumer in logs, metrics and <see cref="FlowAlreadyBoundException"/>.</param>
@@ -53,8 +47,9 @@ public sealed class SocketConsumer : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Name = name;
         Capacity = capacity;
-        var options = new UnboundedChannelOptions
+        var options = new BoundedChannelOptions(capacity)
         {
+            FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = false,
             SingleWriter = false,
 
@@ -62,8 +57,7 @@ public sealed class SocketConsumer : IDisposable
             // the thread pool, never inside TryDeliver.
             AllowSynchronousContinuations = false,
         };
-        _channel = Channel.CreateUnbounded<ReceivedPacket>(options);
-        _reader = new CountingReader(this, _channel.Reader);
+        _channel = Channel.CreateBounded<ReceivedPacket>(options, DropBecauseQueueFull);
     }
 
     /// <summary>Names the consumer in logs, metrics and binding errors.</summary>
@@ -73,13 +67,13 @@ public sealed class SocketConsumer : IDisposable
     public int Capacity { get; }
 
     /// <summary>Where the application reads its packets; it must dispose each one it reads. Any number of readers may share it.</summary>
-    public ChannelReader<ReceivedPacket> Reader => _reader;
+    public ChannelReader<ReceivedPacket> Reader => _channel.Reader;
 
     /// <summary>Completes when the consumer is closed and its queue is empty.</summary>
     public Task Completion => _channel.Reader.Completion;
 
-    /// <summary>Packets waiting to be read (a packet being queued or just read may be counted): 0 means none is queued.</summary>
-    public int QueuedCount => Volatile.Read(ref _placesTaken);
+    /// <summary>Packets waiting to be read.</summary>
+    public int QueuedCount => _channel.Reader.Count;
 
     /// <summary>Packets queued for the application (counted just after they are queued).</summary>
     public long Delivered => Interlocked.Read(ref _delivered);
@@ -117,18 +111,17 @@ public sealed class SocketConsumer : IDisposable
                 throw new ObjectDisposedException(nameof(ReceivedPacket), $"{packet} was already disposed; its buffer is gone.");
         }
 
-        if (Interlocked.Increment(ref _placesTaken) > Capacity)
+        t_writeDropped = false;
+        if (!_channel.Writer.TryWrite(packet))
         {
-            Interlocked.Decrement(ref _placesTaken);
-            DropBecauseQueueFull(packet);
+            Interlocked.Increment(ref _droppedClosed);
+            packet.Dispose();
             return false;
         }
 
-        if (!_channel.Writer.TryWrite(packet))
+        // Only this write's callback can have set it, and it ran (if at all) on this thread inside TryWrite.
+        if (t_writeDropped)
         {
-            Interlocked.Decrement(ref _placesTaken);
-            Interlocked.Increment(ref _droppedClosed);
-            packet.Dispose();
             return false;
         }
 
@@ -147,7 +140,7 @@ public sealed class SocketConsumer : IDisposable
     /// </summary>
     internal bool TryDropBeforeDelivery()
     {
-        if (Volatile.Read(ref _overloaded) == 0 || Volatile.Read(ref _placesTaken) < Capacity)
+        if (Volatile.Read(ref _overloaded) == 0 || _channel.Reader.Count < Capacity)
         {
             return false;
         }
@@ -167,7 +160,7 @@ public sealed class SocketConsumer : IDisposable
 
         // After TryComplete no write can succeed, so this loop sees every packet that will ever be queued except
         // those a concurrent reader takes first, and those are the reader's to dispose.
-        while (_reader.TryRead(out ReceivedPacket packet))
+        while (_channel.Reader.TryRead(out ReceivedPacket packet))
         {
             Interlocked.Increment(ref _drainedAtClose);
             packet.Dispose();
@@ -181,38 +174,11 @@ public sealed class SocketConsumer : IDisposable
     public override string ToString() =>
         $"{Name}: queued {QueuedCount}/{Capacity}, delivered {Delivered}, dropped full {DroppedQueueFull}, dropped closed {DroppedClosed}, drained {DrainedAtClose}";
 
-    private void DropBecauseQueueFull(in ReceivedPacket packet)
+    private void DropBecauseQueueFull(ReceivedPacket packet)
     {
+        t_writeDropped = true;
         Volatile.Write(ref _overloaded, 1);
         Interlocked.Increment(ref _droppedQueueFull);
         packet.Dispose();
-    }
-
-    /// <summary>The channel's reader, giving back a place in the queue for each packet it takes (see the remarks).</summary>
-    private sealed class CountingReader(SocketConsumer socket, ChannelReader<ReceivedPacket> channel) : ChannelReader<ReceivedPacket>
-    {
-        public override Task Completion => channel.Completion;
-
-        public override bool CanCount => channel.CanCount;
-
-        public override int Count => channel.Count;
-
-        public override bool CanPeek => channel.CanPeek;
-
-        public override bool TryRead(out ReceivedPacket item)
-        {
-            if (!channel.TryRead(out item))
-            {
-                return false;
-            }
-
-            Interlocked.Decrement(ref socket._placesTaken);
-            return true;
-        }
-
-        public override bool TryPeek(out ReceivedPacket item) => channel.TryPeek(out item);
-
-        // Waits on the channel itself: without a token it answers from a waiter it reuses (no allocation).
-        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => channel.WaitToReadAsync(cancellationToken);
     }
 }
