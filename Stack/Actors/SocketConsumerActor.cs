@@ -35,7 +35,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         Receive<SocketReadable>(OnReadable);
         Receive<ResumeReading>(_ => OnResume());
         Receive<ReleaseExpired>(_ => ReleaseExpiredPackets());
-        Receive<ReleaseHeld>(_ => Sender.Tell(new HeldReleased(_spec.Name, ReleaseAll())));
+        Receive<ReleaseHeld>(_ => Sender.Tell(new HeldReleased(_spec.Name, ReadQueuedThenReleaseAll())));
         Receive<GetConsumerStatus>(_ => Sender.Tell(new ConsumerStatus(
             _spec.Name, _read, _held.Count, _socket.QueuedCount, _socket.Delivered, _socket.DroppedQueueFull)));
     }
@@ -245,6 +245,37 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
                 packet.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// What <see cref="ReleaseHeld"/> means to whoever sent it: every packet already delivered to this consumer is let
+    /// go, including those still queued on its socket that the consumer has not read yet (they are read first, through
+    /// the behaviour, as a wake-up would have read them). Otherwise a release racing the socket's wake-up would free
+    /// nothing, and the packets read a moment later would be held again. A stalled consumer reads nothing.
+    /// </summary>
+    private int ReadQueuedThenReleaseAll()
+    {
+        // Bounded by what was queued when the message came: a stack still writing cannot keep the actor here.
+        long readUpTo = _read + _socket.QueuedCount;
+        while (!_stalled && _read < readUpTo)
+        {
+            long before = _read;
+            if (_spec.Behavior is { HoldTime.Ticks: 0, DecidePacket: null, OnRelease: null })
+            {
+                ReadAndReleaseAtOnce();
+            }
+            else
+            {
+                ReadAndDecide();
+            }
+
+            if (_read == before)
+            {
+                break;
+            }
+        }
+
+        return ReleaseAll();
     }
 
     private int ReleaseAll()

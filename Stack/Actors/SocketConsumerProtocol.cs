@@ -21,7 +21,10 @@ public sealed record GetConsumerStatus
 /// </summary>
 public sealed record ConsumerStatus(string Consumer, long Read, int Held, int Queued, long Delivered, long DroppedQueueFull);
 
-/// <summary>Tells a consumer to dispose every packet it holds; it replies <see cref="HeldReleased"/>.</summary>
+/// <summary>
+/// Tells a consumer to dispose every packet delivered to it so far: those it holds, and those still queued on its
+/// socket, which it reads first (unless stalled); it replies <see cref="HeldReleased"/>.
+/// </summary>
 public sealed record ReleaseHeld
 {
     /// <summary>The one instance (the message carries nothing).</summary>

@@ -52,6 +52,39 @@ public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit
     }
 
     [Fact]
+    public async Task Release_held_also_lets_go_of_packets_delivered_but_not_yet_read()
+    {
+        // The consumer reads one packet per wake-up and is kept inside the first read while nine more are delivered
+        // and the release is sent, so the release reaches its mailbox before the wake-up for the nine.
+        using var firstRead = new ManualResetEventSlim();
+        using var letFirstReadEnd = new ManualResetEventSlim();
+        var behavior = ConsumerBehavior.HoldUntilReleased with
+        {
+            ReadBatch = 1,
+            OnPacketRead = read =>
+            {
+                if (read == 1)
+                {
+                    firstRead.Set();
+                    letFirstReadEnd.Wait(TimeSpan.FromSeconds(30));
+                }
+            },
+        };
+        IActorRef consumer = Sys.ActorOf(SocketConsumerActor.Props(_demultiplexer, new ConsumerSpec("app", [Bound], 256, behavior)));
+        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+        Deliver(1);
+        Assert.True(firstRead.Wait(TimeSpan.FromSeconds(15)), "the consumer never read the first packet");
+        Deliver(9);
+
+        Task<HeldReleased> released = consumer.Ask<HeldReleased>(ReleaseHeld.Instance, TimeSpan.FromSeconds(15));
+        letFirstReadEnd.Set();
+
+        Assert.Equal(10, (await released).Released);
+        Assert.Equal(0, Lent(_pool));
+        Assert.Equal(0, Status(consumer).Held);
+    }
+
+    [Fact]
     public void A_consumer_that_stops_returns_what_it_held_and_what_was_still_queued()
     {
         IActorRef consumer = Sys.ActorOf(SocketConsumerActor.Props(_demultiplexer, new ConsumerSpec("app", [Bound], 256, ConsumerBehavior.HoldUntilReleased)));
