@@ -27,7 +27,10 @@ public sealed class ScenarioConsumer
     /// <summary>The consumer's figures for its current incarnation: read, held, queued, delivered, dropped.</summary>
     public ConsumerStatus Status() => Actor.Ask<ConsumerStatus>(GetConsumerStatus.Instance, _patience).GetAwaiter().GetResult();
 
-    /// <summary>Disposes every packet the consumer holds (their pages go back) and returns how many.</summary>
+    /// <summary>
+    /// Disposes every packet delivered to the consumer so far, those it holds and those still queued on its socket
+    /// (read first, unless the consumer is stalled); their pages go back. Returns how many.
+    /// </summary>
     public int ReleaseHeld() => Actor.Ask<HeldReleased>(Stack.Actors.ReleaseHeld.Instance, _patience).GetAwaiter().GetResult().Released;
 
     internal void CrashOnNextPacket() => Volatile.Write(ref _crashOnNextPacket, 1);
