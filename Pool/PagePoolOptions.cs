@@ -8,6 +8,8 @@ namespace Netmem.Pool;
 /// <summary>How a pool is created: the kernel's <c>struct page_pool_params</c>.</summary>
 public sealed record PagePoolOptions
 {
+    private readonly int _poolSize = 1024;
+
     /// <summary>The largest page a pool hands out (1 MiB).</summary>
     public const int MaxPageSize = 1 << 20;
 
@@ -18,7 +20,21 @@ public sealed record PagePoolOptions
     /// Recycle-ring capacity per returning thread (each thread that returns pages has a ring of its own of this size);
     /// a power of two from 2 to <see cref="MaxPoolSize"/> (kernel default 1024).
     /// </summary>
-    public int PoolSize { get; init; } = 1024;
+    public int PoolSize
+    {
+        get => _poolSize;
+        init
+        {
+            _poolSize = value;
+            PoolSizeChosen = true;
+        }
+    }
+
+    /// <summary>
+    /// Whether the caller set <see cref="PoolSize"/> (even to its default), so that a runtime sizing rings for its
+    /// consumers never overrides a size someone chose.
+    /// </summary>
+    internal bool PoolSizeChosen { get; private init; }
 
     /// <summary>Bytes per page; must equal the provider's page size. Default 4096.</summary>
     public int PageSize { get; init; } = 4096;

@@ -28,8 +28,8 @@ public sealed record DeviceOptions
     /// <c>QueueIndex</c>, and <c>Name</c> when it is null. A shared memory provider may be set here.
     /// </summary>
     /// <remarks>
-    /// Under a <see cref="Hosting.PagePoolRuntime"/>, a pool whose options leave <see cref="PagePoolOptions.PoolSize"/>
-    /// at its default (1024) gets the recycle ring <see cref="DriverOptions.RecommendedPoolSize"/> gives for the
+    /// Under a <see cref="Hosting.PagePoolRuntime"/>, a pool whose options do not set <see cref="PagePoolOptions.PoolSize"/>
+    /// (left at its default of 1024, not set to it) gets the recycle ring <see cref="DriverOptions.RecommendedPoolSize"/> gives for the
     /// runtime's consumers (their socket capacities and what they hold), so that returns do not overflow it into
     /// unmaps and new maps; set <c>PoolSize</c> to choose it yourself.
     /// </remarks>

@@ -30,7 +30,6 @@ public sealed class PagePoolRuntime
     public const string ShutdownPhase = CoordinatedShutdown.PhaseServiceUnbind;
 
     private static readonly ConditionalWeakTable<ActorSystem, PagePoolRuntime> s_runtimes = new();
-    private static readonly int DefaultPoolSize = new PagePoolOptions().PoolSize;
 
     private readonly IReadOnlyList<DeviceOptions> _deviceOptions;
     private readonly RuntimeHealthRecord _health;
@@ -153,7 +152,7 @@ public sealed class PagePoolRuntime
     }
 
     /// <summary>
-    /// Gives each pool whose options leave <see cref="PagePoolOptions.PoolSize"/> at its default the recycle ring the
+    /// Gives each pool whose options do not set <see cref="PagePoolOptions.PoolSize"/> the recycle ring the
     /// driver and the consumers need (<see cref="Driver.DriverOptions.RecommendedPoolSize"/>); a size set by the caller
     /// is kept.
     /// </summary>
@@ -166,7 +165,7 @@ public sealed class PagePoolRuntime
             PoolOptions = queue =>
             {
                 PagePoolOptions own = poolOptions(queue);
-                return own.PoolSize == DefaultPoolSize && recommended > own.PoolSize ? own with { PoolSize = recommended } : own;
+                return !own.PoolSizeChosen && recommended > own.PoolSize ? own with { PoolSize = recommended } : own;
             },
         };
     }
