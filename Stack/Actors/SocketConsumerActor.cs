@@ -106,15 +106,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (_spec.Behavior is { HoldTime.Ticks: 0, DecidePacket: null, OnRelease: null })
-        {
-            ReadAndReleaseAtOnce();
-        }
-        else
-        {
-            ReadAndDecide();
-        }
-
+        ReadBatch();
         if (_stalled)
         {
             return;
@@ -127,6 +119,19 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         else
         {
             WaitForPackets();
+        }
+    }
+
+    /// <summary>Reads one batch the way the behaviour asks: released at once on the fast path, or each decided.</summary>
+    private void ReadBatch()
+    {
+        if (_spec.Behavior is { HoldTime.Ticks: 0, DecidePacket: null, OnRelease: null })
+        {
+            ReadAndReleaseAtOnce();
+        }
+        else
+        {
+            ReadAndDecide();
         }
     }
 
@@ -260,14 +265,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         while (!_stalled && _read < readUpTo)
         {
             long before = _read;
-            if (_spec.Behavior is { HoldTime.Ticks: 0, DecidePacket: null, OnRelease: null })
-            {
-                ReadAndReleaseAtOnce();
-            }
-            else
-            {
-                ReadAndDecide();
-            }
+            ReadBatch();
 
             if (_read == before)
             {
