@@ -6,6 +6,11 @@ namespace Netmem.Simulation.Traffic;
 /// Generated traffic: frames of a weighted size mix over a set of flows, arriving at a fixed rate into a bounded
 /// NIC FIFO. Each frame's payload is seeded from its sequence number, so a reader can check it arrived intact.
 /// </summary>
+/// <remarks>
+/// A frame is copied from a <see cref="FrameTemplate"/> of its flow and length, built by <see cref="FrameBuilder"/>
+/// the first time that flow and length are sent, instead of being built anew: the simulated NIC's work is charged
+/// to the driver's poll, and a real NIC's is not.
+/// </remarks>
 public sealed class SyntheticTrafficSource : ITrafficSource
 {
     private readonly SyntheticTrafficOptions _options;
@@ -13,6 +18,10 @@ public sealed class SyntheticTrafficSource : ITrafficSource
     private readonly FlowKey[] _flows;
     private readonly FrameSizeWeight[] _frameSizes;
     private readonly int _totalWeight;
+
+    // Per flow and size (flow-major): the frame length before any cut to the destination, and its template.
+    private readonly int[] _uncutLengths;
+    private readonly FrameTemplate?[] _templates;
     private readonly long _startTimestamp;
     private long _arrivedAccounted;
     private long _fifo;
@@ -49,6 +58,17 @@ public sealed class SyntheticTrafficSource : ITrafficSource
         _flows = options.Flows.ToArray();
         _frameSizes = options.FrameSizes.ToArray();
         _totalWeight = _frameSizes.Sum(s => s.Weight);
+        _uncutLengths = new int[_flows.Length * _frameSizes.Length];
+        _templates = new FrameTemplate?[_uncutLengths.Length];
+        for (int flow = 0; flow < _flows.Length; flow++)
+        {
+            int headers = FrameBuilder.HeaderLength(SpecOf(flow, 0));
+            for (int size = 0; size < _frameSizes.Length; size++)
+            {
+                _uncutLengths[(flow * _frameSizes.Length) + size] = Math.Max(_frameSizes[size].FrameLength, headers);
+            }
+        }
+
         _startTimestamp = options.TimeProvider.GetTimestamp();
     }
 
@@ -67,10 +87,9 @@ public sealed class SyntheticTrafficSource : ITrafficSource
             return false;
         }
 
-        FlowKey flow = _flows[(int)(_sent % _flows.Length)];
-        var spec = new FrameSpec(flow, 0) { VlanCount = _options.VlanCount, OuterVlanId = 100, InnerVlanId = 200, PayloadSeed = (byte)_sent };
-        int frameLength = Math.Min(destination.Length, Math.Max(PickFrameLength(), FrameBuilder.HeaderLength(spec)));
-        length = FrameBuilder.Write(destination, spec with { FrameLength = frameLength }).FrameLength;
+        FrameTemplate template = TemplateFor((int)(_sent % _flows.Length), PickFrameSize(), destination.Length);
+        template.WriteTo(destination, (byte)_sent);
+        length = template.FrameLength;
         Volatile.Write(ref _sent, _sent + 1);
         return true;
     }
@@ -110,18 +129,44 @@ public sealed class SyntheticTrafficSource : ITrafficSource
         return true;
     }
 
-    private int PickFrameLength()
+    /// <summary>
+    /// The template of <paramref name="flow"/>'s frames of the size at <paramref name="size"/>, cut to
+    /// <paramref name="capacity"/>; built on first use, and again only if the cut length changes.
+    /// </summary>
+    private FrameTemplate TemplateFor(int flow, int size, int capacity)
     {
-        int ticket = _random.Next(_totalWeight);
-        foreach (FrameSizeWeight size in _frameSizes)
+        int index = (flow * _frameSizes.Length) + size;
+        int frameLength = Math.Min(capacity, _uncutLengths[index]);
+        if (_templates[index] is not { } template || template.FrameLength != frameLength)
         {
-            ticket -= size.Weight;
+            template = new FrameTemplate(SpecOf(flow, frameLength));
+            _templates[index] = template;
+        }
+
+        return template;
+    }
+
+    private FrameSpec SpecOf(int flow, int frameLength) =>
+        new(_flows[flow], frameLength) { VlanCount = _options.VlanCount, OuterVlanId = 100, InnerVlanId = 200 };
+
+    /// <summary>The index of a size drawn from the mix (no draw when there is one size).</summary>
+    private int PickFrameSize()
+    {
+        if (_frameSizes.Length == 1)
+        {
+            return 0;
+        }
+
+        int ticket = _random.Next(_totalWeight);
+        for (int i = 0; i < _frameSizes.Length; i++)
+        {
+            ticket -= _frameSizes[i].Weight;
             if (ticket < 0)
             {
-                return size.FrameLength;
+                return i;
             }
         }
 
-        return _frameSizes[^1].FrameLength;
+        return _frameSizes.Length - 1;
     }
 }

@@ -50,6 +50,34 @@ public sealed class SyntheticTrafficSourceSpecs
     }
 
     [Fact]
+    public void Every_frame_is_byte_for_byte_the_one_the_builder_writes_for_its_flow_length_and_sequence_number()
+    {
+        // Sizes below the headers (50 bytes for UDP over IPv4, 82 for TCP over IPv6, with two tags) are raised to them
+        // and those beyond the destination cut to it; 600 frames take every payload seed at least twice.
+        FlowKey[] flows = [TestFlows.UdpV4, TestFlows.TcpV6];
+        var source = new SyntheticTrafficSource(new SyntheticTrafficOptions
+        {
+            Flows = flows,
+            FrameSizes = [new(20, 1), new(60, 2), new(590, 2), new(1514, 1)],
+            VlanCount = 2,
+        });
+        byte[] destination = new byte[1024];
+        byte[] expected = new byte[destination.Length];
+
+        for (int i = 0; i < 600; i++)
+        {
+            destination.AsSpan().Fill(0xCC);
+            Assert.True(source.TryReceive(destination, out int length));
+            var spec = new FrameSpec(flows[i % 2], length) { VlanCount = 2, OuterVlanId = 100, InnerVlanId = 200, PayloadSeed = (byte)i };
+            FrameBuilder.Write(expected, spec);
+
+            Assert.Contains(length, i % 2 == 0 ? (int[])[50, 60, 590, 1024] : [82, 590, 1024]);
+            Assert.Equal(expected.AsSpan(0, length), destination.AsSpan(0, length));
+            Assert.Equal(-1, destination.AsSpan(length).IndexOfAnyExcept((byte)0xCC));
+        }
+    }
+
+    [Fact]
     public void A_stopped_wire_sends_nothing_more()
     {
         var source = new SyntheticTrafficSource(new SyntheticTrafficOptions { Flows = [TestFlows.UdpV4] });
