@@ -6,25 +6,24 @@ using Netmem.Stack.Rx;
 namespace Netmem.Simulation;
 
 /// <summary>
-/// The receive side of one simulated RX queue: a descriptor ring of posted pages and a wire. A reap takes the next
-/// frame off the wire and has the IOMMU model write it into the last posted page, so the model judges every DMA.
+/// The receive side of one simulated RX queue: a descriptor ring of posted pages and a wire. A reap has the wire write
+/// its next frame straight into the last posted page through the IOMMU model's DMA engine for the queue, so the model
+/// judges every DMA and the frame is copied once.
 /// </summary>
 internal sealed class SimulatedRxQueue : IRxQueueDevice
 {
-    private readonly IommuModel _iommu;
     private readonly PagePool _pool;
     private readonly ITrafficSource _wire;
     private readonly NetmemRef[] _ring;
-    private readonly byte[] _staging;
+    private readonly IommuModel.DeviceWriter _dma;
     private int _posted;
 
     public SimulatedRxQueue(IommuModel iommu, PagePool pool, ITrafficSource wire, int ringSize)
     {
-        _iommu = iommu;
         _pool = pool;
         _wire = wire;
         _ring = new NetmemRef[ringSize];
-        _staging = new byte[pool.PageSize];
+        _dma = new IommuModel.DeviceWriter(iommu);
     }
 
     public int Posted => _posted;
@@ -47,15 +46,30 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
     public int Reap(Span<RxFrame> frames)
     {
         int taken = 0;
-        while (taken < frames.Length && taken < _posted && _wire.TryReceive(_staging, out int length))
+        while (taken < frames.Length && taken < _posted)
         {
             NetmemRef page = _ring[_posted - 1 - taken];
-            if (!_iommu.DmaWrite(_pool.GetDmaAddress(page), 0, _staging.AsSpan(0, length)))
+            bool landing = _dma.TryOpen(_pool.GetDmaAddress(page), 0, _pool.PageSize, out Span<byte> destination);
+            bool arrived = false;
+            int length = 0;
+            try
             {
-                continue;
+                arrived = _wire.TryReceive(destination, out length);
+            }
+            finally
+            {
+                _dma.Close(arrived, length);
             }
 
-            frames[taken++] = new RxFrame(page, 0, length);
+            if (!arrived)
+            {
+                break;
+            }
+
+            if (landing)
+            {
+                frames[taken++] = new RxFrame(page, 0, length);
+            }
         }
 
         _posted -= taken;

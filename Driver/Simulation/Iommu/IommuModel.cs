@@ -75,7 +75,7 @@ namespace Netmem.Simulation;
 /// for measuring the pool without it. The stress suite <c>IommuModelConcurrencySpecs</c> races every pair of these
 /// calls and checks the invariants above.</para>
 /// </remarks>
-public sealed class IommuModel : IDmaDevice
+public sealed partial class IommuModel : IDmaDevice
 {
     /// <summary>Size of the IOVA slot each mapping gets; also the largest mappable buffer.</summary>
     public const int SlotSize = Netmem.Pool.PagePoolOptions.MaxPageSize;
@@ -92,7 +92,9 @@ public sealed class IommuModel : IDmaDevice
     private readonly List<IommuViolation> _violations = new();
     private readonly int[] _violationCounts = new int[Enum.GetValues<IommuViolationKind>().Length];
     private readonly ThreadLocal<CallCounts> _callCounts = new(static () => new CallCounts(), trackAllValues: true);
+    private readonly Lock _writersLock = new();
     private MappingChunk?[] _directory = new MappingChunk?[16];
+    private DeviceWriter[] _writers = [];
     private long _domain;
     private long _nextSlot;
     private int _liveCount;
@@ -146,7 +148,19 @@ public sealed class IommuModel : IDmaDevice
     public long SyncCalls => SumCalls(static counts => counts.Syncs);
 
     /// <summary>Device writes attempted with <see cref="DmaWrite"/>, refused ones included.</summary>
-    public long DmaWrites => SumCalls(static counts => counts.Writes);
+    public long DmaWrites
+    {
+        get
+        {
+            long writes = SumCalls(static counts => counts.Writes);
+            foreach (DeviceWriter writer in Volatile.Read(ref _writers))
+            {
+                writes += writer.Writes;
+            }
+
+            return writes;
+        }
+    }
 
     /// <summary>Violations recorded so far; a clean run ends with 0.</summary>
     public int ViolationCount
@@ -282,33 +296,15 @@ public sealed class IommuModel : IDmaDevice
     public bool DmaWrite(ulong dmaAddress, int offset, ReadOnlySpan<byte> data)
     {
         _callCounts.Value!.Writes++;
-        long generation = Volatile.Read(ref _domain);
-        if (!IsBoundGeneration(generation))
+        if (TryEnterWrite(dmaAddress, offset, data.Length, out Mapping? mapping) is { } refusal)
         {
-            Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "DMA write while unbound");
-            return false;
-        }
-
-        Mapping? mapping = Find(dmaAddress);
-        if (mapping is null || offset < 0 || (long)offset + data.Length > mapping.Buffer.Length || !mapping.TryEnterWrite())
-        {
-            // Invariant 4: a changed generation means a teardown started during the call.
-            Record(
-                Volatile.Read(ref _domain) != generation ? IommuViolationKind.CallAfterUnbind : IommuViolationKind.DmaToUnmappedAddress,
-                dmaAddress, $"DMA write of {data.Length} bytes at offset {offset}");
+            Record(refusal, dmaAddress, WriteDetail(refusal, offset, data.Length));
             return false;
         }
 
         try
         {
-            // The entering compare-and-swap was a full fence: a teardown that started before it is seen here.
-            if (Volatile.Read(ref _domain) != generation)
-            {
-                Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "DMA write while unbound");
-                return false;
-            }
-
-            if (mapping.Buffer.HostAddress != 0)
+            if (mapping!.Buffer.HostAddress != 0)
             {
                 unsafe
                 {
@@ -320,7 +316,7 @@ public sealed class IommuModel : IDmaDevice
         }
         finally
         {
-            mapping.ExitWrite();
+            mapping!.ExitWrite();
         }
     }
 
@@ -416,6 +412,49 @@ public sealed class IommuModel : IDmaDevice
         DmaDirection.Bidirectional => "for the device to read and write",
         _ => $"in direction {(int)direction}",
     };
+
+    private static string WriteDetail(IommuViolationKind refusal, int offset, int length) =>
+        refusal == IommuViolationKind.CallAfterUnbind ? "DMA write while unbound" : $"DMA write of {length} bytes at offset {offset}";
+
+    /// <summary>
+    /// Enters a device write of <paramref name="length"/> bytes at <paramref name="dmaAddress"/> +
+    /// <paramref name="offset"/> into its live mapping (the caller exits it once the bytes are in), or says why it
+    /// is refused (invariant 4 for the kind).
+    /// </summary>
+    private IommuViolationKind? TryEnterWrite(ulong dmaAddress, int offset, int length, out Mapping? entered)
+    {
+        entered = null;
+        long generation = Volatile.Read(ref _domain);
+        if (!IsBoundGeneration(generation))
+        {
+            return IommuViolationKind.CallAfterUnbind;
+        }
+
+        Mapping? mapping = Find(dmaAddress);
+        if (mapping is null || offset < 0 || length < 0 || (long)offset + length > mapping.Buffer.Length || !mapping.TryEnterWrite())
+        {
+            // Invariant 4: a changed generation means a teardown started during the call.
+            return Volatile.Read(ref _domain) != generation ? IommuViolationKind.CallAfterUnbind : IommuViolationKind.DmaToUnmappedAddress;
+        }
+
+        // The entering compare-and-swap was a full fence: a teardown that started before it is seen here.
+        if (Volatile.Read(ref _domain) != generation)
+        {
+            mapping.ExitWrite();
+            return IommuViolationKind.CallAfterUnbind;
+        }
+
+        entered = mapping;
+        return null;
+    }
+
+    private void Register(DeviceWriter writer)
+    {
+        lock (_writersLock)
+        {
+            Volatile.Write(ref _writers, [.. _writers, writer]);
+        }
+    }
 
     private void Sync(ulong dmaAddress, int offset, int length, string what)
     {

@@ -7,8 +7,9 @@ namespace Netmem.Simulation.Traffic;
 public interface ITrafficSource
 {
     /// <summary>
-    /// Writes the next frame that has arrived into <paramref name="destination"/> (a page-sized staging buffer of
-    /// the NIC) and returns true, or returns false when no frame is due yet.
+    /// Writes the next frame that has arrived into <paramref name="destination"/> (the posted page the NIC's DMA
+    /// writes into, or memory that goes nowhere when the IOMMU refuses that write) and returns true, or returns false,
+    /// writing nothing, when no frame is due yet.
     /// </summary>
     bool TryReceive(Span<byte> destination, out int length);
 
