@@ -41,44 +41,53 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
 
     /// <remarks>
     /// A write the IOMMU refuses (the page is not mapped) drops the frame and keeps the page posted. Pages leave the
-    /// ring only when the reap returns, so a wire that throws mid-reap leaves every page posted for the close.
+    /// ring only when the reap returns, so a wire that throws mid-reap leaves every page posted for the close. The
+    /// whole reap is one batch of the queue's DMA engine: one locked instruction, however many frames it writes.
     /// </remarks>
     public int Reap(Span<RxFrame> frames)
     {
-        int taken = 0;
-        while (taken < frames.Length && taken < _posted)
+        if (_posted == 0 || frames.IsEmpty)
         {
-            NetmemRef page = _ring[_posted - 1 - taken];
-            bool landing = _dma.TryOpen(_pool.GetDmaAddress(page), 0, _pool.PageSize, out Span<byte> destination);
-            bool arrived = false;
-            int length = 0;
-            try
+            return 0;
+        }
+
+        int taken = 0;
+        _dma.BeginBatch();
+        try
+        {
+            while (taken < frames.Length && taken < _posted)
             {
-                arrived = _wire.TryReceive(destination, out length);
-            }
-            finally
-            {
+                NetmemRef page = _ring[_posted - 1 - taken];
+                bool landing = _dma.TryOpen(_pool.GetDmaAddress(page), 0, _pool.PageSize, out Span<byte> destination);
+                bool arrived = _wire.TryReceive(destination, out int length);
                 _dma.Close(arrived, length);
-            }
+                if (!arrived)
+                {
+                    break;
+                }
 
-            if (!arrived)
-            {
-                break;
+                if (landing)
+                {
+                    frames[taken++] = new RxFrame(page, 0, length);
+                }
             }
-
-            if (landing)
-            {
-                frames[taken++] = new RxFrame(page, 0, length);
-            }
+        }
+        finally
+        {
+            _dma.EndBatch();
         }
 
         _posted -= taken;
         return taken;
     }
 
-    /// <remarks>The wire stays up (a restarted driver opens the queue again); the teardown stops it.</remarks>
+    /// <remarks>
+    /// The wire stays up (a restarted driver opens the queue again); the teardown stops it. The queue's DMA engine
+    /// retires: a closed queue has no page posted, so it never reaps again.
+    /// </remarks>
     public long Close()
     {
+        _dma.Retire();
         int returned = _posted;
         for (int i = 0; i < _posted; i++)
         {

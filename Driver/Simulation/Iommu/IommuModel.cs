@@ -13,10 +13,11 @@ namespace Netmem.Simulation;
 /// classification exact without remembering every past mapping: an address at a slot start below the bump pointer
 /// that is not live was mapped before and is already unmapped (a double unmap); anything else is unknown.</para>
 /// <para><b>Why it is not one lock.</b> The model sits on the simulated device's per-packet path: the driver's poll
-/// makes a <see cref="DmaWrite"/> and a <see cref="SyncForCpu"/> for every frame, while consumers on other threads
-/// return pages whose release unmaps them. With one lock around everything those threads convoyed on it (14% of
-/// the end-to-end case's samples were its contended exit). So the per-packet calls take no lock and make at most
-/// two atomic operations, on the one mapping they touch; map and unmap take one lock of a set of stripes (chosen by
+/// makes a device write and a <see cref="SyncForCpu"/> for every frame, while consumers on other threads return
+/// pages whose release unmaps them. With one lock around everything those threads convoyed on it (14% of the
+/// end-to-end case's samples were its contended exit). So the per-packet calls take no lock and make no atomic
+/// operation: device writes come in batches (a simulated queue's reap is one), and a batch makes one locked
+/// instruction however many frames it writes; map and unmap take one lock of a set of stripes (chosen by
 /// the calling processor, so the driver and the consumers rarely meet on one); only the domain's teardown and
 /// bind, which must exclude everything, take them all. The model stays exactly as strict: every call is still
 /// judged as if the calls ran one at a time in some order consistent with when each started and returned
@@ -32,21 +33,32 @@ namespace Netmem.Simulation;
 /// the table's memory follows the live mappings, as the dictionary it replaces did. Readers take no lock: a reader
 /// holding a stale directory or chunk finds either the mapping (whose own state then says it ended) or nothing,
 /// and both read as "not live".</item>
-/// <item>Each <see cref="Mapping"/>'s state word: the sign bit says the mapping ended (unmapped, or torn down with
-/// the domain); the other bits count device writes in progress into it. Set once, the ended bit is never
-/// cleared.</item>
+/// <item>Each <see cref="Mapping"/>'s ended flag: set once by the unmap or teardown that ends it, never cleared.</item>
+/// <item>The device's DMA engines (<see cref="DeviceWriter"/>: one per simulated RX queue, one per thread that calls
+/// <see cref="DmaWrite"/>), in a copy-on-write array, each with a batch number written only by the thread using it:
+/// odd while a batch of writes is open. A retired engine (a closed queue) leaves the array; it opens no batch
+/// again.</item>
 /// </list>
 /// <para><b>Invariants, and why they hold.</b></para>
 /// <list type="number">
 /// <item><em>A mapping ends exactly once.</em> Unmap and teardown end it by a compare-and-swap that sets the ended
-/// bit only while it is clear; the loser of a race (two unmaps of one address) sees the bit and records a double
+/// flag only while it is clear; the loser of a race (two unmaps of one address) sees the flag and records a double
 /// unmap. Unmap and teardown never run together (stripes), and an unmap finds nothing to end once teardown has
 /// cleared the table.</item>
-/// <item><em>No device write lands in a page after the unmap or teardown that ends its mapping has returned.</em> A
-/// write enters by compare-and-swap (writers + 1) only while the ended bit is clear, and the ender, after setting
-/// the bit, waits until the writer count is 0. Once the bit is set the count only goes down, so the wait ends
-/// after every write that entered before it, and no write enters after it. (The pool frees a page's memory only
-/// after its unmap returned, so a racing write can never reach freed memory.)</item>
+/// <item><em>No device write lands in a page after the unmap or teardown that ends its mapping has returned.</em> It
+/// is a store-buffering handshake between the engine and the ender. The engine opens a batch by an atomic
+/// increment of its batch number (odd: open), a full fence, and only then reads, for each write, whether the
+/// mapping ended; it writes only into a mapping it read live, and ends the batch by a release store of the next
+/// (even) number after its last byte. The ender sets the ended flag by compare-and-swap, a full fence, and only
+/// then reads every engine's batch number, waiting for each odd one to change. With a full fence on both sides,
+/// the engine's read of the flag and the ender's read of the number cannot both miss the other's write: either the
+/// engine saw the mapping ended and wrote nothing, or the ender saw its batch open (or already past) and returns
+/// only after the batch's end, whose release store orders every byte of the batch before it. A batch opened after
+/// the ender's read sees the flag. So the engine pays one locked instruction per batch, the ender waits for whole
+/// batches in progress (of any mapping, a few microseconds of a poll; an unmap is off the per-packet path once the
+/// recycle ring holds what is out). A thread must not unmap inside its own batch (it would wait for itself); the
+/// model's batches call nothing that unmaps. (The pool frees a page's memory only after its unmap returned, so a
+/// racing write can never reach freed memory.)</item>
 /// <item><em>Map, unmap, teardown and bind are totally ordered among themselves as far as they touch the domain.</em>
 /// Map and unmap hold a stripe, teardown and bind hold all of them; so a map or unmap sees one domain generation
 /// from its check to its return, a map's mapping is in the table before teardown can walk it, and teardown's walk
@@ -55,21 +67,24 @@ namespace Netmem.Simulation;
 /// in the state it reports.</em> It reads the generation g (odd: a call after unbind), then the mapping's state,
 /// then (when it matters) the generation again:
 /// <list type="bullet">
-/// <item>live mapping, then g again: a write is linearized at its entering compare-and-swap, where the generation
+/// <item>live mapping, then g again: a write is linearized at its read of the ended flag, where the generation
 /// was g (it only grows and read g before and after) and the mapping live; teardown, which increments the
-/// generation before it ends any mapping, therefore either comes after that instant and waits for the write
-/// (invariant 2), or came before and the second read sees it. A sync needs no second read: a mapping that is live
+/// generation before it ends any mapping, therefore either comes after that instant and waits for the write's
+/// batch (invariant 2), or came before, and then ended the mapping before the flag was read (the write saw it
+/// ended) or the second read sees the new generation. A sync needs no second read: a mapping that is live
 /// when read was live, under an even generation, at the later of the first read and its own map (a map checks the
 /// generation under its stripe).</item>
 /// <item>not live (absent, ended, or the range outside it): if the generation changed, a teardown started inside
 /// the call, so at some instant the domain was unbound and the call is recorded as after unbind; if it is still
-/// g, no teardown ended the mapping (teardown increments it before ending any, and the read of the ended bit
+/// g, no teardown ended the mapping (teardown increments it before ending any, and the read of the ended flag
 /// acquires that), so an unmap did, or it never existed, and the call is recorded as a DMA to (or sync of) an
 /// unmapped address.</item>
 /// </list></item>
 /// <item><em>Counts are exact.</em> Map numbers are handed out by one atomic increment (the failure injector decides
-/// per number). Unmap, sync and write counts are kept per thread, each written only by its thread, and summed on
-/// reading, so the per-packet calls share no counter's cache line; a read while calls run sees some of them.</item>
+/// per number). Unmap and sync counts are kept per thread and write counts per engine, each written only by the
+/// thread using it, and summed on reading (a retired engine's count is added to a total under the lock its
+/// removal takes, which the sum takes too), so the per-packet calls share no counter's cache line; a read while
+/// calls run sees some of them.</item>
 /// </list>
 /// <para>The model still values being a precise witness over being fast; <see cref="NoOpDmaDevice"/> is the baseline
 /// for measuring the pool without it. The stress suite <c>IommuModelConcurrencySpecs</c> races every pair of these
@@ -92,9 +107,11 @@ public sealed partial class IommuModel : IDmaDevice
     private readonly List<IommuViolation> _violations = new();
     private readonly int[] _violationCounts = new int[Enum.GetValues<IommuViolationKind>().Length];
     private readonly ThreadLocal<CallCounts> _callCounts = new(static () => new CallCounts(), trackAllValues: true);
+    private readonly ThreadLocal<DeviceWriter> _threadWriters;
     private readonly Lock _writersLock = new();
     private MappingChunk?[] _directory = new MappingChunk?[16];
     private DeviceWriter[] _writers = [];
+    private long _retiredWrites;
     private long _domain;
     private long _nextSlot;
     private int _liveCount;
@@ -115,6 +132,7 @@ public sealed partial class IommuModel : IDmaDevice
         }
 
         _stripeMask = stripes - 1;
+        _threadWriters = new ThreadLocal<DeviceWriter>(() => new DeviceWriter(this));
     }
 
     /// <summary>The device's name; every recorded violation's detail starts with it.</summary>
@@ -152,13 +170,16 @@ public sealed partial class IommuModel : IDmaDevice
     {
         get
         {
-            long writes = SumCalls(static counts => counts.Writes);
-            foreach (DeviceWriter writer in Volatile.Read(ref _writers))
+            lock (_writersLock)
             {
-                writes += writer.Writes;
-            }
+                long writes = _retiredWrites;
+                foreach (DeviceWriter writer in _writers)
+                {
+                    writes += writer.Writes;
+                }
 
-            return writes;
+                return writes;
+            }
         }
     }
 
@@ -243,12 +264,21 @@ public sealed partial class IommuModel : IDmaDevice
     public void Unmap(ulong dmaAddress, int length, DmaDirection direction)
     {
         _callCounts.Value!.Unmaps++;
+        if (EndMapping(dmaAddress, length, direction))
+        {
+            WaitForWriters();
+        }
+    }
+
+    /// <summary>Unmap under its stripe: true when it ended the mapping (the caller then waits for writers, invariant 2).</summary>
+    private bool EndMapping(ulong dmaAddress, int length, DmaDirection direction)
+    {
         lock (StripeOfThisProcessor())
         {
             if (!IsBound)
             {
                 Record(IommuViolationKind.CallAfterUnbind, dmaAddress, "unmap while unbound");
-                return;
+                return false;
             }
 
             if (!TryFindSlot(dmaAddress, out MappingChunk? chunk, out int index)
@@ -256,7 +286,7 @@ public sealed partial class IommuModel : IDmaDevice
                 || !mapping.TryEnd())
             {
                 Record(ClassifyMissing(dmaAddress), dmaAddress, "unmap");
-                return;
+                return false;
             }
 
             Volatile.Write(ref chunk.Slots[index], null);
@@ -277,6 +307,8 @@ public sealed partial class IommuModel : IDmaDevice
                 Record(IommuViolationKind.UnmapDirectionMismatch, dmaAddress,
                     $"unmap direction does not match the mapping: mapped {InWords(mapping.Direction)}, unmapped {InWords(direction)}");
             }
+
+            return true;
         }
     }
 
@@ -295,28 +327,18 @@ public sealed partial class IommuModel : IDmaDevice
     /// </summary>
     public bool DmaWrite(ulong dmaAddress, int offset, ReadOnlySpan<byte> data)
     {
-        _callCounts.Value!.Writes++;
-        if (TryEnterWrite(dmaAddress, offset, data.Length, out Mapping? mapping) is { } refusal)
-        {
-            Record(refusal, dmaAddress, WriteDetail(refusal, offset, data.Length));
-            return false;
-        }
-
+        DeviceWriter writer = _threadWriters.Value!;
+        writer.BeginBatch();
         try
         {
-            if (mapping!.Buffer.HostAddress != 0)
-            {
-                unsafe
-                {
-                    data.CopyTo(new Span<byte>((byte*)mapping.Buffer.HostAddress + offset, data.Length));
-                }
-            }
-
-            return true;
+            bool landing = writer.TryOpen(dmaAddress, offset, data.Length, out Span<byte> destination);
+            data.CopyTo(destination);
+            writer.Close(written: true, data.Length);
+            return landing;
         }
         finally
         {
-            mapping!.ExitWrite();
+            writer.EndBatch();
         }
     }
 
@@ -363,6 +385,9 @@ public sealed partial class IommuModel : IDmaDevice
                     }
                 }
             }
+
+            // Invariant 2: no write of a batch open before the mappings ended is still under way when teardown returns.
+            WaitForWriters();
 
             // Every mapping has ended: readers that still hold the old chunks find them ended.
             lock (_directoryLock)
@@ -417,13 +442,13 @@ public sealed partial class IommuModel : IDmaDevice
         refusal == IommuViolationKind.CallAfterUnbind ? "DMA write while unbound" : $"DMA write of {length} bytes at offset {offset}";
 
     /// <summary>
-    /// Enters a device write of <paramref name="length"/> bytes at <paramref name="dmaAddress"/> +
-    /// <paramref name="offset"/> into its live mapping (the caller exits it once the bytes are in), or says why it
-    /// is refused (invariant 4 for the kind).
+    /// Judges a device write of <paramref name="length"/> bytes at <paramref name="dmaAddress"/> +
+    /// <paramref name="offset"/>, made inside an open batch: null, with the live mapping, when it may land (invariant
+    /// 2 keeps it the page's until the batch ends), or why it is refused (invariant 4 for the kind).
     /// </summary>
-    private IommuViolationKind? TryEnterWrite(ulong dmaAddress, int offset, int length, out Mapping? entered)
+    private IommuViolationKind? JudgeWrite(ulong dmaAddress, int offset, int length, out Mapping? live)
     {
-        entered = null;
+        live = null;
         long generation = Volatile.Read(ref _domain);
         if (!IsBoundGeneration(generation))
         {
@@ -431,20 +456,21 @@ public sealed partial class IommuModel : IDmaDevice
         }
 
         Mapping? mapping = Find(dmaAddress);
-        if (mapping is null || offset < 0 || length < 0 || (long)offset + length > mapping.Buffer.Length || !mapping.TryEnterWrite())
-        {
-            // Invariant 4: a changed generation means a teardown started during the call.
-            return Volatile.Read(ref _domain) != generation ? IommuViolationKind.CallAfterUnbind : IommuViolationKind.DmaToUnmappedAddress;
-        }
+        bool landing = mapping is not null && mapping.IsLive && offset >= 0 && length >= 0 && (long)offset + length <= mapping.Buffer.Length;
 
-        // The entering compare-and-swap was a full fence: a teardown that started before it is seen here.
+        // Invariant 4: a changed generation means a teardown started during the call (the ended flag's read acquired
+        // the teardown's increment, if a teardown ended the mapping).
         if (Volatile.Read(ref _domain) != generation)
         {
-            mapping.ExitWrite();
             return IommuViolationKind.CallAfterUnbind;
         }
 
-        entered = mapping;
+        if (!landing)
+        {
+            return IommuViolationKind.DmaToUnmappedAddress;
+        }
+
+        live = mapping;
         return null;
     }
 
@@ -453,6 +479,37 @@ public sealed partial class IommuModel : IDmaDevice
         lock (_writersLock)
         {
             Volatile.Write(ref _writers, [.. _writers, writer]);
+        }
+    }
+
+    private void Unregister(DeviceWriter writer)
+    {
+        lock (_writersLock)
+        {
+            _retiredWrites += writer.Writes;
+            Volatile.Write(ref _writers, Array.FindAll(_writers, w => w != writer));
+        }
+    }
+
+    /// <summary>
+    /// Invariant 2, the ender's side: called after ending a mapping (a full fence), it returns once every batch of
+    /// writes open at that moment has ended. Batches opened later see the mapping ended.
+    /// </summary>
+    private void WaitForWriters()
+    {
+        foreach (DeviceWriter writer in Volatile.Read(ref _writers))
+        {
+            long batch = writer.Batch;
+            if ((batch & 1) == 0)
+            {
+                continue;
+            }
+
+            var spin = default(SpinWait);
+            while (writer.Batch == batch)
+            {
+                spin.SpinOnce();
+            }
         }
     }
 
@@ -594,66 +651,23 @@ public sealed partial class IommuModel : IDmaDevice
         }
     }
 
-    /// <summary>One mapping: what was mapped, and its state word (ended bit, device writes in progress).</summary>
+    /// <summary>One mapping: what was mapped, and whether it ended.</summary>
     private sealed class Mapping(DmaBuffer buffer, DmaDirection direction)
     {
-        // The sign bit: ended (never cleared once set). The other bits: device writes in progress into the mapping.
-        private const int EndedBit = int.MinValue;
-
-        private int _state;
+        // 0 while live, 1 once ended (unmapped, or torn down with the domain); never cleared once set.
+        private int _ended;
 
         public DmaBuffer Buffer { get; } = buffer;
 
         public DmaDirection Direction { get; } = direction;
 
-        public bool IsLive => Volatile.Read(ref _state) >= 0;
-
-        /// <summary>Enters a device write; false once the mapping has ended (invariant 2).</summary>
-        public bool TryEnterWrite()
-        {
-            int state = Volatile.Read(ref _state);
-            while (state >= 0)
-            {
-                int seen = Interlocked.CompareExchange(ref _state, state + 1, state);
-                if (seen == state)
-                {
-                    return true;
-                }
-
-                state = seen;
-            }
-
-            return false;
-        }
-
-        public void ExitWrite() => Interlocked.Decrement(ref _state);
+        public bool IsLive => Volatile.Read(ref _ended) == 0;
 
         /// <summary>
-        /// Ends the mapping; true for exactly one caller (invariant 1), who returns only once every device write that
-        /// entered before has left (invariant 2).
+        /// Ends the mapping; true for exactly one caller (invariant 1). The compare-and-swap is the full fence the
+        /// ender's wait for writers starts after (invariant 2).
         /// </summary>
-        public bool TryEnd()
-        {
-            int state = Volatile.Read(ref _state);
-            while (state >= 0)
-            {
-                int seen = Interlocked.CompareExchange(ref _state, state | EndedBit, state);
-                if (seen == state)
-                {
-                    var spin = default(SpinWait);
-                    while ((Volatile.Read(ref _state) & ~EndedBit) != 0)
-                    {
-                        spin.SpinOnce();
-                    }
-
-                    return true;
-                }
-
-                state = seen;
-            }
-
-            return false;
-        }
+        public bool TryEnd() => Interlocked.CompareExchange(ref _ended, 1, 0) == 0;
     }
 
     /// <summary>4096 consecutive IOVA slots of the mapping table, and how many of their mappings were unmapped.</summary>
@@ -668,6 +682,5 @@ public sealed partial class IommuModel : IDmaDevice
     {
         public long Unmaps;
         public long Syncs;
-        public long Writes;
     }
 }
