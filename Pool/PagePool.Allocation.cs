@@ -151,12 +151,24 @@ public sealed partial class PagePool
             return false;
         }
 
+        nint hostAddress;
+        try
+        {
+            hostAddress = _provider.GetHostAddress(page);
+        }
+        catch (Exception exception)
+        {
+            _provider.ReleasePage(page);
+            failure = exception;
+            return false;
+        }
+
         int itemId = TakeFreeItem();
         ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
         ref ItemSlot slot = ref block.Slots[index];
         ref PageMetadata metadata = ref block.Pages[index];
         slot.Page = page;
-        metadata = new PageMetadata { Node = _preferredNode };
+        metadata = new PageMetadata { HostAddress = hostAddress, Node = _preferredNode };
 
         if (_device is not null && !TryMapPage(ref metadata, page, out failure))
         {
@@ -185,7 +197,7 @@ public sealed partial class PagePool
 
         try
         {
-            ulong dmaAddress = _device!.Map(new DmaBuffer(page, _provider.GetHostAddress(page), _pageSize), _dmaDirection);
+            ulong dmaAddress = _device!.Map(new DmaBuffer(page, metadata.HostAddress, _pageSize), _dmaDirection);
             if (_syncForDevice)
             {
                 SyncNewMappingOrUnmap(dmaAddress);
