@@ -124,6 +124,26 @@ public sealed class PagePoolAllocationSpecs
     }
 
     [Fact]
+    public void After_the_preferred_node_changes_and_changes_back_a_refill_waives_the_pages_of_the_node_in_between()
+    {
+        TestPool t = TestPool.Create();
+        t.ReturnAll(t.AllocateMany(64));
+        t.Pool.UpdatePreferredNode(1);
+        t.ReturnAll(t.AllocateMany(64));
+
+        t.Pool.UpdatePreferredNode(0);
+        NetmemRef page = t.Pool.Allocate();
+
+        PagePoolStats stats = t.Stats;
+        Assert.Equal(128, stats.AllocWaive);
+        Assert.Equal(128, stats.Release);
+        Assert.Equal(192, stats.Hold);
+        Assert.Equal(64, t.Provider.OutstandingPages);
+        t.Pool.Return(page);
+        t.DestroyAndUnbind();
+    }
+
+    [Fact]
     public void A_negative_preferred_node_is_refused()
     {
         TestPool t = TestPool.Create();
