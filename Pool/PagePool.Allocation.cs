@@ -38,6 +38,7 @@ public sealed partial class PagePool
     public void UpdatePreferredNode(int node)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(node);
+        _preferredNodeChanged |= node != _preferredNode;
         _preferredNode = node;
     }
 
@@ -103,9 +104,21 @@ public sealed partial class PagePool
     }
 
     /// <summary>Refills the cache from the ring, waiving pages of another node; returns how many the ring gave.</summary>
+    /// <remarks>
+    /// A page is brought in on the preferred node of that moment, so until the preferred node first changes no page
+    /// can be of another node and the batch is taken as it is, without reading each page's record (that read was
+    /// about 8% of the ring path, BENCHMARKS.md §9.1). After a change, pages of an earlier node may be anywhere
+    /// (lent, in a ring) for as long as they live, so the flag stays set and every refill checks every page.
+    /// </remarks>
     private int RefillFromRing()
     {
         int taken = _ring.DequeueBatch(_cache.AsSpan(0, RefillBatch));
+        if (!_preferredNodeChanged)
+        {
+            _cacheCount = taken;
+            return taken;
+        }
+
         int kept = 0;
         for (int i = 0; i < taken; i++)
         {
@@ -151,12 +164,24 @@ public sealed partial class PagePool
             return false;
         }
 
+        nint hostAddress;
+        try
+        {
+            hostAddress = _provider.GetHostAddress(page);
+        }
+        catch (Exception exception)
+        {
+            _provider.ReleasePage(page);
+            failure = exception;
+            return false;
+        }
+
         int itemId = TakeFreeItem();
         ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
         ref ItemSlot slot = ref block.Slots[index];
         ref PageMetadata metadata = ref block.Pages[index];
         slot.Page = page;
-        metadata = new PageMetadata { Node = _preferredNode };
+        metadata = new PageMetadata { HostAddress = hostAddress, Node = _preferredNode };
 
         if (_device is not null && !TryMapPage(ref metadata, page, out failure))
         {
@@ -185,7 +210,7 @@ public sealed partial class PagePool
 
         try
         {
-            ulong dmaAddress = _device!.Map(new DmaBuffer(page, _provider.GetHostAddress(page), _pageSize), _dmaDirection);
+            ulong dmaAddress = _device!.Map(new DmaBuffer(page, metadata.HostAddress, _pageSize), _dmaDirection);
             if (_syncForDevice)
             {
                 SyncNewMappingOrUnmap(dmaAddress);

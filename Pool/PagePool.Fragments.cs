@@ -77,7 +77,7 @@ public sealed partial class PagePool
             throw new UseAfterReturnException($"Fragment at {fragment.Offset} of {fragment.Page} was already returned.");
         }
 
-        nint address = _provider.GetHostAddress(block.Slots[index].Page) + fragment.Offset;
+        nint address = block.Pages[index].HostAddress + fragment.Offset;
         return new Span<byte>((void*)address, fragment.Length);
     }
 

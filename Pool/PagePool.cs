@@ -62,6 +62,7 @@ public sealed partial class PagePool
     private int _cacheCount;
     private int _holdItems = ReleasedItemList.Empty;
     private int _preferredNode;
+    private bool _preferredNodeChanged;    // sticky; see RefillFromRing
     private int _fragmentItemId = -1;      // the page being carved into fragments, or -1
     private uint _fragmentGeneration;
     private int _fragmentNextGranule;

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Netmem.Pool.Core;
 
 /// <summary>
-/// What the kernel keeps in <c>struct page</c> for a pool page rather than in the tracking item: the DMA address,
-/// whether it is still mapped, the fragment count and the extra-reference hint.
+/// What the kernel keeps in <c>struct page</c> for a pool page rather than in the tracking item: the host and DMA
+/// addresses, whether it is still mapped, the fragment count and the extra-reference hint.
 /// </summary>
 /// <remarks>
 /// <see cref="Mapped"/> is the unmap claim: <see cref="MappedUnclaimed"/> while the page is mapped and nobody has
@@ -17,7 +17,10 @@ namespace Netmem.Pool.Core;
 /// the memory yet; the walk's own end values tell a releaser the page is already accounted for by destroy (see the
 /// destroy design in <c>PagePool.Destroy.cs</c>).
 /// <see cref="DmaAddress"/> is written before <see cref="Mapped"/> is published and not changed while mapped, so a
-/// claimer may read it before its swap. <see cref="FragmentWord"/> holds the fragment generation (bits 33..63), a
+/// claimer may read it before its swap. <see cref="HostAddress"/> is the provider's answer for the page, asked once
+/// when the page is brought in and not changed until it is released; a span is the block, then this field, so the
+/// bytes of a lent page are one load away from the block (asking the provider there was two more dependent loads,
+/// which every operation waited for behind the return's locked instruction, BENCHMARKS.md §9.1). <see cref="FragmentWord"/> holds the fragment generation (bits 33..63), a
 /// carving flag (bit 32) and one bit per live slice (bits 0..31).
 /// </remarks>
 [StructLayout(LayoutKind.Sequential)]
@@ -30,6 +33,7 @@ internal struct PageMetadata
     public const int LeftToDomainByWalk = 4;
 
     public ulong DmaAddress;
+    public nint HostAddress;
     public long FragmentWord;
     public int Mapped;
     public int ExternalReferences;

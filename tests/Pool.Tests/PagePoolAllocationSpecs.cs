@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Netmem.Pool.Tests.Dma;
+using Netmem.Pool.Tests.Memory;
 using Netmem.Simulation;
 using Xunit;
 
@@ -122,6 +124,26 @@ public sealed class PagePoolAllocationSpecs
     }
 
     [Fact]
+    public void After_the_preferred_node_changes_and_changes_back_a_refill_waives_the_pages_of_the_node_in_between()
+    {
+        TestPool t = TestPool.Create();
+        t.ReturnAll(t.AllocateMany(64));
+        t.Pool.UpdatePreferredNode(1);
+        t.ReturnAll(t.AllocateMany(64));
+
+        t.Pool.UpdatePreferredNode(0);
+        NetmemRef page = t.Pool.Allocate();
+
+        PagePoolStats stats = t.Stats;
+        Assert.Equal(128, stats.AllocWaive);
+        Assert.Equal(128, stats.Release);
+        Assert.Equal(192, stats.Hold);
+        Assert.Equal(64, t.Provider.OutstandingPages);
+        t.Pool.Return(page);
+        t.DestroyAndUnbind();
+    }
+
+    [Fact]
     public void A_negative_preferred_node_is_refused()
     {
         TestPool t = TestPool.Create();
@@ -191,6 +213,51 @@ public sealed class PagePoolAllocationSpecs
         t.Provider.AllocationFailureInjector = null;
         t.Pool.Return(t.Pool.Allocate());
         Assert.Equal(64, t.Stats.Hold);
+        t.DestroyAndUnbind();
+    }
+
+    [Fact]
+    public void A_provider_that_cannot_give_a_page_s_host_address_fails_the_allocation_with_its_error_and_takes_nothing()
+    {
+        using var inner = new HostPageProvider(4096);
+        var pool = new PagePool(new PagePoolOptions { MemoryProvider = new UnaddressableProvider(inner) });
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => pool.Allocate());
+
+        Assert.Contains("has no host address", error.Message);
+        Assert.Equal(0, inner.OutstandingPages);
+        Assert.Equal(0, pool.GetStats().Hold);
+        Assert.Equal(0, pool.Inflight);
+        pool.Destroy();
+        Assert.Equal(PagePoolState.Released, pool.State);
+    }
+
+    [Fact]
+    public void Every_lent_page_and_fragment_spans_the_memory_the_provider_gives_for_its_page()
+    {
+        TestPool t = TestPool.Create();
+        List<NetmemRef> pages = t.AllocateMany(300);
+        t.Pool.RecycleDirect(pages[0]);
+        pages[0] = t.Pool.Allocate();
+
+        foreach (NetmemRef page in pages)
+        {
+            using PageReference reference = t.Pool.AcquirePageReference(page);
+            Span<byte> span = page.GetSpan();
+            Assert.True(Unsafe.AreSame(ref reference.GetSpan()[0], ref span[0]), $"{page} spans other memory than its page {reference.PageId}");
+            Assert.Equal(4096, span.Length);
+        }
+
+        NetmemFragment fragment = t.Pool.AllocateFragment(1024);
+        NetmemFragment next = t.Pool.AllocateFragment(1024);
+        using (PageReference carved = t.Pool.AcquirePageReference(next.Page))
+        {
+            Assert.True(Unsafe.AreSame(ref carved.GetSpan()[next.Offset], ref next.GetSpan()[0]));
+        }
+
+        t.Pool.ReturnFragment(fragment);
+        t.Pool.ReturnFragment(next);
+        t.ReturnAll(pages);
         t.DestroyAndUnbind();
     }
 
