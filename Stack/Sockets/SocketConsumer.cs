@@ -75,7 +75,10 @@ public sealed class SocketConsumer : IDisposable
     /// <summary>Packets waiting to be read.</summary>
     public int QueuedCount => _channel.Reader.Count;
 
-    /// <summary>Packets queued for the application (counted just after they are queued).</summary>
+    /// <summary>
+    /// Packets queued for the application: counted just after each is queued by <see cref="TryDeliver"/>, and when
+    /// its batch ends for a packet the stack queued (so a reader may see a packet before it is counted here).
+    /// </summary>
     public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>Packets dropped, and their buffers returned, because the queue was full.</summary>
@@ -95,6 +98,21 @@ public sealed class SocketConsumer : IDisposable
     /// <exception cref="ObjectDisposedException">The packet was already disposed (its buffer is gone); nothing is queued or counted.</exception>
     /// <exception cref="InvalidOperationException">The packet (this copy or another) was already handed to a socket (this one or another); nothing is queued or counted.</exception>
     public bool TryDeliver(in ReceivedPacket packet)
+    {
+        if (!TryDeliverUncounted(packet))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _delivered);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryDeliver"/> without counting the packet in <see cref="Delivered"/>: the caller counts it, with
+    /// <see cref="AddDelivered"/> (the stack counts a batch's packets once, see <see cref="DeliveryTally"/>).
+    /// </summary>
+    internal bool TryDeliverUncounted(in ReceivedPacket packet)
     {
         switch (packet.TryClaimHandOver())
         {
@@ -125,7 +143,6 @@ public sealed class SocketConsumer : IDisposable
             return false;
         }
 
-        Interlocked.Increment(ref _delivered);
         if (Volatile.Read(ref _overloaded) != 0)
         {
             Volatile.Write(ref _overloaded, 0);
@@ -133,6 +150,9 @@ public sealed class SocketConsumer : IDisposable
 
         return true;
     }
+
+    /// <summary>Counts <paramref name="count"/> packets queued by <see cref="TryDeliverUncounted"/>.</summary>
+    internal void AddDelivered(int count) => Interlocked.Add(ref _delivered, count);
 
     /// <summary>
     /// True, counting a queue-full drop, when this consumer has been dropping and its queue is still full: the caller
