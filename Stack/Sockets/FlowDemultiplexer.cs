@@ -115,7 +115,7 @@ public sealed class FlowDemultiplexer
         ReceivedPacket received;
         try
         {
-            received = new ReceivedPacket(page, frameOffset, frameLength, packet);
+            received = ReceivedPacket.HandedOver(page, frameOffset, frameLength, packet);
         }
         catch (ArgumentException)
         {
@@ -145,7 +145,7 @@ public sealed class FlowDemultiplexer
         ReceivedPacket received;
         try
         {
-            received = new ReceivedPacket(fragment, frameLength, packet);
+            received = ReceivedPacket.HandedOver(fragment, frameLength, packet);
         }
         catch (ArgumentException)
         {
@@ -189,7 +189,7 @@ public sealed class FlowDemultiplexer
 
     private DispatchOutcome Deliver(SocketConsumer consumer, in ReceivedPacket received, ref DeliveryTally tally)
     {
-        if (consumer.TryDeliverUncounted(received))
+        if (consumer.TryDeliverHandedOver(received))
         {
             tally.CountQueued(consumer);
             return DispatchOutcome.Queued;

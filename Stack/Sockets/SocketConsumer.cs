@@ -99,21 +99,6 @@ public sealed class SocketConsumer : IDisposable
     /// <exception cref="InvalidOperationException">The packet (this copy or another) was already handed to a socket (this one or another); nothing is queued or counted.</exception>
     public bool TryDeliver(in ReceivedPacket packet)
     {
-        if (!TryDeliverUncounted(packet))
-        {
-            return false;
-        }
-
-        Interlocked.Increment(ref _delivered);
-        return true;
-    }
-
-    /// <summary>
-    /// <see cref="TryDeliver"/> without counting the packet in <see cref="Delivered"/>: the caller counts it, with
-    /// <see cref="AddDelivered"/> (the stack counts a batch's packets once, see <see cref="DeliveryTally"/>).
-    /// </summary>
-    internal bool TryDeliverUncounted(in ReceivedPacket packet)
-    {
         switch (packet.TryClaimHandOver())
         {
             case PacketLease.HandOver.Claimed:
@@ -129,6 +114,23 @@ public sealed class SocketConsumer : IDisposable
                 throw new ObjectDisposedException(nameof(ReceivedPacket), $"{packet} was already disposed; its buffer is gone.");
         }
 
+        if (!TryDeliverHandedOver(packet))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _delivered);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryDeliver"/> for a packet whose hand-over the caller has claimed (made by
+    /// <see cref="ReceivedPacket.HandedOver(Pool.NetmemRef, int, int, in Parsing.ParsedPacket)"/>), without counting it
+    /// in <see cref="Delivered"/>: the caller counts it, with <see cref="AddDelivered"/> (the stack counts a batch's
+    /// packets once, see <see cref="DeliveryTally"/>).
+    /// </summary>
+    internal bool TryDeliverHandedOver(in ReceivedPacket packet)
+    {
         t_writeDropped = false;
         if (!_channel.Writer.TryWrite(packet))
         {
@@ -151,7 +153,7 @@ public sealed class SocketConsumer : IDisposable
         return true;
     }
 
-    /// <summary>Counts <paramref name="count"/> packets queued by <see cref="TryDeliverUncounted"/>.</summary>
+    /// <summary>Counts <paramref name="count"/> packets queued by <see cref="TryDeliverHandedOver"/>.</summary>
     internal void AddDelivered(int count) => Interlocked.Add(ref _delivered, count);
 
     /// <summary>
