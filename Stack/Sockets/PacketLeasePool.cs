@@ -49,49 +49,44 @@ internal static class PacketLeasePool
     private static int s_fullCount;
     private static int s_emptyCount;
 
+    // The thread's magazine: one thread-static reference, so a rent or a return reads the thread's storage once
+    // (on Linux each thread-static access may be a call into the C library's TLS lookup).
     [ThreadStatic]
-    private static PacketLease?[]? t_magazine;
-
-    [ThreadStatic]
-    private static int t_count;
+    private static Magazine? t_magazine;
 
     /// <summary>Full magazines in the depot now (a snapshot).</summary>
     internal static int FullMagazinesInDepot => Volatile.Read(ref s_fullCount);
 
     public static PacketLease Rent()
     {
-        PacketLease?[]? magazine = t_magazine;
-        int count = t_count - 1;
-        if (magazine is not null && count >= 0)
+        Magazine? magazine = t_magazine;
+        if (magazine is not null && magazine.Count > 0)
         {
-            PacketLease lease = magazine[count]!;
-            magazine[count] = null;
-            t_count = count;
+            int top = --magazine.Count;
+            PacketLease lease = magazine.Cells[top]!;
+            magazine.Cells[top] = null;
             return lease;
         }
 
-        return RentFromDepot();
+        return RentFromDepot(magazine);
     }
 
     /// <summary>Gives back a cell whose lease has ended (its caller won <see cref="PacketLease.TryEnd"/>).</summary>
     public static void Return(PacketLease lease)
     {
-        PacketLease?[]? magazine = t_magazine;
-        int count = t_count;
-        if (magazine is not null && count < MagazineSize)
+        Magazine? magazine = t_magazine;
+        if (magazine is not null && magazine.Count < MagazineSize)
         {
-            magazine[count] = lease;
-            t_count = count + 1;
+            magazine.Cells[magazine.Count++] = lease;
             return;
         }
 
-        ReturnToDepot(lease);
+        ReturnToDepot(magazine, lease);
     }
 
     /// <summary>The thread's magazine is empty (or it has none): trade it for a full one, or make a cell.</summary>
-    private static PacketLease RentFromDepot()
+    private static PacketLease RentFromDepot(Magazine? magazine)
     {
-        PacketLease?[]? empty = t_magazine;
         PacketLease?[]? full = null;
         lock (s_depotLock)
         {
@@ -99,9 +94,9 @@ internal static class PacketLeasePool
             {
                 full = s_full[--s_fullCount];
                 s_full[s_fullCount] = null;
-                if (empty is not null && s_emptyCount < MaxMagazines)
+                if (magazine is not null && s_emptyCount < MaxMagazines)
                 {
-                    s_empty[s_emptyCount++] = empty;
+                    s_empty[s_emptyCount++] = magazine.Cells;
                 }
             }
         }
@@ -111,15 +106,22 @@ internal static class PacketLeasePool
             return new PacketLease();
         }
 
-        t_magazine = full;
-        t_count = MagazineSize;
-        return Rent();
+        if (magazine is null)
+        {
+            t_magazine = magazine = new Magazine(full);
+        }
+
+        magazine.Cells = full;
+        magazine.Count = MagazineSize - 1;
+        PacketLease lease = full[MagazineSize - 1]!;
+        full[MagazineSize - 1] = null;
+        return lease;
     }
 
     /// <summary>The thread's magazine is full (or it has none): trade it for an empty one, then keep the cell.</summary>
-    private static void ReturnToDepot(PacketLease lease)
+    private static void ReturnToDepot(Magazine? magazine, PacketLease lease)
     {
-        PacketLease?[]? full = t_magazine;
+        PacketLease?[]? full = magazine?.Cells;
         PacketLease?[]? empty = null;
         bool kept = full is null;
         lock (s_depotLock)
@@ -146,7 +148,19 @@ internal static class PacketLeasePool
 
         empty ??= new PacketLease?[MagazineSize];
         empty[0] = lease;
-        t_magazine = empty;
-        t_count = 1;
+        if (magazine is null)
+        {
+            t_magazine = magazine = new Magazine(empty);
+        }
+
+        magazine.Cells = empty;
+        magazine.Count = 1;
+    }
+
+    /// <summary>One thread's magazine: its array of free cells and how many it holds (the slots below the count).</summary>
+    private sealed class Magazine(PacketLease?[] cells)
+    {
+        public PacketLease?[] Cells = cells;
+        public int Count;
     }
 }

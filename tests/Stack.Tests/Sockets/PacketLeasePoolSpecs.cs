@@ -123,8 +123,8 @@ public sealed class PacketLeasePoolSpecs
         long allocated = -1;
         RunOnNewThread(() =>
         {
-            // The first rent takes the magazine from the depot (and the thread's first touch of its magazine field
-            // allocates the thread's static storage); the rest come out of that magazine.
+            // The first rent takes the magazine from the depot (and allocates the thread's static storage and its
+            // magazine holder, once per thread); the rest come out of that magazine.
             var cells = new PacketLease[PacketLeasePool.MagazineSize];
             cells[0] = PacketLeasePool.Rent();
             long before = GC.GetAllocatedBytesForCurrentThread();
