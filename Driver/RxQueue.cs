@@ -152,11 +152,9 @@ internal sealed class RxQueue
             return 0;
         }
 
-        // The pages are the batch's now, so a sync that throws loses none of them (ReturnAll returns the batch).
-        foreach (RxFrame frame in batch.Frames)
-        {
-            Pool.SyncForCpu(frame.Netmem, frame.Offset, frame.Length);
-        }
+        // The pages are the batch's now, so a sync that throws loses none of them (ReturnAll returns the batch). One
+        // call for the batch: the pool's device gate is entered once per poll, not once per frame.
+        Pool.SyncForCpu(batch.Frames);
 
         _batch = null;
         _stack.Tell(batch);

@@ -45,6 +45,8 @@ public sealed class StackQueueActor : ReceiveActor
     /// and both kinds share one ownership argument (below) instead of two copies of it.</para>
     /// <para>Dispatch takes ownership of the frame it is given, even when it fails; if anything throws, the frames after
     /// it (and the frame being read) are still ours to give back.</para>
+    /// <para>The packets queued are counted once per batch (<see cref="DeliveryTally"/>), in the <c>finally</c>, so a
+    /// batch that fails half-way still counts those it queued.</para>
     /// </remarks>
     private void Handle(RxBatch batch)
     {
@@ -64,6 +66,7 @@ public sealed class StackQueueActor : ReceiveActor
         ReadOnlySpan<RxFrame> frames = batch.Frames;
         int handled = 0;
         int firstStillOwned = 0;
+        DeliveryTally delivered = default;
         try
         {
             for (; handled < frames.Length; handled++)
@@ -72,7 +75,7 @@ public sealed class StackQueueActor : ReceiveActor
                 ReadOnlySpan<byte> bytes = frame.Netmem.GetSpan().Slice(frame.Offset, frame.Length);
                 ParsedPacket packet = reader.Read(bytes);
                 firstStillOwned = handled + 1;
-                _demultiplexer.Dispatch(frame.Netmem, frame.Offset, frame.Length, packet);
+                _demultiplexer.Dispatch(frame.Netmem, frame.Offset, frame.Length, packet, ref delivered);
             }
         }
         catch
@@ -82,6 +85,7 @@ public sealed class StackQueueActor : ReceiveActor
         }
         finally
         {
+            delivered.Flush(_demultiplexer);
             _batches++;
             _frames += handled;
             StackMetrics.RecordBatch(_tags, handled);

@@ -48,7 +48,7 @@ public sealed class FlowDemultiplexer
     /// <summary>Flows bound to a socket now.</summary>
     public int BoundFlowCount => _consumers.Count;
 
-    /// <summary>Packets handed to a socket's queue so far.</summary>
+    /// <summary>Packets handed to a socket's queue so far (those of a stack's batch counted when the batch ends).</summary>
     public long Queued => Interlocked.Read(ref _queued);
 
     /// <summary>Packets dropped because no socket was bound to their flow (their pages were returned).</summary>
@@ -87,6 +87,19 @@ public sealed class FlowDemultiplexer
     /// <exception cref="ArgumentException">The frame bounds or the parsed payload are invalid (checked when a packet is to be queued); the page was returned.</exception>
     public DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
     {
+        // One packet: the tally is flushed at once, so the counters move as the packet is queued.
+        DeliveryTally tally = default;
+        DispatchOutcome outcome = Dispatch(page, frameOffset, frameLength, packet, ref tally);
+        tally.Flush(this);
+        return outcome;
+    }
+
+    /// <summary>
+    /// <see cref="Dispatch(NetmemRef, int, int, in ParsedPacket)"/> for one frame of a batch: a queued packet is
+    /// counted in <paramref name="tally"/>, which the caller flushes when the batch ends.
+    /// </summary>
+    internal DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet, ref DeliveryTally tally)
+    {
         if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
         {
             page.ReturnToPool();
@@ -102,7 +115,7 @@ public sealed class FlowDemultiplexer
         ReceivedPacket received;
         try
         {
-            received = new ReceivedPacket(page, frameOffset, frameLength, packet);
+            received = ReceivedPacket.HandedOver(page, frameOffset, frameLength, packet);
         }
         catch (ArgumentException)
         {
@@ -110,7 +123,7 @@ public sealed class FlowDemultiplexer
             throw;
         }
 
-        return Deliver(consumer, received);
+        return Deliver(consumer, received, ref tally);
     }
 
     /// <summary>Routes a frame held at the start of a fragment; takes ownership of the fragment, whatever happens.</summary>
@@ -132,7 +145,7 @@ public sealed class FlowDemultiplexer
         ReceivedPacket received;
         try
         {
-            received = new ReceivedPacket(fragment, frameLength, packet);
+            received = ReceivedPacket.HandedOver(fragment, frameLength, packet);
         }
         catch (ArgumentException)
         {
@@ -140,7 +153,10 @@ public sealed class FlowDemultiplexer
             throw;
         }
 
-        return Deliver(consumer, received);
+        DeliveryTally tally = default;
+        DispatchOutcome outcome = Deliver(consumer, received, ref tally);
+        tally.Flush(this);
+        return outcome;
     }
 
     /// <summary>The bound flows and the dispatch counters, for logs.</summary>
@@ -168,11 +184,14 @@ public sealed class FlowDemultiplexer
         return false;
     }
 
-    private DispatchOutcome Deliver(SocketConsumer consumer, in ReceivedPacket received)
+    /// <summary>Counts <paramref name="count"/> packets queued by a batch's dispatches (see <see cref="DeliveryTally"/>).</summary>
+    internal void AddQueued(int count) => Interlocked.Add(ref _queued, count);
+
+    private DispatchOutcome Deliver(SocketConsumer consumer, in ReceivedPacket received, ref DeliveryTally tally)
     {
-        if (consumer.TryDeliver(received))
+        if (consumer.TryDeliverHandedOver(received))
         {
-            Interlocked.Increment(ref _queued);
+            tally.CountQueued(consumer);
             return DispatchOutcome.Queued;
         }
 

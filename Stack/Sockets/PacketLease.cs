@@ -24,6 +24,12 @@ namespace Netmem.Stack.Sockets;
 /// buffer: it only ever names its own buffer, and only the lease holder may return it.</item>
 /// <item>A packet is handed over at most once per lease: <see cref="TryHandOver"/> sets the bit only while it is clear
 /// and the lease is current; ending the lease clears it for the next packet.</item>
+/// <item>The renter may claim the hand-over with a plain store (<see cref="BeginHandedOver"/>) instead of the
+/// compare-and-swap: until it gives the packet to anyone, the renter is the only holder of the new lease's number,
+/// and every other change to the word is a compare-and-swap that first checks that number, so no other change can
+/// succeed between the rent and the store, and a stale copy's failing swap writes nothing the store could lose. The
+/// stack uses it for the packets it makes and queues itself; a packet made by anyone else is claimed by
+/// <see cref="TryHandOver"/>, which stays exact against copies.</item>
 /// <item>The cell is recycled only after its lease ended, by the single caller whose <see cref="TryEnd"/> succeeded,
 /// so it is never in the free list twice and never in it while a lease on it is current.</item>
 /// </list>
@@ -45,6 +51,17 @@ internal sealed class PacketLease
 
     /// <summary>The current lease's number; meaningful to the one who just rented the cell (nobody else changes it then).</summary>
     public long CurrentLease => Volatile.Read(ref _state) & ~HandedOverBit;
+
+    /// <summary>
+    /// The current lease's number, marked handed over: for the renter alone, before anyone else can know the number
+    /// (see the remarks for why a plain store is exact then).
+    /// </summary>
+    public long BeginHandedOver()
+    {
+        long lease = Volatile.Read(ref _state) & ~HandedOverBit;
+        Volatile.Write(ref _state, lease | HandedOverBit);
+        return lease;
+    }
 
     public bool IsEnded(long lease) => (Volatile.Read(ref _state) & ~HandedOverBit) != lease;
 

@@ -31,6 +31,17 @@ public readonly struct ReceivedPacket : IDisposable
 
     /// <summary>A frame at <paramref name="frameOffset"/> in a whole page; the packet takes ownership of the page.</summary>
     public ReceivedPacket(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet)
+        : this(page, frameOffset, frameLength, packet, handedOver: false)
+    {
+    }
+
+    /// <summary>A frame at the start of a fragment; the packet takes ownership of the fragment.</summary>
+    public ReceivedPacket(NetmemFragment fragment, int frameLength, in ParsedPacket packet)
+        : this(fragment, frameLength, packet, handedOver: false)
+    {
+    }
+
+    private ReceivedPacket(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet, bool handedOver)
     {
         if (page.IsDefault)
         {
@@ -44,11 +55,10 @@ public readonly struct ReceivedPacket : IDisposable
         FrameLength = frameLength;
         Packet = packet;
         _lease = PacketLeasePool.Rent();
-        _leaseNumber = _lease.CurrentLease;
+        _leaseNumber = handedOver ? _lease.BeginHandedOver() : _lease.CurrentLease;
     }
 
-    /// <summary>A frame at the start of a fragment; the packet takes ownership of the fragment.</summary>
-    public ReceivedPacket(NetmemFragment fragment, int frameLength, in ParsedPacket packet)
+    private ReceivedPacket(NetmemFragment fragment, int frameLength, in ParsedPacket packet, bool handedOver)
     {
         if (fragment.Page.IsDefault)
         {
@@ -72,8 +82,21 @@ public readonly struct ReceivedPacket : IDisposable
         FrameLength = frameLength;
         Packet = packet;
         _lease = PacketLeasePool.Rent();
-        _leaseNumber = _lease.CurrentLease;
+        _leaseNumber = handedOver ? _lease.BeginHandedOver() : _lease.CurrentLease;
     }
+
+    /// <summary>
+    /// A packet for a socket the caller queues it on itself, at once (<see cref="SocketConsumer.TryDeliverHandedOver"/>):
+    /// its hand-over is claimed as it is made, without the compare-and-swap, since no copy exists yet (see
+    /// <see cref="PacketLease.BeginHandedOver"/>). <see cref="SocketConsumer.TryDeliver"/> refuses it, as it refuses
+    /// any packet already handed over.
+    /// </summary>
+    internal static ReceivedPacket HandedOver(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet) =>
+        new(page, frameOffset, frameLength, packet, handedOver: true);
+
+    /// <summary>The fragment form of <see cref="HandedOver(NetmemRef, int, int, in ParsedPacket)"/>.</summary>
+    internal static ReceivedPacket HandedOver(NetmemFragment fragment, int frameLength, in ParsedPacket packet) =>
+        new(fragment, frameLength, packet, handedOver: true);
 
     /// <summary>What the parser read from the frame: headers, flow and where the payload lies.</summary>
     public ParsedPacket Packet { get; }

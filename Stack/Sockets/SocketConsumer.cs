@@ -75,7 +75,10 @@ public sealed class SocketConsumer : IDisposable
     /// <summary>Packets waiting to be read.</summary>
     public int QueuedCount => _channel.Reader.Count;
 
-    /// <summary>Packets queued for the application (counted just after they are queued).</summary>
+    /// <summary>
+    /// Packets queued for the application: counted just after each is queued by <see cref="TryDeliver"/>, and when
+    /// its batch ends for a packet the stack queued (so a reader may see a packet before it is counted here).
+    /// </summary>
     public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>Packets dropped, and their buffers returned, because the queue was full.</summary>
@@ -111,6 +114,23 @@ public sealed class SocketConsumer : IDisposable
                 throw new ObjectDisposedException(nameof(ReceivedPacket), $"{packet} was already disposed; its buffer is gone.");
         }
 
+        if (!TryDeliverHandedOver(packet))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _delivered);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryDeliver"/> for a packet whose hand-over the caller has claimed (made by
+    /// <see cref="ReceivedPacket.HandedOver(Pool.NetmemRef, int, int, in Parsing.ParsedPacket)"/>), without counting it
+    /// in <see cref="Delivered"/>: the caller counts it, with <see cref="AddDelivered"/> (the stack counts a batch's
+    /// packets once, see <see cref="DeliveryTally"/>).
+    /// </summary>
+    internal bool TryDeliverHandedOver(in ReceivedPacket packet)
+    {
         t_writeDropped = false;
         if (!_channel.Writer.TryWrite(packet))
         {
@@ -125,7 +145,6 @@ public sealed class SocketConsumer : IDisposable
             return false;
         }
 
-        Interlocked.Increment(ref _delivered);
         if (Volatile.Read(ref _overloaded) != 0)
         {
             Volatile.Write(ref _overloaded, 0);
@@ -133,6 +152,9 @@ public sealed class SocketConsumer : IDisposable
 
         return true;
     }
+
+    /// <summary>Counts <paramref name="count"/> packets queued by <see cref="TryDeliverHandedOver"/>.</summary>
+    internal void AddDelivered(int count) => Interlocked.Add(ref _delivered, count);
 
     /// <summary>
     /// True, counting a queue-full drop, when this consumer has been dropping and its queue is still full: the caller

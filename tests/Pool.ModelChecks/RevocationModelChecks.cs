@@ -70,6 +70,49 @@ public sealed class RevocationModelChecks
                 $"the report does not partition: {r}");
         }, iterations: 1000);
 
+    /// <summary>
+    /// A driver's poll syncs its frames in one batch (<see cref="PagePool.SyncForCpu{TRange}(ReadOnlySpan{TRange})"/>,
+    /// one admission to the device gate) while a supervisor revokes access and waits for no call in flight. Besides
+    /// the supervisor's guarantee, the batch may start at most one device call once the revocation has returned: the
+    /// one it had already passed its check of the gate for, as a single sync admitted just before would.
+    /// </summary>
+    [Fact]
+    public void A_batch_of_cpu_syncs_admitted_once_starts_at_most_one_call_after_a_revocation_and_none_after_zero_in_flight() =>
+        CoyoteHarness.AssertNoBugFound(async () =>
+        {
+            var iommu = new IommuModel("coyote-revoke-batch");
+            var device = new CountingDevice(iommu);
+            PagePool pool = new(new PagePoolOptions
+            {
+                Device = device,
+                PoolSize = 2,
+                MemoryProvider = PrefilledProvider(),
+                ReleaseRetryInterval = TimeSpan.FromHours(1),
+            });
+            NetmemRef[] held = [pool.Allocate(), pool.Allocate(), pool.Allocate()];
+            SyncRange[] ranges = held.Select(page => new SyncRange(page, 0, 64)).ToArray();
+
+            Task syncer = Task.Run(() => pool.SyncForCpu<SyncRange>(ranges));
+            Task supervisor = Task.Run(() =>
+            {
+                pool.RevokeDeviceAccess();
+                device.NoteRevoked();
+                SpinWait spinner = default;
+                while (pool.DeviceCallsInFlight != 0)
+                {
+                    spinner.SpinOnce();
+                }
+
+                Specification.Assert(device.Running == 0, $"{device.Running} device call(s) running while calls in flight read 0.");
+                iommu.Unbind();
+            });
+            await Task.WhenAll(syncer, supervisor);
+
+            Specification.Assert(device.StartedAfterRevoke <= 1, $"{device.StartedAfterRevoke} device calls started after the revocation returned.");
+            string violations = string.Join("; ", iommu.Violations.Where(v => v.Kind != IommuViolationKind.MappingLeakedAtUnbind).Select(v => $"{v.Kind}: {v.Detail}"));
+            Specification.Assert(violations.Length == 0, violations);
+        }, iterations: 1000);
+
     // Every page exists before the race starts, so the provider's lock never sits across a scheduling point.
     private static Memory.HostPageProvider PrefilledProvider()
     {
@@ -79,12 +122,19 @@ public sealed class RevocationModelChecks
         return provider;
     }
 
+    private readonly record struct SyncRange(NetmemRef Netmem, int Offset, int Length) : ICpuSyncRange;
+
     /// <summary>Counts the calls running inside the device, with a scheduling point in the middle of each.</summary>
     private sealed class CountingDevice(IommuModel inner) : IDmaDevice
     {
         private int _running;
+        private int _revoked;
+        private int _startedAfterRevoke;
 
         public int Running => Volatile.Read(ref _running);
+
+        /// <summary>Calls that started after <see cref="NoteRevoked"/>.</summary>
+        public int StartedAfterRevoke => Volatile.Read(ref _startedAfterRevoke);
 
         public string Name => inner.Name;
 
@@ -100,8 +150,16 @@ public sealed class RevocationModelChecks
         public void SyncForCpu(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
             Run(() => inner.SyncForCpu(dmaAddress, offset, length, direction));
 
+        /// <summary>Called by the supervisor as soon as the pool's revocation has returned.</summary>
+        public void NoteRevoked() => Volatile.Write(ref _revoked, 1);
+
         private void Run(Action call)
         {
+            if (Volatile.Read(ref _revoked) != 0)
+            {
+                Interlocked.Increment(ref _startedAfterRevoke);
+            }
+
             Interlocked.Increment(ref _running);
             call();
             Interlocked.Decrement(ref _running);

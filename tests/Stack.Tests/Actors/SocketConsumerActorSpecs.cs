@@ -13,6 +13,10 @@ namespace Netmem.Stack.Tests.Actors;
 
 public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit(output: output)
 {
+    // How long a reply may take on a loaded machine (load 20 on two cores leaves an actor seconds behind): only an
+    // upper bound on waiting, never on how fast the consumer is.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
     private readonly PagePool _pool = new(new PagePoolOptions());
     private readonly FlowDemultiplexer _demultiplexer = new();
 
@@ -176,12 +180,12 @@ public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit
     private ConsumerStatus Status(IActorRef consumer)
     {
         consumer.Tell(GetConsumerStatus.Instance);
-        return ExpectMsg<ConsumerStatus>();
+        return ExpectMsg<ConsumerStatus>(Patience);
     }
 
     private int Release(IActorRef consumer)
     {
         consumer.Tell(ReleaseHeld.Instance);
-        return ExpectMsg<HeldReleased>().Released;
+        return ExpectMsg<HeldReleased>(Patience).Released;
     }
 }

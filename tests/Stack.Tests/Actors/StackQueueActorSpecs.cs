@@ -55,6 +55,24 @@ public sealed class StackQueueActorSpecs(ITestOutputHelper output) : TestKit(out
     }
 
     [Fact]
+    public void A_batch_that_fails_half_way_still_counts_the_packets_it_queued()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        var socket = new SocketConsumer("app", 64);
+        demultiplexer.Bind(Bound, socket);
+        IActorRef queue = Sys.ActorOf(StackQueueActor.Props(demultiplexer, "eth0", 0));
+        RxFrame returned = Frame(_pool, Bound);
+        returned.Netmem.ReturnToPool();
+        EventFilter.Exception<Pool.Misuse.UseAfterReturnException>().ExpectOne(() =>
+            queue.Tell(new RxBatch("eth0", 0, [Frame(_pool, Bound), Frame(_pool, Bound), returned, Frame(_pool, Bound)])));
+
+        AwaitAssert(() => Assert.Equal(2, Lent(_pool)));
+        Assert.Equal((2, 2L, 2L), (socket.QueuedCount, socket.Delivered, demultiplexer.Queued));
+        socket.Complete();
+        Assert.Equal(0, Lent(_pool));
+    }
+
+    [Fact]
     public void A_pooled_batch_goes_back_to_its_pool_once_the_stack_has_handled_it()
     {
         var demultiplexer = new FlowDemultiplexer();

@@ -72,8 +72,8 @@ public sealed class DispatchAllocationSpecs : IDisposable
         demultiplexer.Bind(FramePool.Flow(), consumer);
         ParsedPacket packet = ParsedFrame(FramePool.Flow());
 
-        // Warm: the free cells left by earlier specs (at most MaxRetained) cycle through the free list's queue twice,
-        // so it has settled on a segment that holds them all.
+        // Warm: this thread's magazine of free cells and the depot behind it settle (the magazines earlier specs left
+        // in the depot, at most MaxRetained cells, are taken and given back).
         const int Warm = 2 * PacketLeasePool.MaxRetained;
         DeliverReadAndDispose(demultiplexer, consumer, packet, Warm);
 

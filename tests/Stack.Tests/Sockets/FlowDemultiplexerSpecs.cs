@@ -34,6 +34,25 @@ public sealed class FlowDemultiplexerSpecs : IDisposable
     }
 
     [Fact]
+    public void A_packet_the_demultiplexer_queued_is_handed_over_and_cannot_be_delivered_again()
+    {
+        var demultiplexer = new FlowDemultiplexer();
+        using var web = new SocketConsumer("web", 8);
+        using var other = new SocketConsumer("other", 8);
+        demultiplexer.Bind(FramePool.Flow(80), web);
+
+        Assert.Equal(DispatchOutcome.Queued, Dispatch(demultiplexer, FramePool.Flow(80)));
+        Assert.True(web.Reader.TryRead(out ReceivedPacket packet));
+
+        Assert.Throws<InvalidOperationException>(() => other.TryDeliver(packet));
+        Assert.Throws<InvalidOperationException>(() => web.TryDeliver(packet));
+        Assert.Equal((0, 0, 1L), (web.QueuedCount, other.QueuedCount, web.Delivered));
+        packet.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => other.TryDeliver(packet));
+        Assert.Equal(0, _frames.Outstanding);
+    }
+
+    [Fact]
     public void A_packet_no_socket_wants_is_dropped_its_page_returned_and_counted()
     {
         var demultiplexer = new FlowDemultiplexer();

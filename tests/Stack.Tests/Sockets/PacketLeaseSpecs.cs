@@ -50,6 +50,70 @@ public sealed class PacketLeaseSpecs
     }
 
     [Fact]
+    public void A_lease_its_renter_begins_handed_over_cannot_be_handed_over_again_and_still_ends_once()
+    {
+        var cell = new PacketLease();
+        long lease = cell.BeginHandedOver();
+
+        Assert.Equal(cell.CurrentLease, lease);
+        Assert.Equal(PacketLease.HandOver.AlreadyHandedOver, cell.TryHandOver(lease));
+        Assert.True(cell.TryEnd(lease));
+        Assert.False(cell.TryEnd(lease));
+        Assert.Equal(PacketLease.HandOver.Claimed, cell.TryHandOver(cell.CurrentLease));
+    }
+
+    [Fact]
+    public void Stale_copies_racing_a_renter_that_begins_its_leases_handed_over_neither_act_nor_undo_the_mark()
+    {
+        const int Leases = 200_000;
+        const int StaleRacers = 3;
+        var cell = new PacketLease();
+        long lastEnded = -1;
+        long staleActed = 0;
+        long markLost = 0;
+        bool done = false;
+        Thread[] stale = Enumerable.Range(0, StaleRacers).Select(_ => new Thread(() =>
+        {
+            while (!Volatile.Read(ref done))
+            {
+                long ended = Volatile.Read(ref lastEnded);
+                if (ended < 0)
+                {
+                    continue;
+                }
+
+                if (cell.TryEnd(ended) || cell.TryHandOver(ended) != PacketLease.HandOver.Ended || !cell.IsEnded(ended))
+                {
+                    Interlocked.Increment(ref staleActed);
+                }
+            }
+        })).ToArray();
+        foreach (Thread racer in stale)
+        {
+            racer.Start();
+        }
+
+        for (int i = 0; i < Leases; i++)
+        {
+            long lease = cell.BeginHandedOver();
+            if (cell.TryHandOver(lease) != PacketLease.HandOver.AlreadyHandedOver || !cell.TryEnd(lease))
+            {
+                markLost++;
+            }
+
+            Volatile.Write(ref lastEnded, lease);
+        }
+
+        Volatile.Write(ref done, true);
+        foreach (Thread racer in stale)
+        {
+            racer.Join();
+        }
+
+        Assert.Equal((0L, 0L), (staleActed, markLost));
+    }
+
+    [Fact]
     public void Racing_ends_and_hand_overs_of_one_lease_let_exactly_one_of_each_through()
     {
         const int Rounds = 5_000;
