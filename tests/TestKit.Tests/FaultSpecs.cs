@@ -8,6 +8,11 @@ namespace Netmem.TestKit.Tests;
 
 public sealed class FaultSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
+    // How long a wait for the runtime may take: TestKit's default of 3 s is shorter than a loaded CI machine can
+    // take to carry a few packets through the actors (an upper bound on time only loosens nothing when it is this
+    // far above what an idle machine needs, tens of milliseconds).
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
     [Fact]
     public void A_failed_map_during_the_ring_fill_is_retried_and_every_frame_still_arrives()
     {
@@ -18,7 +23,7 @@ public sealed class FaultSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
 
         device.Inject(DeviceUnderTest.Flow(0), count: 10);
 
-        AwaitAssert(() => Assert.Equal(10, consumer.Status().Read));
+        AwaitAssert(() => Assert.Equal(10, consumer.Status().Read), Patience);
         Assert.Equal(1, device.Pools[0].GetStats().MapFailures);
         AssertCleanEnd(device);
     }
@@ -33,7 +38,7 @@ public sealed class FaultSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
 
         device.Inject(DeviceUnderTest.Flow(0), count: 10);
 
-        AwaitAssert(() => Assert.Equal(10, consumer.Status().Read));
+        AwaitAssert(() => Assert.Equal(10, consumer.Status().Read), Patience);
         Assert.Equal(1, device.Pools[0].GetStats().ProviderFailures);
         AssertCleanEnd(device);
     }
@@ -45,10 +50,10 @@ public sealed class FaultSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
         var consumer = device.OpenConsumer([DeviceUnderTest.Flow(0)], ConsumerBehavior.HoldUntilReleased);
         device.Bind();
 
-        EventFilter.Exception<Exception>(contains: "crashed the driver at this poll").ExpectOne(device.Faults.CrashDriverAtNextPoll);
+        EventFilter.Exception<Exception>(contains: "crashed the driver at this poll").ExpectOne(Patience, device.Faults.CrashDriverAtNextPoll);
         device.Inject(DeviceUnderTest.Flow(0), count: 50);
 
-        AwaitAssert(() => Assert.Equal(50, consumer.Status().Held));
+        AwaitAssert(() => Assert.Equal(50, consumer.Status().Held), Patience);
         Assert.NotNull(device.Status().Driver);
         device.AssertInflightEquals(50);
         consumer.ReleaseHeld();
@@ -62,15 +67,15 @@ public sealed class FaultSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
         var consumer = device.OpenConsumer([DeviceUnderTest.Flow(0)], ConsumerBehavior.HoldUntilReleased, name: "fragile");
         device.Bind();
         device.Inject(DeviceUnderTest.Flow(0), count: 10);
-        AwaitAssert(() => Assert.Equal(10, consumer.Status().Held));
+        AwaitAssert(() => Assert.Equal(10, consumer.Status().Held), Patience);
 
         device.Faults.CrashConsumerOnNextPacket(consumer);
-        EventFilter.Exception<Exception>(contains: "consumer 'fragile' crashed on packet 11").ExpectOne(() => device.Inject(DeviceUnderTest.Flow(0), count: 5));
+        EventFilter.Exception<Exception>(contains: "consumer 'fragile' crashed on packet 11").ExpectOne(Patience, () => device.Inject(DeviceUnderTest.Flow(0), count: 5));
 
         // The crashed incarnation's socket closed with it: the 10 it held and the 4 still queued all came back.
         device.AssertInflightEquals(0);
         device.Inject(DeviceUnderTest.Flow(0), count: 5);
-        AwaitAssert(() => Assert.Equal(5, consumer.Status().Held));
+        AwaitAssert(() => Assert.Equal(5, consumer.Status().Held), Patience);
         device.AssertInflightEquals(5);
         consumer.ReleaseHeld();
         AssertCleanEnd(device);

@@ -48,7 +48,7 @@ public sealed class LeakAssertionSpecs(ITestOutputHelper output) : Akka.TestKit.
     public void A_leak_scope_ignores_pages_out_before_it_began_and_names_the_one_lent_within_it_with_the_tests_own_line()
     {
         var device = DeviceUnderTest.StartSimulated(this, Fast);
-        device.Bind();
+        BindAndWaitUntilTheRingIsFull(device);
         NetmemRef before = device.Pools[0].Allocate();
 
         LeakScope scope = device.BeginLeakScope();
@@ -69,7 +69,7 @@ public sealed class LeakAssertionSpecs(ITestOutputHelper output) : Akka.TestKit.
     public void Without_allocation_sites_the_leak_assertion_still_names_the_page_and_says_capture_is_off()
     {
         var device = DeviceUnderTest.StartSimulated(this, Fast with { CaptureAllocationSites = false });
-        device.Bind();
+        BindAndWaitUntilTheRingIsFull(device);
         NetmemRef held = device.Pools[0].Allocate();
 
         var failure = Assert.Throws<ScenarioAssertionException>(device.AssertNoPageLeaked);
@@ -78,4 +78,19 @@ public sealed class LeakAssertionSpecs(ITestOutputHelper output) : Akka.TestKit.
     }
 
     private static NetmemRef AllocateAndForget(PagePool pool) => pool.Allocate();
+
+    // The driver fills its RX ring from the pool just after the bind, as the pool's owner. These specs then allocate
+    // from the test's thread, which is the owner's role too, so they wait until the ring is full: with no traffic the
+    // driver allocates nothing more, and the two never use the owner's side of the pool at once.
+    private static void BindAndWaitUntilTheRingIsFull(DeviceUnderTest device)
+    {
+        device.Bind();
+        int ringSize = new DeviceUnderTestOptions().RingSize;
+        long deadline = Environment.TickCount64 + 10_000;
+        while (device.Pools[0].GetOutstandingAllocations().Count < ringSize || device.OutsideRings().Count > 0)
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the driver did not fill its RX ring within 10 s");
+            Thread.Sleep(5);
+        }
+    }
 }
