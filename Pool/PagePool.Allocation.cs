@@ -176,7 +176,17 @@ public sealed partial class PagePool
             return false;
         }
 
-        int itemId = TakeFreeItem();
+        int itemId;
+        try
+        {
+            itemId = TakeFreeItem();
+        }
+        catch
+        {
+            _provider.ReleasePage(page);
+            throw;
+        }
+
         ItemBlock block = ItemBlockTable.BlockOf(itemId, out int index);
         ref ItemSlot slot = ref block.Slots[index];
         ref PageMetadata metadata = ref block.Pages[index];
@@ -262,8 +272,34 @@ public sealed partial class PagePool
     /// <summary>
     /// Takes a tracking item: from the owner's private hold list, else the whole released list at once (see
     /// <see cref="ReleasedItemList"/>), else a new item block, so inflight is unlimited (the seed's
-    /// <c>page_pool_item_blk_add</c>).
+    /// <c>page_pool_item_blk_add</c>). Refuses, before anything is written, an item that is not a free item of this
+    /// pool.
     /// </summary>
+    /// <remarks>
+    /// <para>Why the check. A free item's link to the next one is its <see cref="ItemSlot.Page"/>, the word that holds
+    /// the page id once a page is bound to it (the kernel's <c>pp_netmem</c>/<c>lentry</c> union). The allocation
+    /// side has one owner by contract; two threads allocating at once (a test allocating from its own thread while
+    /// the driver fills its RX ring did) can both take the same head, and the second reads its "link" after the first
+    /// has bound a page there: a page id. Page ids are small integers, and a small integer is an item id of the
+    /// process's first item blocks, which may serve another pool. Followed, that link made this pool bind its page
+    /// to the other pool's lent item: it overwrote the page id and page record there and stored Lent at the
+    /// generation it found, so the other pool's holder's return passed its compare-and-swap and freed a page that
+    /// was not its own ("Page 26 is already free", seen in the other pool after its destroy). Misuse may corrupt the
+    /// misused pool; it must never reach another one.</para>
+    /// <para>What it checks: an item this pool may take is in one of its own blocks (<see cref="ItemBlock.Owner"/>)
+    /// and Free. Both hold for every item legitimately on the hold and released lists (a releaser stores Free before
+    /// its push, and only the owner takes an item from Free). This link is the one place an id that is not the pool's
+    /// own can come from: every other id the pool writes through is a handle's, resolved against its block's owner,
+    /// or one from its own cache, ring or carving page, which only ever receive such ids. A refused list is dropped
+    /// (its items are lost to this pool, which is already corrupt; a new block serves the next allocation) and the
+    /// allocation throws, naming the contract. It is not a detector of two owners, and it closes this one way out of
+    /// the misused pool, not every one: racing owners mostly corrupt their own pool's state (cache, hold count), but a
+    /// hold count that lost an increment, or a page released twice from a duplicated cache entry, could still let the
+    /// pool complete its release early and hand back blocks with pages out. Catching every race would cost the fast
+    /// path an atomic. The check costs two loads per page brought in, beside the provider's lock and the device
+    /// map.</para>
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The free-item list names an item that is not a free item of this pool.</exception>
     private int TakeFreeItem()
     {
         if (_holdItems == ReleasedItemList.Empty)
@@ -277,9 +313,24 @@ public sealed partial class PagePool
         }
 
         int itemId = _holdItems;
-        _holdItems = (int)(long)ItemBlockTable.BlockOf(itemId, out int index).Slots[index].Page;
+        int index = ItemBlock.IndexOf(itemId);
+        ItemBlock? block = ItemBlockTable.TryGet(ItemBlock.BlockIndexOf(itemId));
+        if (block is null || block.Owner != this || ItemState.LifecycleOf(Volatile.Read(ref block.Slots[index].State)) != ItemState.Free)
+        {
+            _holdItems = ReleasedItemList.Empty;
+            throw ForeignFreeItem(itemId, block);
+        }
+
+        _holdItems = (int)(long)block.Slots[index].Page;
         return itemId;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private InvalidOperationException ForeignFreeItem(int itemId, ItemBlock? block) => new(
+        $"{Name} (id {Id}): its free-item list names item {itemId}, which is not a free item of this pool "
+        + $"({(block is null ? "no such block" : block.Owner is { } owner && owner != this ? $"it belongs to {owner.Name} (id {owner.Id})" : block.Owner is null ? "its block serves no pool" : "it is in use")}). "
+        + "The allocation side (Allocate, AllocateFragment, RecycleDirect, ReturnFragmentDirect) was used by two threads at once, "
+        + "which the pool's threading contract forbids; the page was not bound to that item, so no other pool was touched.");
 
     private void AddItemBlock()
     {
