@@ -89,4 +89,7 @@ public sealed partial class PagePool
 
         return (block, index);
     }
+
+    /// <summary>The range of a single <see cref="SyncForCpu(NetmemRef, int, int)"/>: that call is a batch of one.</summary>
+    private readonly record struct SingleSyncRange(NetmemRef Netmem, int Offset, int Length) : ICpuSyncRange;
 }

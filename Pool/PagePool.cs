@@ -280,42 +280,8 @@ public sealed partial class PagePool
     /// exception reaches the caller; the page stays owned and mapped.</remarks>
     public bool SyncForCpu(NetmemRef netmem, int offset, int length)
     {
-        (ItemBlock block, int index) = ResolveOwned(netmem);
-        if ((uint)offset > (uint)_pageSize || (uint)length > (uint)(_pageSize - offset))
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), $"Range {offset}+{length} is outside the {_pageSize}-byte page.");
-        }
-
-        if (_device is null || !_device.NeedsSync)
-        {
-            return true;
-        }
-
-        if (!_deviceGate.TryEnter())
-        {
-            return false;
-        }
-
-        try
-        {
-            ref PageMetadata page = ref block.Pages[index];
-            if (Volatile.Read(ref page.Mapped) != PageMetadata.MappedUnclaimed)
-            {
-                return false;
-            }
-
-            _device.SyncForCpu(page.DmaAddress, offset, length, _dmaDirection);
-            return true;
-        }
-        catch (Exception)
-        {
-            Interlocked.Increment(ref _deviceCallFailures);
-            throw;
-        }
-        finally
-        {
-            _deviceGate.Exit();
-        }
+        var range = new SingleSyncRange(netmem, offset, length);
+        return SyncForCpu(new ReadOnlySpan<SingleSyncRange>(in range)) == 1;
     }
 
     /// <summary>
