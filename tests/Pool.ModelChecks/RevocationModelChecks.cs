@@ -20,13 +20,7 @@ public sealed class RevocationModelChecks
         {
             var iommu = new IommuModel("coyote-revoke");
             var device = new CountingDevice(iommu);
-            PagePool pool = new(new PagePoolOptions
-            {
-                Device = device,
-                PoolSize = 2,
-                MemoryProvider = PrefilledProvider(),
-                ReleaseRetryInterval = TimeSpan.FromHours(1),
-            });
+            PagePool pool = PoolOn(device);
             NetmemRef[] held = [pool.Allocate(), pool.Allocate(), pool.Allocate()];
             PagePoolDestroyReport? report = null;
             long revokedWhenDestroyReturned = 0;
@@ -82,13 +76,7 @@ public sealed class RevocationModelChecks
         {
             var iommu = new IommuModel("coyote-revoke-batch");
             var device = new CountingDevice(iommu);
-            PagePool pool = new(new PagePoolOptions
-            {
-                Device = device,
-                PoolSize = 2,
-                MemoryProvider = PrefilledProvider(),
-                ReleaseRetryInterval = TimeSpan.FromHours(1),
-            });
+            PagePool pool = PoolOn(device);
             NetmemRef[] held = [pool.Allocate(), pool.Allocate(), pool.Allocate()];
             SyncRange[] ranges = held.Select(page => new SyncRange(page, 0, 64)).ToArray();
 
@@ -112,6 +100,15 @@ public sealed class RevocationModelChecks
             string violations = string.Join("; ", iommu.Violations.Where(v => v.Kind != IommuViolationKind.MappingLeakedAtUnbind).Select(v => $"{v.Kind}: {v.Detail}"));
             Specification.Assert(violations.Length == 0, violations);
         }, iterations: 1000);
+
+    // A pool of the device whose retry timer never fires inside a check.
+    private static PagePool PoolOn(CountingDevice device) => new(new PagePoolOptions
+    {
+        Device = device,
+        PoolSize = 2,
+        MemoryProvider = PrefilledProvider(),
+        ReleaseRetryInterval = TimeSpan.FromHours(1),
+    });
 
     // Every page exists before the race starts, so the provider's lock never sits across a scheduling point.
     private static Memory.HostPageProvider PrefilledProvider()
