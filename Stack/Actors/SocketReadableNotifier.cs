@@ -10,11 +10,11 @@ namespace Netmem.Stack.Actors;
 /// message that a pipe allocates on every wake-up.
 /// </summary>
 /// <remarks>
-/// <para>How: the bounded channel answers a wait without a cancellation token from a waiter it reuses, as a
-/// <see cref="ValueTask{TResult}"/>; this registers one cached delegate on it, consumes it exactly once
-/// (<c>GetResult</c>, which hands the waiter back to the channel) and tells one of two cached messages. The channel
-/// runs the continuation on the thread pool (the socket disallows synchronous continuations), never inside a
-/// writer's <c>TryWrite</c>, and nothing here blocks.</para>
+/// <para>How: the socket's queue answers a wait without a cancellation token from a waiter it reuses, as a
+/// <see cref="ValueTask{TResult}"/> (<see cref="SocketQueueWaiter"/>); this registers one cached delegate on it,
+/// consumes it exactly once (<c>GetResult</c>, which frees the waiter) and tells one of two cached messages. The
+/// queue completes the wait on the thread pool, never inside a writer's <c>TryDeliver</c>, and nothing here
+/// blocks.</para>
 /// <para>Invariant: at most one wait is armed. The owning actor arms in <c>PreStart</c> and then only while handling
 /// the message the previous wait told it, which was sent after that wait was consumed; so <see cref="_pending"/> is
 /// written by the actor before the continuation is registered (the registration publishes it) and read once by that

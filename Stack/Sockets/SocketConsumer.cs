@@ -10,33 +10,25 @@ namespace Netmem.Stack.Sockets;
 /// <para>Every packet handed to <see cref="TryDeliver"/> ends in exactly one place: read by the application (which
 /// disposes it), dropped because the queue was full, refused because the consumer was closed, or drained at close.
 /// The last three return its buffer here, so pages never leak through a socket; each has a counter.</para>
-/// <para>A full queue drops the arriving packet (<see cref="BoundedChannelFullMode.DropWrite"/>): the channel
-/// calls the item-dropped callback synchronously inside <c>TryWrite</c>, on the writer's thread, which is how the
-/// writer learns of the drop while <c>TryWrite</c> itself reports success.</para>
+/// <para>A full queue drops the arriving packet and keeps the ones already queued, as a bounded channel in
+/// <see cref="BoundedChannelFullMode.DropWrite"/> mode does. The queue is a <see cref="SocketQueue{T}"/>, which
+/// tells the writer what became of each write, so no drop callback is needed.</para>
 /// <para>Any number of stack actors may write and any number of application tasks may read.</para>
 /// </remarks>
 public sealed class SocketConsumer : IDisposable
 {
-    private readonly Channel<ReceivedPacket> _channel;
+    private readonly SocketQueue<ReceivedPacket> _queue;
     private long _delivered;
     private long _droppedQueueFull;
     private long _droppedClosed;
     private long _drainedAtClose;
 
-    // Overload hint: set by the drop callback, cleared by the next packet that is queued. Only while it is set does
-    // TryDropBeforeDelivery pay for the channel's locked Count, so a consumer that is keeping up costs nothing extra,
-    // and one that is flooded drops without a ReceivedPacket being built for each dropped frame. A stale value costs
-    // at most one locked Count (still set) or one allocation (already cleared); either way the packet meets the same
-    // DropWrite decision, at most a reader's dequeue earlier.
+    // Overload hint: set by a drop, cleared by the next packet that is queued. Only while it is set does
+    // TryDropBeforeDelivery read the queue's count, so a consumer that is keeping up costs nothing extra, and one
+    // that is flooded drops without a ReceivedPacket being built for each dropped frame. A stale value costs at most
+    // one count read (still set) or one packet built (already cleared); either way the packet meets the same
+    // capacity decision, at most a reader's dequeue earlier.
     private int _overloaded;
-
-    // Did the TryWrite under way on this thread drop its packet? With DropWrite the channel calls the drop callback
-    // only for the item being written, synchronously inside that TryWrite, on the writer's thread; so a per-thread
-    // flag, cleared just before TryWrite and read just after, answers for exactly that write, whichever socket or
-    // packet other threads are writing meanwhile. (It cannot live in the packet: the callback disposes the packet,
-    // and its lease cell may already serve another packet by the time TryWrite returns.)
-    [ThreadStatic]
-    private static bool t_writeDropped;
 
     /// <summary>An open consumer with an empty queue.</summary>
     /// <param name="name">Names the consumer in logs, metrics and <see cref="FlowAlreadyBoundException"/>.</param>
@@ -47,17 +39,9 @@ public sealed class SocketConsumer : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Name = name;
         Capacity = capacity;
-        var options = new BoundedChannelOptions(capacity)
-        {
-            FullMode = BoundedChannelFullMode.DropWrite,
-            SingleReader = false,
-            SingleWriter = false,
 
-            // Keep application continuations off the stack's thread: a reader awaiting the next packet resumes on
-            // the thread pool, never inside TryDeliver.
-            AllowSynchronousContinuations = false,
-        };
-        _channel = Channel.CreateBounded<ReceivedPacket>(options, DropBecauseQueueFull);
+        // A reader awaiting the next packet resumes on the thread pool, never inside TryDeliver (SocketQueueWaiter).
+        _queue = new SocketQueue<ReceivedPacket>(capacity);
     }
 
     /// <summary>Names the consumer in logs, metrics and binding errors.</summary>
@@ -67,13 +51,13 @@ public sealed class SocketConsumer : IDisposable
     public int Capacity { get; }
 
     /// <summary>Where the application reads its packets; it must dispose each one it reads. Any number of readers may share it.</summary>
-    public ChannelReader<ReceivedPacket> Reader => _channel.Reader;
+    public ChannelReader<ReceivedPacket> Reader => _queue;
 
     /// <summary>Completes when the consumer is closed and its queue is empty.</summary>
-    public Task Completion => _channel.Reader.Completion;
+    public Task Completion => _queue.Completion;
 
     /// <summary>Packets waiting to be read.</summary>
-    public int QueuedCount => _channel.Reader.Count;
+    public int QueuedCount => _queue.Count;
 
     /// <summary>
     /// Packets queued for the application: counted just after each is queued by <see cref="TryDeliver"/>, and when
@@ -131,26 +115,25 @@ public sealed class SocketConsumer : IDisposable
     /// </summary>
     internal bool TryDeliverHandedOver(in ReceivedPacket packet)
     {
-        t_writeDropped = false;
-        if (!_channel.Writer.TryWrite(packet))
+        switch (_queue.TryWrite(packet))
         {
-            Interlocked.Increment(ref _droppedClosed);
-            packet.Dispose();
-            return false;
-        }
+            case SocketQueueWrite.Queued:
+                if (Volatile.Read(ref _overloaded) != 0)
+                {
+                    Volatile.Write(ref _overloaded, 0);
+                }
 
-        // Only this write's callback can have set it, and it ran (if at all) on this thread inside TryWrite.
-        if (t_writeDropped)
-        {
-            return false;
+                return true;
+            case SocketQueueWrite.Full:
+                Volatile.Write(ref _overloaded, 1);
+                Interlocked.Increment(ref _droppedQueueFull);
+                packet.Dispose();
+                return false;
+            default:
+                Interlocked.Increment(ref _droppedClosed);
+                packet.Dispose();
+                return false;
         }
-
-        if (Volatile.Read(ref _overloaded) != 0)
-        {
-            Volatile.Write(ref _overloaded, 0);
-        }
-
-        return true;
     }
 
     /// <summary>Counts <paramref name="count"/> packets queued by <see cref="TryDeliverHandedOver"/>.</summary>
@@ -162,7 +145,7 @@ public sealed class SocketConsumer : IDisposable
     /// </summary>
     internal bool TryDropBeforeDelivery()
     {
-        if (Volatile.Read(ref _overloaded) == 0 || _channel.Reader.Count < Capacity)
+        if (Volatile.Read(ref _overloaded) == 0 || _queue.Count < Capacity)
         {
             return false;
         }
@@ -178,15 +161,15 @@ public sealed class SocketConsumer : IDisposable
     /// </summary>
     public void Complete(Exception? error = null)
     {
-        _channel.Writer.TryComplete(error);
+        _queue.TryComplete(error);
 
-        // After TryComplete no write can succeed, so this loop sees every packet that will ever be queued except
+        // After the close no write can succeed, so the drain sees every packet that will ever be queued except
         // those a concurrent reader takes first, and those are the reader's to dispose.
-        while (_channel.Reader.TryRead(out ReceivedPacket packet))
+        _queue.DrainAfterClose(packet =>
         {
             Interlocked.Increment(ref _drainedAtClose);
             packet.Dispose();
-        }
+        });
     }
 
     /// <summary>Closes the consumer, as <see cref="Complete"/> without an error.</summary>
@@ -195,12 +178,4 @@ public sealed class SocketConsumer : IDisposable
     /// <summary>The consumer for logs: name, queue fill and every counter.</summary>
     public override string ToString() =>
         $"{Name}: queued {QueuedCount}/{Capacity}, delivered {Delivered}, dropped full {DroppedQueueFull}, dropped closed {DroppedClosed}, drained {DrainedAtClose}";
-
-    private void DropBecauseQueueFull(ReceivedPacket packet)
-    {
-        t_writeDropped = true;
-        Volatile.Write(ref _overloaded, 1);
-        Interlocked.Increment(ref _droppedQueueFull);
-        packet.Dispose();
-    }
 }
