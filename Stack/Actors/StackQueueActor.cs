@@ -67,6 +67,7 @@ public sealed class StackQueueActor : ReceiveActor
         int handled = 0;
         int firstStillOwned = 0;
         DeliveryTally delivered = default;
+        LastRoute route = default;
         try
         {
             for (; handled < frames.Length; handled++)
@@ -75,7 +76,7 @@ public sealed class StackQueueActor : ReceiveActor
                 ReadOnlySpan<byte> bytes = frame.Netmem.GetSpan().Slice(frame.Offset, frame.Length);
                 ParsedPacket packet = reader.Read(bytes);
                 firstStillOwned = handled + 1;
-                _demultiplexer.Dispatch(frame.Netmem, frame.Offset, frame.Length, packet, ref delivered);
+                _demultiplexer.Dispatch(frame.Netmem, frame.Offset, frame.Length, packet, ref delivered, ref route);
             }
         }
         catch

@@ -26,6 +26,9 @@ public sealed class FlowDemultiplexer
     private long _droppedByConsumer;
     private SocketConsumer? _unmatched;
 
+    // Bumped after every change to the bindings, so a batch's remembered route (LastRoute) is dropped when one changes.
+    private int _routesVersion;
+
     /// <param name="unmatched">Receives packets of flows no consumer is bound to; null drops them.</param>
     public FlowDemultiplexer(SocketConsumer? unmatched = null)
     {
@@ -39,11 +42,11 @@ public sealed class FlowDemultiplexer
     public bool TryBindUnmatched(SocketConsumer consumer)
     {
         ArgumentNullException.ThrowIfNull(consumer);
-        return Interlocked.CompareExchange(ref _unmatched, consumer, null) is null;
+        return RoutesChanged(Interlocked.CompareExchange(ref _unmatched, consumer, null) is null);
     }
 
     /// <summary>Stops sending unmatched flows to <paramref name="consumer"/> if it receives them (a successor is left alone).</summary>
-    public bool UnbindUnmatched(SocketConsumer consumer) => ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer);
+    public bool UnbindUnmatched(SocketConsumer consumer) => RoutesChanged(ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer));
 
     /// <summary>Flows bound to a socket now.</summary>
     public int BoundFlowCount => _consumers.Count;
@@ -65,6 +68,7 @@ public sealed class FlowDemultiplexer
     {
         ArgumentNullException.ThrowIfNull(consumer);
         SocketConsumer bound = _consumers.GetOrAdd(flow, consumer);
+        RoutesChanged(true);
         if (!ReferenceEquals(bound, consumer))
         {
             throw new FlowAlreadyBoundException(flow, bound.Name);
@@ -72,13 +76,13 @@ public sealed class FlowDemultiplexer
     }
 
     /// <summary>Removes the flow's binding; false if it had none.</summary>
-    public bool Unbind(FlowKey flow) => _consumers.TryRemove(flow, out _);
+    public bool Unbind(FlowKey flow) => RoutesChanged(_consumers.TryRemove(flow, out _));
 
     /// <summary>
     /// Removes the flow's binding only if <paramref name="consumer"/> holds it, atomically: a closing consumer cannot
     /// unbind the successor that rebound the flow after it.
     /// </summary>
-    public bool Unbind(FlowKey flow, SocketConsumer consumer) => _consumers.TryRemove(KeyValuePair.Create(flow, consumer));
+    public bool Unbind(FlowKey flow, SocketConsumer consumer) => RoutesChanged(_consumers.TryRemove(KeyValuePair.Create(flow, consumer)));
 
     /// <summary>The socket bound to <paramref name="flow"/>, if any.</summary>
     public bool TryGetConsumer(FlowKey flow, out SocketConsumer consumer) => _consumers.TryGetValue(flow, out consumer!);
@@ -89,18 +93,20 @@ public sealed class FlowDemultiplexer
     {
         // One packet: the tally is flushed at once, so the counters move as the packet is queued.
         DeliveryTally tally = default;
-        DispatchOutcome outcome = Dispatch(page, frameOffset, frameLength, packet, ref tally);
+        LastRoute route = default;
+        DispatchOutcome outcome = Dispatch(page, frameOffset, frameLength, packet, ref tally, ref route);
         tally.Flush(this);
         return outcome;
     }
 
     /// <summary>
     /// <see cref="Dispatch(NetmemRef, int, int, in ParsedPacket)"/> for one frame of a batch: a queued packet is
-    /// counted in <paramref name="tally"/>, which the caller flushes when the batch ends.
+    /// counted in <paramref name="tally"/>, which the caller flushes when the batch ends, and routed by
+    /// <paramref name="route"/> when it is of the batch's previous flow.
     /// </summary>
-    internal DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet, ref DeliveryTally tally)
+    internal DispatchOutcome Dispatch(NetmemRef page, int frameOffset, int frameLength, in ParsedPacket packet, ref DeliveryTally tally, ref LastRoute route)
     {
-        if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
+        if (!TryRoute(packet, ref route, out SocketConsumer? consumer, out DispatchOutcome dropped))
         {
             page.ReturnToPool();
             return dropped;
@@ -130,7 +136,8 @@ public sealed class FlowDemultiplexer
     /// <exception cref="ArgumentException">The frame length or the parsed payload are invalid (checked when a packet is to be queued); the fragment was returned.</exception>
     public DispatchOutcome Dispatch(NetmemFragment fragment, int frameLength, in ParsedPacket packet)
     {
-        if (!TryRoute(packet, out SocketConsumer? consumer, out DispatchOutcome dropped))
+        LastRoute route = default;
+        if (!TryRoute(packet, ref route, out SocketConsumer? consumer, out DispatchOutcome dropped))
         {
             fragment.ReturnToPool();
             return dropped;
@@ -163,7 +170,7 @@ public sealed class FlowDemultiplexer
     public override string ToString() =>
         $"{BoundFlowCount} flows: queued {Queued}, no socket {DroppedNoSocket}, not parsed {DroppedNotParsed}, refused by consumer {DroppedByConsumer}";
 
-    private bool TryRoute(in ParsedPacket packet, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SocketConsumer? consumer, out DispatchOutcome dropped)
+    private bool TryRoute(in ParsedPacket packet, ref LastRoute route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SocketConsumer? consumer, out DispatchOutcome dropped)
     {
         if (packet.Status != ParseStatus.Ok)
         {
@@ -173,8 +180,18 @@ public sealed class FlowDemultiplexer
             return false;
         }
 
-        if (_consumers.TryGetValue(packet.Flow, out consumer) || (consumer = Unmatched) is not null)
+        // The version is read before the look-up: see LastRoute for why a remembered route stays exact.
+        FlowKey flow = packet.Flow;
+        int version = Volatile.Read(ref _routesVersion);
+        if (route.TryRecall(flow, version, out consumer))
         {
+            dropped = DispatchOutcome.Queued;
+            return true;
+        }
+
+        if (_consumers.TryGetValue(flow, out consumer) || (consumer = Unmatched) is not null)
+        {
+            route.Remember(flow, version, consumer);
             dropped = DispatchOutcome.Queued;
             return true;
         }
@@ -182,6 +199,16 @@ public sealed class FlowDemultiplexer
         Interlocked.Increment(ref _droppedNoSocket);
         dropped = DispatchOutcome.DroppedNoSocket;
         return false;
+    }
+
+    private bool RoutesChanged(bool changed)
+    {
+        if (changed)
+        {
+            Interlocked.Increment(ref _routesVersion);
+        }
+
+        return changed;
     }
 
     /// <summary>Counts <paramref name="count"/> packets queued by a batch's dispatches (see <see cref="DeliveryTally"/>).</summary>

@@ -67,6 +67,7 @@ public sealed class DeliveryTallySpecs : IDisposable
     private DispatchOutcome Dispatch(FlowDemultiplexer demultiplexer, FlowKey flow, ref DeliveryTally tally)
     {
         (NetmemRef page, int frameLength, ParsedPacket packet) = _frames.WriteFrame(flow);
-        return demultiplexer.Dispatch(page, FramePool.Headroom, frameLength, packet, ref tally);
+        LastRoute route = default;
+        return demultiplexer.Dispatch(page, FramePool.Headroom, frameLength, packet, ref tally, ref route);
     }
 }
