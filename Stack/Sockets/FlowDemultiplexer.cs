@@ -26,8 +26,9 @@ public sealed class FlowDemultiplexer
     private long _droppedByConsumer;
     private SocketConsumer? _unmatched;
 
-    // Bumped after every change to the bindings, so a batch's remembered route (LastRoute) is dropped when one changes.
-    private int _routesVersion;
+    // The bindings' version for a batch's remembered route (LastRoute): the changes under way in the low half, the
+    // changes finished in the high half, moved by one atomic add at the start and one at the end of each change.
+    private long _routes;
 
     /// <param name="unmatched">Receives packets of flows no consumer is bound to; null drops them.</param>
     public FlowDemultiplexer(SocketConsumer? unmatched = null)
@@ -42,11 +43,30 @@ public sealed class FlowDemultiplexer
     public bool TryBindUnmatched(SocketConsumer consumer)
     {
         ArgumentNullException.ThrowIfNull(consumer);
-        return RoutesChanged(Interlocked.CompareExchange(ref _unmatched, consumer, null) is null);
+        StartRoutesChange();
+        try
+        {
+            return Interlocked.CompareExchange(ref _unmatched, consumer, null) is null;
+        }
+        finally
+        {
+            EndRoutesChange();
+        }
     }
 
     /// <summary>Stops sending unmatched flows to <paramref name="consumer"/> if it receives them (a successor is left alone).</summary>
-    public bool UnbindUnmatched(SocketConsumer consumer) => RoutesChanged(ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer));
+    public bool UnbindUnmatched(SocketConsumer consumer)
+    {
+        StartRoutesChange();
+        try
+        {
+            return ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer);
+        }
+        finally
+        {
+            EndRoutesChange();
+        }
+    }
 
     /// <summary>Flows bound to a socket now.</summary>
     public int BoundFlowCount => _consumers.Count;
@@ -67,8 +87,17 @@ public sealed class FlowDemultiplexer
     public void Bind(FlowKey flow, SocketConsumer consumer)
     {
         ArgumentNullException.ThrowIfNull(consumer);
-        SocketConsumer bound = _consumers.GetOrAdd(flow, consumer);
-        RoutesChanged(true);
+        StartRoutesChange();
+        SocketConsumer bound;
+        try
+        {
+            bound = _consumers.GetOrAdd(flow, consumer);
+        }
+        finally
+        {
+            EndRoutesChange();
+        }
+
         if (!ReferenceEquals(bound, consumer))
         {
             throw new FlowAlreadyBoundException(flow, bound.Name);
@@ -76,13 +105,35 @@ public sealed class FlowDemultiplexer
     }
 
     /// <summary>Removes the flow's binding; false if it had none.</summary>
-    public bool Unbind(FlowKey flow) => RoutesChanged(_consumers.TryRemove(flow, out _));
+    public bool Unbind(FlowKey flow)
+    {
+        StartRoutesChange();
+        try
+        {
+            return _consumers.TryRemove(flow, out _);
+        }
+        finally
+        {
+            EndRoutesChange();
+        }
+    }
 
     /// <summary>
     /// Removes the flow's binding only if <paramref name="consumer"/> holds it, atomically: a closing consumer cannot
     /// unbind the successor that rebound the flow after it.
     /// </summary>
-    public bool Unbind(FlowKey flow, SocketConsumer consumer) => RoutesChanged(_consumers.TryRemove(KeyValuePair.Create(flow, consumer)));
+    public bool Unbind(FlowKey flow, SocketConsumer consumer)
+    {
+        StartRoutesChange();
+        try
+        {
+            return _consumers.TryRemove(KeyValuePair.Create(flow, consumer));
+        }
+        finally
+        {
+            EndRoutesChange();
+        }
+    }
 
     /// <summary>The socket bound to <paramref name="flow"/>, if any.</summary>
     public bool TryGetConsumer(FlowKey flow, out SocketConsumer consumer) => _consumers.TryGetValue(flow, out consumer!);
@@ -182,7 +233,7 @@ public sealed class FlowDemultiplexer
 
         // The version is read before the look-up: see LastRoute for why a remembered route stays exact.
         FlowKey flow = packet.Flow;
-        int version = Volatile.Read(ref _routesVersion);
+        long version = Volatile.Read(ref _routes);
         if (route.TryRecall(flow, version, out consumer))
         {
             dropped = DispatchOutcome.Queued;
@@ -201,15 +252,9 @@ public sealed class FlowDemultiplexer
         return false;
     }
 
-    private bool RoutesChanged(bool changed)
-    {
-        if (changed)
-        {
-            Interlocked.Increment(ref _routesVersion);
-        }
+    private void StartRoutesChange() => Interlocked.Increment(ref _routes);
 
-        return changed;
-    }
+    private void EndRoutesChange() => Interlocked.Add(ref _routes, (1L << 32) - 1);
 
     /// <summary>Counts <paramref name="count"/> packets queued by a batch's dispatches (see <see cref="DeliveryTally"/>).</summary>
     internal void AddQueued(int count) => Interlocked.Add(ref _queued, count);

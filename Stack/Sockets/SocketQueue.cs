@@ -90,10 +90,11 @@ internal sealed class SocketQueue<T> : ChannelReader<T>
                 return SocketQueueWrite.Closed;
             }
 
-            if (writes - _counters.ReadsSeenByWriters >= Capacity)
+            if (writes - Volatile.Read(ref _counters.ReadsSeenByWriters) >= Capacity)
             {
-                _counters.ReadsSeenByWriters = Volatile.Read(ref _counters.Reads);
-                if (writes - _counters.ReadsSeenByWriters >= Capacity)
+                long reads = Volatile.Read(ref _counters.Reads);
+                Volatile.Write(ref _counters.ReadsSeenByWriters, reads);
+                if (writes - reads >= Capacity)
                 {
                     return SocketQueueWrite.Full;
                 }
@@ -108,7 +109,18 @@ internal sealed class SocketQueue<T> : ChannelReader<T>
             writes = observed;
         }
 
-        _items.Enqueue(item);
+        try
+        {
+            _items.Enqueue(item);
+        }
+        catch
+        {
+            // The queue could not grow (out of memory): give the place back as if read, so the counts still say
+            // what the queue holds and nothing waits for an item that will never land. The item stays the writer's.
+            Interlocked.Increment(ref _counters.Reads);
+            throw;
+        }
+
         if (Volatile.Read(ref _counters.ReadersWaiting) != 0)
         {
             WakeWaiters();
@@ -163,7 +175,6 @@ internal sealed class SocketQueue<T> : ChannelReader<T>
                 return ClosedWait();
             }
 
-            SocketQueueWaiter waiter;
             lock (_waitLock)
             {
                 Interlocked.Exchange(ref _counters.ReadersWaiting, 1);
@@ -177,17 +188,19 @@ internal sealed class SocketQueue<T> : ChannelReader<T>
                     return ClosedWait();
                 }
 
-                waiter = !cancellationToken.CanBeCanceled && _reusableWaiter.TryClaim() ? _reusableWaiter : new SocketQueueWaiter(reusable: false);
+                SocketQueueWaiter waiter = !cancellationToken.CanBeCanceled && _reusableWaiter.TryClaim() ? _reusableWaiter : new SocketQueueWaiter(reusable: false);
                 _waiters.Add(waiter);
-            }
 
-            ValueTask<bool> wait = waiter.Wait;
-            if (cancellationToken.CanBeCanceled)
-            {
-                waiter.CancelWith(cancellationToken, _cancelWait, waiter);
-            }
+                // Registered while the lock keeps every waker out, so no completion can run before the registration
+                // is stored (and unregister an empty one). A token cancelled meanwhile runs CancelWait here, which
+                // takes the lock again (Lock is reentrant) and ends the wait.
+                if (cancellationToken.CanBeCanceled)
+                {
+                    waiter.CancelWith(cancellationToken, _cancelWait, waiter);
+                }
 
-            return wait;
+                return waiter.Wait;
+            }
         }
     }
 
@@ -217,7 +230,10 @@ internal sealed class SocketQueue<T> : ChannelReader<T>
 
             _closeError = error;
             Interlocked.Or(ref _counters.Writes, ClosedMark);
-            Volatile.Write(ref _counters.Closed, 1);
+
+            // A full fence, paired with the reader's increment of Reads before it reads Closed: either that reader
+            // sees the queue closed, or the read of Reads below sees its count, so the last read is never missed.
+            Interlocked.Exchange(ref _counters.Closed, 1);
         }
 
         if (Volatile.Read(ref _counters.Reads) == Placed(Volatile.Read(ref _counters.Writes)))

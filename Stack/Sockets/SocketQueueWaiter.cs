@@ -65,7 +65,9 @@ internal sealed class SocketQueueWaiter : IValueTaskSource<bool>, IThreadPoolWor
     bool IValueTaskSource<bool>.GetResult(short token)
     {
         // A second read of one wait is refused by the core (its version moved on) and must not free the waiter again.
-        bool thisWait = token == _core.Version;
+        // Nor may a read of a wait that has not ended yet (GetResult on a pending ValueTask): that throws, and the
+        // waiter is still listed in the queue.
+        bool thisWait = token == _core.Version && _core.GetStatus(token) != ValueTaskSourceStatus.Pending;
         try
         {
             return _core.GetResult(token);
