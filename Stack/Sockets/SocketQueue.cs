@@ -12,7 +12,7 @@ namespace Netmem.Stack.Sockets;
 /// <remarks>
 /// <para>Intent. This replaces a <c>Channel.CreateBounded</c> channel in <c>DropWrite</c> mode, whose one lock every
 /// write and every read takes. The stack writes and the consumer reads on two cores, one packet at a time, so that
-/// lock word crossed cores twice per packet, and the profile of the end-to-end case put a third of all the process's
+/// lock word crossed cores twice per packet, and the profile of the end-to-end case put over a third of all the process's
 /// CPU in the lock's enter and exit (BENCHMARKS.md §10). Here a write and a read each touch only their own side's
 /// counter and the queue's slot: the items live in a <see cref="ConcurrentQueue{T}"/> (lock-free, one
 /// compare-and-swap per enqueue and per dequeue, growing only when it holds more than ever before), and the
@@ -36,6 +36,10 @@ namespace Netmem.Stack.Sockets;
 /// reads <c>ReadersWaiting</c>. Both atomics are full fences, so either the reader sees the write's place (and
 /// does not sleep) or the writer sees the flag (and wakes every waiter, after its item is in the queue). A write
 /// with no reader waiting pays one plain load of a line that only changes when a reader goes to sleep.</item>
+/// <item><b><see cref="Completion"/> is not missed.</b> It completes when the queue is closed and every place taken
+/// was read. The close sets <c>Closed</c> by an atomic exchange and then reads <c>Reads</c>; a reader counts its item
+/// by an atomic increment and then reads <c>Closed</c>. Both are full fences, so either the last reader sees the
+/// queue closed or the close sees the last count, and whichever does completes it.</item>
 /// <item><b>Each wait completes once</b>: see <see cref="SocketQueueWaiter"/>.</item>
 /// </list>
 /// <para>A reader may find a place taken whose item is not enqueued yet (its writer is between its two steps): it
