@@ -12,9 +12,9 @@ namespace Netmem.Stack.Sockets;
 /// <remarks>
 /// <para>Intent. This replaces a <c>Channel.CreateBounded</c> channel in <c>DropWrite</c> mode, whose one lock every
 /// write and every read takes. The stack writes and the consumer reads on two cores, one packet at a time, so that
-/// lock word crossed cores twice per packet, and the profile of the end-to-end case put over a third of all the process's
-/// CPU in the lock's enter and exit (BENCHMARKS.md §10). Here a write and a read each touch only their own side's
-/// counter and the queue's slot: the items live in a <see cref="ConcurrentQueue{T}"/> (lock-free, one
+/// lock word crossed cores twice per packet, and the profile of the end-to-end case put over a third of all the
+/// process's CPU in the lock's enter and exit (BENCHMARKS.md §10). Here a write and a read each touch only their own
+/// side's counter and the queue's slot: the items live in a <see cref="ConcurrentQueue{T}"/> (lock-free, one
 /// compare-and-swap per enqueue and per dequeue, growing only when it holds more than ever before), and the
 /// capacity is kept by two counters, one per side.</para>
 /// <para>Invariants and why they hold:</para>
