@@ -64,8 +64,10 @@ internal sealed class SocketQueueWaiter : IValueTaskSource<bool>, IThreadPoolWor
 
     bool IValueTaskSource<bool>.GetResult(short token)
     {
-        // A second read of one wait is refused by the core (its version moved on) and must not free the waiter again.
-        bool thisWait = token == _core.Version;
+        // A second read of one wait is refused by the core (its version moved on) and must not free the waiter again;
+        // nor must a read before the wait completed, which the core refuses too: the waiter is still listed, and freed
+        // now it would be claimed and listed a second time, then completed twice.
+        bool thisWait = token == _core.Version && _core.GetStatus(token) != ValueTaskSourceStatus.Pending;
         try
         {
             return _core.GetResult(token);
