@@ -88,7 +88,7 @@ public sealed class SocketQueueSpecs
         for (int round = 0; round < 1000; round++)
         {
             int queued = 0;
-            while (queue.TryWrite(round) == SocketQueueWrite.Queued)
+            for (int attempt = 0; attempt < 10 && queue.TryWrite(round) == SocketQueueWrite.Queued; attempt++)
             {
                 queued++;
             }
