@@ -42,8 +42,11 @@ namespace Netmem.Stack.Sockets;
 /// queue closed or the close sees the last count, and whichever does completes it.</item>
 /// <item><b>Each wait completes once</b>: see <see cref="SocketQueueWaiter"/>.</item>
 /// </list>
-/// <para>A reader may find a place taken whose item is not enqueued yet (its writer is between its two steps): it
-/// spins until the item is there, as <see cref="ConcurrentQueue{T}"/> itself does for a slot being written.</para>
+/// <para>A place is taken a few instructions before its item is enqueued (the writer's two steps). A waiting reader
+/// (<see cref="WaitToReadAsync"/>) and <see cref="DrainAfterClose"/> spin until the item is there; <see cref="TryRead"/>
+/// does not wait for another thread and reports the queue empty meanwhile. So, strictly in real time, a write refused
+/// as full can be followed by a read that finds nothing, for as long as a landing write takes; the counts stay
+/// exact, and the item is read next.</para>
 /// </remarks>
 /// <typeparam name="T">The items: <see cref="ReceivedPacket"/> in a <see cref="SocketConsumer"/>.</typeparam>
 internal sealed class SocketQueue<T> : ChannelReader<T>
