@@ -5,7 +5,7 @@ namespace Netmem.Stack.Actors;
 
 /// <summary>
 /// An application reading one socket: it owns a <see cref="SocketConsumer"/> bound to its flows, reads it without
-/// blocking (the channel's wait comes back as a message, see <see cref="SocketReadableNotifier"/>) and holds each
+/// blocking (the socket queue's wait comes back as a message, see <see cref="SocketReadableNotifier"/>) and holds each
 /// packet as its <see cref="ConsumerBehavior"/> says. Holding is what keeps pages inflight while a device unbinds.
 /// </summary>
 /// <remarks>
