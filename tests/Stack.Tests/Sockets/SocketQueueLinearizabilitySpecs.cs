@@ -39,41 +39,38 @@ public sealed class SocketQueueLinearizabilitySpecs
     [Fact]
     public void Writes_reads_counts_and_closes_with_readers_taking_turns_are_linearizable_at_the_capacity_boundary()
     {
-        Gen.Int[1, 3].Select(capacity => (new ActualQueue(capacity, readersTakeTurns: true), new ModelQueue(capacity)))
-            .SampleParallel(
-                [
-                    WriteOperation(), WriteOperation(), WriteOperation(),
-                    ReadOperation(), ReadOperation(),
-                    Gen.Operation<ActualQueue, ModelQueue>("Count", a => a.Count(), m => m.Count()),
-                    CompleteOperation(),
-                ],
-                equal: (actual, model) => actual.Matches(model),
-                maxSequentialOperations: MaxSequentialOperations,
-                maxParallelOperations: MaxParallelOperations,
-                iter: 1000,
-                threads: 3,
-                printActual: a => a.ToString(),
-                printModel: m => m.ToString());
+        CheckLinearizable(
+            Gen.Int[1, 3].Select(capacity => (new ActualQueue(capacity, readersTakeTurns: true), new ModelQueue(capacity))),
+            [
+                WriteOperation(), WriteOperation(), WriteOperation(),
+                ReadOperation(), ReadOperation(),
+                Gen.Operation<ActualQueue, ModelQueue>("Count", a => a.Count(), m => m.Count()),
+                CompleteOperation(),
+            ]);
     }
 
     [Fact]
     public void Writes_concurrent_reads_and_closes_are_linearizable_below_the_capacity()
     {
-        Gen.Const(() => (new ActualQueue(UnreachableCapacity, readersTakeTurns: false), new ModelQueue(UnreachableCapacity)))
-            .SampleParallel(
-                [
-                    WriteOperation(), WriteOperation(),
-                    ReadOperation(), ReadOperation(),
-                    CompleteOperation(),
-                ],
-                equal: (actual, model) => actual.Matches(model),
-                maxSequentialOperations: MaxSequentialOperations,
-                maxParallelOperations: MaxParallelOperations,
-                iter: 1000,
-                threads: 3,
-                printActual: a => a.ToString(),
-                printModel: m => m.ToString());
+        CheckLinearizable(
+            Gen.Const(() => (new ActualQueue(UnreachableCapacity, readersTakeTurns: false), new ModelQueue(UnreachableCapacity))),
+            [
+                WriteOperation(), WriteOperation(),
+                ReadOperation(), ReadOperation(),
+                CompleteOperation(),
+            ]);
     }
+
+    private static void CheckLinearizable(Gen<(ActualQueue, ModelQueue)> queues, GenOperation<ActualQueue, ModelQueue>[] operations) =>
+        queues.SampleParallel(
+            operations,
+            equal: (actual, model) => actual.Matches(model),
+            maxSequentialOperations: MaxSequentialOperations,
+            maxParallelOperations: MaxParallelOperations,
+            iter: 1000,
+            threads: 3,
+            printActual: a => a.ToString(),
+            printModel: m => m.ToString());
 
     private static GenOperation<ActualQueue, ModelQueue> WriteOperation() =>
         Gen.Int[0, 999].Operation<ActualQueue, ModelQueue>(i => $"TryWrite({i})", (a, i) => a.TryWrite(i), (m, i) => m.TryWrite(i));
