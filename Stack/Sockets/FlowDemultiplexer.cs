@@ -44,28 +44,14 @@ public sealed class FlowDemultiplexer
     {
         ArgumentNullException.ThrowIfNull(consumer);
         StartRoutesChange();
-        try
-        {
-            return Interlocked.CompareExchange(ref _unmatched, consumer, null) is null;
-        }
-        finally
-        {
-            EndRoutesChange();
-        }
+        return EndRoutesChange(Interlocked.CompareExchange(ref _unmatched, consumer, null) is null);
     }
 
     /// <summary>Stops sending unmatched flows to <paramref name="consumer"/> if it receives them (a successor is left alone).</summary>
     public bool UnbindUnmatched(SocketConsumer consumer)
     {
         StartRoutesChange();
-        try
-        {
-            return ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer);
-        }
-        finally
-        {
-            EndRoutesChange();
-        }
+        return EndRoutesChange(ReferenceEquals(Interlocked.CompareExchange(ref _unmatched, null, consumer), consumer));
     }
 
     /// <summary>Flows bound to a socket now.</summary>
@@ -88,15 +74,7 @@ public sealed class FlowDemultiplexer
     {
         ArgumentNullException.ThrowIfNull(consumer);
         StartRoutesChange();
-        SocketConsumer bound;
-        try
-        {
-            bound = _consumers.GetOrAdd(flow, consumer);
-        }
-        finally
-        {
-            EndRoutesChange();
-        }
+        SocketConsumer bound = EndRoutesChange(_consumers.GetOrAdd(flow, consumer));
 
         if (!ReferenceEquals(bound, consumer))
         {
@@ -108,14 +86,7 @@ public sealed class FlowDemultiplexer
     public bool Unbind(FlowKey flow)
     {
         StartRoutesChange();
-        try
-        {
-            return _consumers.TryRemove(flow, out _);
-        }
-        finally
-        {
-            EndRoutesChange();
-        }
+        return EndRoutesChange(_consumers.TryRemove(flow, out _));
     }
 
     /// <summary>
@@ -125,14 +96,7 @@ public sealed class FlowDemultiplexer
     public bool Unbind(FlowKey flow, SocketConsumer consumer)
     {
         StartRoutesChange();
-        try
-        {
-            return _consumers.TryRemove(KeyValuePair.Create(flow, consumer));
-        }
-        finally
-        {
-            EndRoutesChange();
-        }
+        return EndRoutesChange(_consumers.TryRemove(KeyValuePair.Create(flow, consumer)));
     }
 
     /// <summary>The socket bound to <paramref name="flow"/>, if any.</summary>
@@ -252,9 +216,16 @@ public sealed class FlowDemultiplexer
         return false;
     }
 
+    // A binding change is bracketed by these two (see LastRoute). A change that throws skips its end and leaves the
+    // count of changes under way raised: from then on no route is remembered, which is slower but never wrong.
     private void StartRoutesChange() => Interlocked.Increment(ref _routes);
 
-    private void EndRoutesChange() => Interlocked.Add(ref _routes, (1L << 32) - 1);
+    /// <summary>Ends the change started by <see cref="StartRoutesChange"/>, passing on its <paramref name="result"/>.</summary>
+    private T EndRoutesChange<T>(T result)
+    {
+        Interlocked.Add(ref _routes, (1L << 32) - 1);
+        return result;
+    }
 
     /// <summary>Counts <paramref name="count"/> packets queued by a batch's dispatches (see <see cref="DeliveryTally"/>).</summary>
     internal void AddQueued(int count) => Interlocked.Add(ref _queued, count);

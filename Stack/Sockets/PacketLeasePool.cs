@@ -106,15 +106,9 @@ internal static class PacketLeasePool
             return new PacketLease();
         }
 
-        if (magazine is null)
-        {
-            t_magazine = magazine = new Magazine(full);
-        }
-
-        magazine.Cells = full;
-        magazine.Count = MagazineSize - 1;
         PacketLease lease = full[MagazineSize - 1]!;
         full[MagazineSize - 1] = null;
+        Install(magazine, full, MagazineSize - 1);
         return lease;
     }
 
@@ -148,13 +142,15 @@ internal static class PacketLeasePool
 
         empty ??= new PacketLease?[MagazineSize];
         empty[0] = lease;
-        if (magazine is null)
-        {
-            t_magazine = magazine = new Magazine(empty);
-        }
+        Install(magazine, empty, 1);
+    }
 
-        magazine.Cells = empty;
-        magazine.Count = 1;
+    /// <summary>Makes <paramref name="cells"/>, holding <paramref name="count"/> cells, the thread's magazine (its first, if it had none).</summary>
+    private static void Install(Magazine? magazine, PacketLease?[] cells, int count)
+    {
+        magazine ??= t_magazine = new Magazine(cells);
+        magazine.Cells = cells;
+        magazine.Count = count;
     }
 
     /// <summary>One thread's magazine: its array of free cells and how many it holds (the slots below the count).</summary>

@@ -77,22 +77,7 @@ public sealed unsafe class IommuModelConcurrencySpecs : IDisposable
             }
         });
 
-        int overwritten = 0;
-        for (int round = 0; round < Rounds; round++)
-        {
-            ulong mapped = iommu.Map(Page(0), DmaDirection.FromDevice);
-            Volatile.Write(ref address, mapped);
-            Thread.SpinWait(2_000);
-            iommu.Unmap(mapped, PageSize, DmaDirection.FromDevice);
-
-            // Writers may still aim at the old address; none of their writes may land from here on.
-            new Span<byte>(_memory, PageSize).Clear();
-            Thread.SpinWait(2_000);
-            if (new Span<byte>(_memory, PageSize).IndexOfAnyExcept((byte)0) >= 0)
-            {
-                overwritten++;
-            }
-        }
+        int overwritten = RoundsWrittenAfterUnmap(iommu, ref address, Rounds);
 
         Volatile.Write(ref stop, true);
         Assert.True(JoinAll(writers));
@@ -174,23 +159,8 @@ public sealed unsafe class IommuModelConcurrencySpecs : IDisposable
             Interlocked.Add(ref landed, mine);
         });
 
-        int overwritten = 0;
-        for (int round = 0; round < Rounds; round++)
-        {
-            ulong mapped = iommu.Map(Page(0), DmaDirection.FromDevice);
-            Volatile.Write(ref address, mapped);
-            Thread.SpinWait(2_000);
-            iommu.Unmap(mapped, PageSize, DmaDirection.FromDevice);
-
-            // Engines may still aim at the old address, some inside a batch that began before the unmap; none of
-            // their bytes may land from here on.
-            new Span<byte>(_memory, PageSize).Clear();
-            Thread.SpinWait(2_000);
-            if (new Span<byte>(_memory, PageSize).IndexOfAnyExcept((byte)0) >= 0)
-            {
-                overwritten++;
-            }
-        }
+        // Engines may still aim at the old address, some inside a batch that began before the unmap.
+        int overwritten = RoundsWrittenAfterUnmap(iommu, ref address, Rounds);
 
         Volatile.Write(ref stop, true);
         Assert.True(JoinAll(engines));
@@ -334,6 +304,32 @@ public sealed unsafe class IommuModelConcurrencySpecs : IDisposable
         Assert.Equal(8_000, iommu.SyncCalls);
         Assert.Equal(8_000, iommu.DmaWrites);
         Assert.Empty(iommu.Violations);
+    }
+
+    /// <summary>
+    /// Maps the page, aims the writers at it through <paramref name="address"/>, unmaps it, and counts the rounds in
+    /// which a byte landed in the page after the unmap returned (writers may still aim at the old address; none of
+    /// their writes may land from there on).
+    /// </summary>
+    private int RoundsWrittenAfterUnmap(IommuModel iommu, ref ulong address, int rounds)
+    {
+        int overwritten = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            ulong mapped = iommu.Map(Page(0), DmaDirection.FromDevice);
+            Volatile.Write(ref address, mapped);
+            Thread.SpinWait(2_000);
+            iommu.Unmap(mapped, PageSize, DmaDirection.FromDevice);
+
+            new Span<byte>(_memory, PageSize).Clear();
+            Thread.SpinWait(2_000);
+            if (new Span<byte>(_memory, PageSize).IndexOfAnyExcept((byte)0) >= 0)
+            {
+                overwritten++;
+            }
+        }
+
+        return overwritten;
     }
 
     private static Thread[] StartThreads(int count, Action<int> body)
