@@ -29,10 +29,13 @@ public sealed class NetworkStackActor : ReceiveActor
             IActorRef consumer = Context.ActorOf(SocketConsumerActor.Props(_demultiplexer, open.Spec), "consumer-" + Uri.EscapeDataString(open.Spec.Name));
             _consumerRestartLimits[consumer] = open.Spec.Behavior.MaxRestartsPerMinute;
             Context.Watch(consumer);
-            // The runtime opens its configured consumers without a sender: nobody to answer, so no dead letter.
+            // The consumer binds its flows in PreStart, which runs on its own dispatcher after ActorOf returns. It
+            // answers itself, from its mailbox, which it reads only once PreStart has run: so the answer means its
+            // flows are bound, and traffic sent after it is routed. The runtime opens its configured consumers
+            // without a sender: nobody to answer, so no dead letter.
             if (!Sender.IsNobody())
             {
-                Sender.Tell(new ConsumerOpened(open.Spec.Name, consumer));
+                consumer.Tell(new AnnounceOpened(Sender));
             }
         });
     }

@@ -14,8 +14,11 @@ public sealed record OpenRxQueues(string Device, int QueueCount);
 /// <summary>The stack actors of a device's RX queues, by queue index: where its driver sends <see cref="RxBatch"/>es.</summary>
 public sealed record RxQueuesOpened(string Device, IReadOnlyList<IActorRef> Queues);
 
-/// <summary>Asks the <see cref="NetworkStackActor"/> to start a socket consumer; it replies <see cref="ConsumerOpened"/>.</summary>
+/// <summary>
+/// Asks the <see cref="NetworkStackActor"/> to start a socket consumer; the reply, <see cref="ConsumerOpened"/>,
+/// comes once the consumer has bound its flows.
+/// </summary>
 public sealed record OpenConsumer(ConsumerSpec Spec);
 
-/// <summary>The consumer actor started for <paramref name="Name"/>.</summary>
+/// <summary>The consumer actor started for <paramref name="Name"/>, its flows bound: traffic sent from now on reaches it.</summary>
 public sealed record ConsumerOpened(string Name, IActorRef Consumer);

@@ -1,8 +1,9 @@
+using Akka.Actor;
 using Netmem.Stack.Sockets;
 
 namespace Netmem.Stack.Actors;
 
-// The socket consumer actor's protocol: status, releasing what it holds, and its socket's wake-up.
+// The socket consumer actor's protocol: the answer to its opening, status, releasing what it holds, and its socket's wake-up.
 
 /// <summary>Asks a consumer for its <see cref="ConsumerStatus"/>.</summary>
 public sealed record GetConsumerStatus
@@ -60,3 +61,6 @@ internal sealed record ResumeReading
 
 /// <summary>A consumer's own socket has packets to read (<paramref name="Open"/>) or was closed.</summary>
 internal sealed record SocketReadable(SocketConsumer Socket, bool Open);
+
+/// <summary>The stack's request that a new consumer answer <paramref name="ReplyTo"/>'s <see cref="OpenConsumer"/> (see <see cref="NetworkStackActor"/>).</summary>
+internal sealed record AnnounceOpened(IActorRef ReplyTo);

@@ -38,7 +38,7 @@ public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit
         };
         stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, behavior)));
         IActorRef consumer = ExpectMsg<ConsumerOpened>().Consumer;
-        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+        Assert.True(_demultiplexer.TryGetConsumer(Bound, out _));
         SocketConsumer first = Socket();
 
         Deliver(40);
@@ -151,7 +151,7 @@ public sealed class SocketConsumerActorSpecs(ITestOutputHelper output) : TestKit
         IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
         stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, behavior)));
         ExpectMsg<ConsumerOpened>();
-        AwaitAssert(() => Assert.True(_demultiplexer.TryGetConsumer(Bound, out _)));
+        Assert.True(_demultiplexer.TryGetConsumer(Bound, out _));
         SocketConsumer first = Socket();
 
         EventFilter.Exception<InvalidOperationException>().ExpectOne(() => Deliver(10));

@@ -1,0 +1,57 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Netmem.Stack.Actors;
+using Netmem.Stack.Sockets;
+using Xunit;
+using Xunit.Abstractions;
+using static Netmem.Stack.Tests.Actors.StackActorFixture;
+
+namespace Netmem.Stack.Tests.Actors;
+
+public sealed class NetworkStackActorSpecs(ITestOutputHelper output) : TestKit(output: output)
+{
+    private readonly FlowDemultiplexer _demultiplexer = new();
+
+    [Fact]
+    public void The_stack_answers_an_open_consumer_only_once_the_consumer_has_bound_its_flows_and_opened_its_socket()
+    {
+        // The consumer's start is held inside its socket-opened hook, which runs after its flows are bound: an
+        // answer sent before the consumer started (a test or an application would then inject traffic that no
+        // socket takes) arrives while the hook waits.
+        using var opening = new ManualResetEventSlim();
+        using var letOpeningEnd = new ManualResetEventSlim();
+        var behavior = ConsumerBehavior.HoldUntilReleased with
+        {
+            OnSocketOpened = _ =>
+            {
+                opening.Set();
+                letOpeningEnd.Wait(TimeSpan.FromSeconds(30));
+            },
+        };
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+
+        stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, behavior)));
+        Assert.True(opening.Wait(TimeSpan.FromSeconds(15)), "the consumer never started");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        letOpeningEnd.Set();
+
+        ConsumerOpened opened = ExpectMsg<ConsumerOpened>(TimeSpan.FromSeconds(15));
+        Assert.Equal("app", opened.Name);
+        Assert.True(_demultiplexer.TryGetConsumer(Bound, out _), "the answer came before the consumer's flow was bound");
+    }
+
+    [Fact]
+    public void Every_open_consumer_is_answered_with_its_own_name_and_actor()
+    {
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+
+        stack.Tell(new OpenConsumer(new ConsumerSpec("first", [Bound], 256, ConsumerBehavior.HoldUntilReleased)));
+        stack.Tell(new OpenConsumer(new ConsumerSpec("second", [Unbound], 256, ConsumerBehavior.HoldUntilReleased)));
+
+        var answers = new[] { ExpectMsg<ConsumerOpened>(), ExpectMsg<ConsumerOpened>() }.OrderBy(a => a.Name).ToArray();
+        Assert.Equal(["first", "second"], answers.Select(a => a.Name));
+        Assert.NotEqual(answers[0].Consumer, answers[1].Consumer);
+        Assert.True(_demultiplexer.TryGetConsumer(Bound, out SocketConsumer first) && first.Name == "first");
+        Assert.True(_demultiplexer.TryGetConsumer(Unbound, out SocketConsumer second) && second.Name == "second");
+    }
+}
