@@ -35,6 +35,12 @@ public sealed partial class DeviceUnderTest
     /// <summary>The test configuration that puts the actor system on virtual time (Akka's <see cref="TestScheduler"/>).</summary>
     public const string VirtualTime = @"akka.scheduler.implementation = ""Akka.TestKit.TestScheduler, Akka.TestKit""";
 
+    /// <summary>
+    /// The kit's unbind phase timeouts, longer than the runtime's (1–2 s): a test machine loaded for a second
+    /// must not turn a clean unbind into a timed-out one. A test of a timeout sets its own in <see cref="DeviceUnderTestOptions.Customize"/>.
+    /// </summary>
+    private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly ConditionalWeakTable<ActorSystem, IActorRef> Reclaimers = new();
 
     private readonly TestKitBase _kit;
@@ -44,6 +50,7 @@ public sealed partial class DeviceUnderTest
     private readonly FaultyNetDevice _device;
     private readonly InjectedWire? _wire;
     private readonly TimeSpan _idlePollInterval;
+    private readonly TimeSpan _unbindPatience;
     private readonly List<PagePool> _everyPool = [];
     private readonly List<UnbindReport> _reports = [];
     private readonly List<ScenarioConsumer> _consumers = [];
@@ -79,9 +86,13 @@ public sealed partial class DeviceUnderTest
             PoolOptions = CreatePoolOptions,
             Driver = new DriverOptions { RingSize = options.RingSize },
             BindOnStart = false,
+            QuiesceTimeout = PhaseTimeout,
+            DestroyTimeout = PhaseTimeout,
+            TeardownTimeout = PhaseTimeout,
         };
         runtimeOptions = options.Customize?.Invoke(runtimeOptions) ?? runtimeOptions;
         _idlePollInterval = runtimeOptions.Driver.IdlePollInterval;
+        _unbindPatience = options.Patience + runtimeOptions.QuiesceTimeout + runtimeOptions.DestroyTimeout + runtimeOptions.TeardownTimeout;
         Supervisor = kit.Sys.ActorOf(DeviceSupervisor.Props(runtimeOptions, Stack), "device-" + device.Name);
         kit.Sys.WhenTerminated.ContinueWith(_ => FreeIdleProviders(), TaskScheduler.Default);
     }
@@ -152,12 +163,13 @@ public sealed partial class DeviceUnderTest
     }
 
     /// <summary>
-    /// Unbinds the device and returns the report of its <see cref="Unbound"/>. Under virtual time a phase that has
+    /// Unbinds the device and returns the report of its <see cref="Unbound"/>, waiting the patience plus every phase's
+    /// timeout, so that an unbind whose phases time out is reported by the runtime. Under virtual time a phase that has
     /// to time out needs <see cref="AdvanceTime"/>: send <see cref="Actors.Protocol.Unbind"/> to <see cref="Supervisor"/> yourself then.
     /// </summary>
     public UnbindReport Unbind()
     {
-        UnbindReport report = Supervisor.Ask<Unbound>(Actors.Protocol.Unbind.Instance, _options.Patience).GetAwaiter().GetResult().Report;
+        UnbindReport report = Supervisor.Ask<Unbound>(Actors.Protocol.Unbind.Instance, _unbindPatience).GetAwaiter().GetResult().Report;
         lock (_reports)
         {
             _reports.Add(report);

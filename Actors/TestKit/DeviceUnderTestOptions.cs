@@ -31,7 +31,8 @@ public sealed record DeviceUnderTestOptions
 
     /// <summary>
     /// Changes the runtime's options for the device before it starts: phase timeouts, driver restarts, a stand-in
-    /// driver. The kit has set the device, queues, pools and ring already.
+    /// driver. The kit has set the device, queues, pools and ring already, and the unbind's phase timeouts to 5 s each
+    /// (the runtime's are 1–2 s), so that a loaded test machine does not turn a clean unbind into a timed-out one.
     /// </summary>
     public Func<DeviceOptions, DeviceOptions>? Customize { get; init; }
 }

@@ -7,7 +7,8 @@ namespace Netmem.Stack.Actors;
 
 /// <summary>
 /// Asks the <see cref="NetworkStackActor"/> for the receive path of each RX queue of a device; it replies
-/// <see cref="RxQueuesOpened"/>. Asking again for the same device gives the same actors.
+/// <see cref="RxQueuesOpened"/> once every consumer opened without a requester (the runtime's configured ones) has
+/// bound its flows or stopped. Asking again for the same device gives the same actors.
 /// </summary>
 public sealed record OpenRxQueues(string Device, int QueueCount);
 

@@ -24,9 +24,12 @@ internal sealed class DeviceHarness
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
+    private static readonly TimeSpan PhaseTimeout = TimeSpan.FromSeconds(5);
+
     private readonly TestKitBase _kit;
     private readonly TestProbe _probe;
     private readonly ConcurrentDictionary<int, CrashingTrafficSource> _sources = new();
+    private readonly TimeSpan _unbindPatience;
 
     private DeviceHarness(TestKitBase kit, HarnessOptions options)
     {
@@ -52,8 +55,15 @@ internal sealed class DeviceHarness
             PoolOptions = _ => new PagePoolOptions { SyncForDevice = true },
             Driver = new DriverOptions { RingSize = options.RingSize },
             BindOnStart = false,
+            // Longer than the runtime's 1–2 s, so that a loaded machine does not time out a clean unbind; specs of a
+            // timeout set their own.
+            QuiesceTimeout = PhaseTimeout,
+            DestroyTimeout = PhaseTimeout,
+            TeardownTimeout = PhaseTimeout,
         };
-        Device = kit.Sys.ActorOf(DeviceSupervisor.Props(options.Customize(device), Stack), "device-" + options.Name);
+        device = options.Customize(device);
+        _unbindPatience = Patience + device.QuiesceTimeout + device.DestroyTimeout + device.TeardownTimeout;
+        Device = kit.Sys.ActorOf(DeviceSupervisor.Props(device, Stack), "device-" + options.Name);
     }
 
     public HarnessOptions Options { get; }
@@ -99,7 +109,7 @@ internal sealed class DeviceHarness
     public UnbindReport Unbind()
     {
         Device.Tell(Protocol.Unbind.Instance, _probe);
-        UnbindReport report = _probe.ExpectMsg<Unbound>(Patience).Report;
+        UnbindReport report = _probe.ExpectMsg<Unbound>(_unbindPatience).Report;
         _kit.Sys.Log.Info(
             $"{report.Device} unbind #{report.Generation}: {report.Duration.TotalMilliseconds:F2} ms; ring pages {report.RingPagesReturned}, "
             + $"inflight {report.InflightAtUnbind}, unmapped by destroy {report.UnmappedByDestroy}, still held {report.StillHeld}; phases: "

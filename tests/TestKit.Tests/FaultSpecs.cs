@@ -74,6 +74,8 @@ public sealed class FaultSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
 
         // The crashed incarnation's socket closed with it: the 10 it held and the 4 still queued all came back.
         device.AssertInflightEquals(0);
+        // Answered by the successor once it has started, its flow bound again: the next frames find its socket.
+        Assert.Equal(0, consumer.Status().Read);
         device.Inject(DeviceUnderTest.Flow(0), count: 5);
         AwaitAssert(() => Assert.Equal(5, consumer.Status().Held), Patience);
         device.AssertInflightEquals(5);

@@ -33,6 +33,7 @@ public sealed class InflightAssertionSpecs(ITestOutputHelper output) : Akka.Test
         var holder = device.OpenConsumer([DeviceUnderTest.Flow(0)], ConsumerBehavior.HoldUntilReleased, name: "holder");
         device.Bind();
         device.Inject(DeviceUnderTest.Flow(0), count: 10);
+        AwaitAssert(() => Assert.Equal(10, holder.Status().Held), TimeSpan.FromSeconds(15));
 
         var tooFew = Assert.Throws<ScenarioAssertionException>(() => device.AssertInflightEquals(9));
         var tooMany = Assert.Throws<ScenarioAssertionException>(() => device.AssertInflightEquals(11));

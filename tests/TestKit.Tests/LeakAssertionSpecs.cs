@@ -18,7 +18,7 @@ public sealed class LeakAssertionSpecs(ITestOutputHelper output) : Akka.TestKit.
         device.Bind();
 
         device.Inject(DeviceUnderTest.Flow(0), count: 50);
-        read.FishForMessage<int>(n => n == 50);
+        read.FishForMessage<int>(n => n == 50, TimeSpan.FromSeconds(15));
 
         device.AssertNoPageLeaked();
     }
@@ -32,7 +32,7 @@ public sealed class LeakAssertionSpecs(ITestOutputHelper output) : Akka.TestKit.
         device.Bind();
 
         device.Inject(DeviceUnderTest.Flow(0), count: 7);
-        read.FishForMessage<int>(n => n == 7);
+        read.FishForMessage<int>(n => n == 7, TimeSpan.FromSeconds(15));
 
         var failure = Assert.Throws<ScenarioAssertionException>(device.AssertNoPageLeaked);
         Output?.WriteLine(failure.Message);

@@ -36,7 +36,7 @@ public sealed class PayloadCounterSpecs(ITestOutputHelper output) : TestKit(Devi
 
         device.Inject(flow, count: 100, frameLength: 256);
 
-        Assert.All(lengths.ReceiveN(100), length => Assert.Equal(256 - 42, length));
+        Assert.All(lengths.ReceiveN(100, TimeSpan.FromSeconds(15)), length => Assert.Equal(256 - 42, length));
         UnbindReport report = device.Unbind();
         device.AssertUnboundClean(report);
         device.AssertNoIommuViolation();

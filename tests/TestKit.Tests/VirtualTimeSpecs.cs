@@ -41,7 +41,7 @@ public sealed class VirtualTimeSpecs(ITestOutputHelper output) : Akka.TestKit.Xu
         device.Inject(DeviceUnderTest.Flow(0), count: 30);
         device.Inject(DeviceUnderTest.Flow(1), count: 30);
 
-        AwaitAssert(() => Assert.Equal(60, consumer.Status().Read));
+        AwaitAssert(() => Assert.Equal(60, consumer.Status().Read), TimeSpan.FromSeconds(15));
         device.AssertUnboundClean(device.Unbind());
         device.AssertNoPageLeaked();
     }

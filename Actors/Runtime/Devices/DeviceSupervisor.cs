@@ -280,8 +280,10 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             return;
         }
 
-        _driver.Tell(Quiesce.Instance);
+        // Each phase's timer is set before its first request goes out: a test on virtual time that advances the
+        // clock as soon as it sees the request then always finds the timer there.
         StartPhaseTimer(_options.QuiesceTimeout);
+        _driver.Tell(Quiesce.Instance);
     }
 
     private void OnQuiesced(Quiesced quiesced)
@@ -320,13 +322,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     {
         UnbindRun run = _unbind!;
         run.Begin(UnbindPhase.DestroyPools);
-        foreach (IActorRef pool in _poolActors)
-        {
-            run.PoolsToAnswer.Add(pool);
-            pool.Tell(DestroyPool.Instance);
-        }
-
-        if (run.PoolsToAnswer.Count == 0)
+        if (_poolActors.Length == 0)
         {
             run.End(UnbindPhaseOutcome.Completed, null);
             BeginTeardown();
@@ -334,6 +330,11 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         }
 
         StartPhaseTimer(_options.DestroyTimeout);
+        foreach (IActorRef pool in _poolActors)
+        {
+            run.PoolsToAnswer.Add(pool);
+            pool.Tell(DestroyPool.Instance);
+        }
     }
 
     private void OnPoolDestroyed(PoolDestroyed destroyed)

@@ -27,7 +27,11 @@ public sealed class DeviceSupervisorSpecs(ITestOutputHelper output) : TestKit(ou
     public void A_bind_during_an_unbind_waits_for_Unbound_and_then_binds_a_new_generation()
     {
         var driver = CreateTestProbe();
-        var device = DeviceHarness.StartBound(this, new HarnessOptions { Customize = d => d with { DriverProps = _ => ProbeDriver.Props(driver.Ref) } });
+        // The quiesce waits for the test's answer, however long the machine takes to get there.
+        var device = DeviceHarness.StartBound(this, new HarnessOptions
+        {
+            Customize = d => d with { QuiesceTimeout = TimeSpan.FromHours(1), DriverProps = _ => ProbeDriver.Props(driver.Ref) },
+        });
         var requester = CreateTestProbe();
 
         device.Device.Tell(Unbind.Instance, requester);

@@ -117,7 +117,8 @@ public sealed class ConsumerBehaviorSpecs(ITestOutputHelper output) : TestKit(ou
         IActorRef consumer = Open(new ConsumerBehavior
         {
             HoldTime = TimeSpan.Zero,
-            DecidePacket = _ => Interlocked.Increment(ref decided) == 1 ? PacketDecision.Stall(TimeSpan.FromMilliseconds(500)) : PacketDecision.Hold,
+            // Long enough that a test thread starved for seconds still asks while the stall lasts.
+            DecidePacket = _ => Interlocked.Increment(ref decided) == 1 ? PacketDecision.Stall(TimeSpan.FromSeconds(4)) : PacketDecision.Hold,
         });
 
         Deliver(1);
@@ -129,7 +130,7 @@ public sealed class ConsumerBehaviorSpecs(ITestOutputHelper output) : TestKit(ou
         Assert.Equal(1, stalled.Read);
         Assert.Equal(1, stalled.Held);
         Assert.Equal(9, stalled.Queued);
-        AwaitAssert(() => Assert.Equal(10, Status(consumer).Read), TimeSpan.FromSeconds(5));
+        AwaitAssert(() => Assert.Equal(10, Status(consumer).Read), TimeSpan.FromSeconds(20));
         AwaitAssert(() => Assert.Equal(0, Lent(_pool)));
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Netmem.Stack.Actors;
+using Netmem.Stack.Rx;
 using Netmem.Stack.Sockets;
 using Xunit;
 using Xunit.Abstractions;
@@ -38,6 +39,49 @@ public sealed class NetworkStackActorSpecs(ITestOutputHelper output) : TestKit(o
         ConsumerOpened opened = ExpectMsg<ConsumerOpened>(TimeSpan.FromSeconds(15));
         Assert.Equal("app", opened.Name);
         Assert.True(_demultiplexer.TryGetConsumer(Bound, out _), "the answer came before the consumer's flow was bound");
+    }
+
+    [Fact]
+    public void The_stack_opens_no_rx_queue_until_a_consumer_opened_without_a_requester_has_bound_its_flows()
+    {
+        // As the runtime opens its configured consumers: no requester, then a device asks for its RX queues. The
+        // consumer's start is held, so RX queues opened at once would let the device's first frames find no socket.
+        using var opening = new ManualResetEventSlim();
+        using var letOpeningEnd = new ManualResetEventSlim();
+        var behavior = ConsumerBehavior.HoldUntilReleased with
+        {
+            OnSocketOpened = _ =>
+            {
+                opening.Set();
+                letOpeningEnd.Wait(TimeSpan.FromSeconds(30));
+            },
+        };
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+
+        stack.Tell(new OpenConsumer(new ConsumerSpec("configured", [Bound], 256, behavior)), ActorRefs.NoSender);
+        stack.Tell(new OpenRxQueues("eth0", 2));
+        Assert.True(opening.Wait(TimeSpan.FromSeconds(15)), "the consumer never started");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        letOpeningEnd.Set();
+
+        RxQueuesOpened opened = ExpectMsg<RxQueuesOpened>(TimeSpan.FromSeconds(15));
+        Assert.Equal(2, opened.Queues.Count);
+        Assert.True(_demultiplexer.TryGetConsumer(Bound, out _), "the RX queues opened before the consumer's flow was bound");
+    }
+
+    [Fact]
+    public void A_configured_consumer_that_cannot_start_does_not_hold_the_rx_queues_back()
+    {
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+        var takesTheRest = new ConsumerSpec("first", [], 256, ConsumerBehavior.HoldUntilReleased) { TakesUnmatchedFlows = true };
+        stack.Tell(new OpenConsumer(takesTheRest), ActorRefs.NoSender);
+        stack.Tell(new OpenConsumer(takesTheRest with { Name = "second" }), ActorRefs.NoSender);
+
+        stack.Tell(new OpenRxQueues("eth0", 1));
+
+        // The two start side by side: whichever binds first takes the unmatched flows, and the other is stopped.
+        Assert.Single(ExpectMsg<RxQueuesOpened>(TimeSpan.FromSeconds(15)).Queues);
+        Assert.Contains(_demultiplexer.Unmatched?.Name, new[] { "first", "second" });
     }
 
     [Fact]
