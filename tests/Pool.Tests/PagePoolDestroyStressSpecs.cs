@@ -17,6 +17,10 @@ public sealed class PagePoolDestroyStressSpecs
     private const int RoundsPerVariant = 500;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
+    // A start signal's wait runs on a bare thread, where a throw ends the test process: only a signal that can never
+    // come may end it, never a machine loaded for seconds.
+    private static readonly TimeSpan SignalPatience = TimeSpan.FromSeconds(60);
+
     public enum Variant
     {
         WholePages,
@@ -289,7 +293,7 @@ public sealed class PagePoolDestroyStressSpecs
 
     private static void SpinUntil(Func<bool> condition)
     {
-        if (!SpinWait.SpinUntil(condition, Patience))
+        if (!SpinWait.SpinUntil(condition, SignalPatience))
         {
             throw new TimeoutException("The round's start signal never came.");
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Rx;
+using Netmem.Uring.Ring;
 using Netmem.Uring.Traffic;
 using Xunit;
 
@@ -143,7 +144,8 @@ public sealed class UdpReceiveSpecs
 
         // Sent from this thread, so the receive this thread armed stays alive; the kernel writes 10 pages.
         new UdpTrafficGenerator(Traffic(bed.Binding, 10)).Run();
-        Thread.Sleep(100);
+        // Written means completed: a datagram the kernel has not yet taken would go to the next queue instead.
+        Assert.True(SpinWait.SpinUntil(() => ((UringRxQueue)bed.Rx[0]).CompletionsWaiting >= 10, TimeSpan.FromSeconds(10)), "the kernel did not write the 10 datagrams");
 
         Assert.Equal(32, bed.Rx[0].Close());
         Assert.Equal(0, bed.Binding.GetCounters().FramesReceived);
@@ -153,11 +155,15 @@ public sealed class UdpReceiveSpecs
         bed.Post(0, 32);
         new UdpTrafficGenerator(Traffic(bed.Binding, 10)).Run();
         int received = 0;
-        bed.ReapUntil(0, () => false, frame =>
+        void Count(RxFrame frame)
         {
             frame.Netmem.ReturnToPool();
             received++;
-        }, TimeSpan.FromMilliseconds(500));
+        }
+
+        // Reaps until the 10 are in (however slowly), then a while longer, so that any frame beyond them is counted too.
+        bed.ReapUntil(0, () => received >= 10, Count, TimeSpan.FromSeconds(10));
+        bed.ReapUntil(0, () => false, Count, TimeSpan.FromMilliseconds(200));
         Assert.Equal(10, received);
         Assert.Equal(0, bed.TearDown().Violations);
         Assert.Equal(0, bed.Pools[0].Inflight);

@@ -61,6 +61,24 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
     /// <summary>Whether a multishot receive is armed right now.</summary>
     internal bool IsArmed => _armed;
 
+    /// <summary>Completions the kernel has posted that no reap has taken yet: the frames it has written so far.</summary>
+    internal int CompletionsWaiting
+    {
+        get
+        {
+            lock (_queue.Ring.Gate)
+            {
+                uint waiting = 0;
+                while (_queue.Ring.TryPeek(waiting, out _))
+                {
+                    waiting++;
+                }
+
+                return (int)waiting;
+            }
+        }
+    }
+
     /// <summary>
     /// Opens the receive side: registers a provided-buffer ring of <paramref name="capacity"/> pages (rounded up to a
     /// power of two), whose frames hold what <paramref name="format"/> says.
