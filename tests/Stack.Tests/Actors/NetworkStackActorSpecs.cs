@@ -16,25 +16,15 @@ public sealed class NetworkStackActorSpecs(ITestOutputHelper output) : TestKit(o
     [Fact]
     public void The_stack_answers_an_open_consumer_only_once_the_consumer_has_bound_its_flows_and_opened_its_socket()
     {
-        // The consumer's start is held inside its socket-opened hook, which runs after its flows are bound: an
-        // answer sent before the consumer started (a test or an application would then inject traffic that no
-        // socket takes) arrives while the hook waits.
-        using var opening = new ManualResetEventSlim();
-        using var letOpeningEnd = new ManualResetEventSlim();
-        var behavior = ConsumerBehavior.HoldUntilReleased with
-        {
-            OnSocketOpened = _ =>
-            {
-                opening.Set();
-                letOpeningEnd.Wait(TimeSpan.FromSeconds(30));
-            },
-        };
+        // An answer sent before the consumer started (a test or an application would then inject traffic that no
+        // socket takes) arrives while its start is held.
+        var start = new HeldStart();
         IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
 
-        stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, behavior)));
-        Assert.True(opening.Wait(TimeSpan.FromSeconds(15)), "the consumer never started");
+        stack.Tell(new OpenConsumer(new ConsumerSpec("app", [Bound], 256, start.Behavior)));
+        start.AwaitHeld();
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        letOpeningEnd.Set();
+        start.Release();
 
         ConsumerOpened opened = ExpectMsg<ConsumerOpened>(TimeSpan.FromSeconds(15));
         Assert.Equal("app", opened.Name);
@@ -46,23 +36,14 @@ public sealed class NetworkStackActorSpecs(ITestOutputHelper output) : TestKit(o
     {
         // As the runtime opens its configured consumers: no requester, then a device asks for its RX queues. The
         // consumer's start is held, so RX queues opened at once would let the device's first frames find no socket.
-        using var opening = new ManualResetEventSlim();
-        using var letOpeningEnd = new ManualResetEventSlim();
-        var behavior = ConsumerBehavior.HoldUntilReleased with
-        {
-            OnSocketOpened = _ =>
-            {
-                opening.Set();
-                letOpeningEnd.Wait(TimeSpan.FromSeconds(30));
-            },
-        };
+        var start = new HeldStart();
         IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
 
-        stack.Tell(new OpenConsumer(new ConsumerSpec("configured", [Bound], 256, behavior)), ActorRefs.NoSender);
+        stack.Tell(new OpenConsumer(new ConsumerSpec("configured", [Bound], 256, start.Behavior)), ActorRefs.NoSender);
         stack.Tell(new OpenRxQueues("eth0", 2));
-        Assert.True(opening.Wait(TimeSpan.FromSeconds(15)), "the consumer never started");
+        start.AwaitHeld();
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        letOpeningEnd.Set();
+        start.Release();
 
         RxQueuesOpened opened = ExpectMsg<RxQueuesOpened>(TimeSpan.FromSeconds(15));
         Assert.Equal(2, opened.Queues.Count);
@@ -97,5 +78,32 @@ public sealed class NetworkStackActorSpecs(ITestOutputHelper output) : TestKit(o
         Assert.NotEqual(answers[0].Consumer, answers[1].Consumer);
         Assert.True(_demultiplexer.TryGetConsumer(Bound, out SocketConsumer first) && first.Name == "first");
         Assert.True(_demultiplexer.TryGetConsumer(Unbound, out SocketConsumer second) && second.Name == "second");
+    }
+
+    /// <summary>
+    /// A consumer behaviour whose start is held inside its socket-opened hook, which runs in <c>PreStart</c> after
+    /// the consumer's flows are bound, until the test releases it. Its events are left to the collector: the
+    /// consumer's thread may still be waking from one when the test ends.
+    /// </summary>
+    private sealed class HeldStart
+    {
+        private readonly ManualResetEventSlim _held = new();
+        private readonly ManualResetEventSlim _released = new();
+
+        public HeldStart() =>
+            Behavior = ConsumerBehavior.HoldUntilReleased with
+            {
+                OnSocketOpened = _ =>
+                {
+                    _held.Set();
+                    _released.Wait(TimeSpan.FromSeconds(30));
+                },
+            };
+
+        public ConsumerBehavior Behavior { get; }
+
+        public void AwaitHeld() => Assert.True(_held.Wait(TimeSpan.FromSeconds(15)), "the consumer never started");
+
+        public void Release() => _released.Set();
     }
 }
