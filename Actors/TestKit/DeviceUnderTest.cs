@@ -184,8 +184,9 @@ public sealed partial class DeviceUnderTest
     /// <summary>
     /// Opens a socket consumer actor on <paramref name="flows"/> (the runtime's own, supervised by the stack) that
     /// treats its packets as <paramref name="behavior"/> says: release at once (the default), hold for a time, or
-    /// hold until <see cref="ScenarioConsumer.ReleaseHeld"/>.
+    /// hold until <see cref="ScenarioConsumer.ReleaseHeld"/>. Returns once its flows are bound.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The consumer could not start; the message says why.</exception>
     public ScenarioConsumer OpenConsumer(IReadOnlyList<FlowKey> flows, ConsumerBehavior? behavior = null, string? name = null, int capacity = 16_384)
     {
         ArgumentNullException.ThrowIfNull(flows);

@@ -19,15 +19,24 @@ internal sealed class ChildRestartStrategy : OneForOneStrategy
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly IReadOnlyDictionary<IActorRef, int?> _consumerRestartLimits;
+    private readonly Action<IActorRef, Exception> _onCannotStart;
 
-    public ChildRestartStrategy(IReadOnlyDictionary<IActorRef, int?> consumerRestartLimits)
+    /// <param name="consumerRestartLimits">Each consumer's restart budget per minute (null: always restart).</param>
+    /// <param name="onCannotStart">Told, on the parent's thread, which child could not start and why, before it is stopped.</param>
+    public ChildRestartStrategy(IReadOnlyDictionary<IActorRef, int?> consumerRestartLimits, Action<IActorRef, Exception> onCannotStart)
         : base(DefaultMaxRestarts, Window, Decide)
     {
         _consumerRestartLimits = consumerRestartLimits;
+        _onCannotStart = onCannotStart;
     }
 
     public override void ProcessFailure(IActorContext context, bool restart, IActorRef child, Exception cause, ChildRestartStats stats, IReadOnlyCollection<ChildRestartStats> children)
     {
+        if (cause is ActorInitializationException { InnerException: { } why })
+        {
+            _onCannotStart(child, why);
+        }
+
         if (!restart || !_consumerRestartLimits.TryGetValue(child, out int? limit))
         {
             base.ProcessFailure(context, restart, child, cause, stats, children);

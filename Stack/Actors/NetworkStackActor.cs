@@ -17,7 +17,7 @@ public sealed class NetworkStackActor : ReceiveActor, IWithUnboundedStash
     private readonly FlowDemultiplexer _demultiplexer;
     private readonly Dictionary<string, IActorRef[]> _rxQueues = new();
     private readonly Dictionary<IActorRef, int?> _consumerRestartLimits = new();
-    private readonly HashSet<IActorRef> _consumersStarting = [];
+    private readonly Dictionary<IActorRef, StartingConsumer> _consumersStarting = new();
 
     /// <summary>A stack whose queues and consumers share <paramref name="demultiplexer"/> (flow → socket).</summary>
     public NetworkStackActor(FlowDemultiplexer demultiplexer)
@@ -36,28 +36,35 @@ public sealed class NetworkStackActor : ReceiveActor, IWithUnboundedStash
         Receive<Terminated>(t =>
         {
             _consumerRestartLimits.Remove(t.ActorRef);
-            ConsumerStarted(t.ActorRef);
+            if (_consumersStarting.Remove(t.ActorRef, out StartingConsumer? starting))
+            {
+                string reason = starting.Failure?.Message ?? "it was stopped while starting.";
+                starting.Requester?.Tell(new Status.Failure(new InvalidOperationException(
+                    $"Consumer '{starting.Name}' stopped before it had bound its flows: {reason}", starting.Failure)));
+                UnstashOnceNoConsumerIsStarting();
+            }
         });
-        Receive<ConsumerOpened>(opened => ConsumerStarted(opened.Consumer));
+        Receive<ConsumerOpened>(opened =>
+        {
+            if (_consumersStarting.Remove(opened.Consumer, out StartingConsumer? starting))
+            {
+                starting.Requester?.Tell(opened);
+                UnstashOnceNoConsumerIsStarting();
+            }
+        });
         Receive<OpenConsumer>(open =>
         {
             IActorRef consumer = Context.ActorOf(SocketConsumerActor.Props(_demultiplexer, open.Spec), "consumer-" + Uri.EscapeDataString(open.Spec.Name));
             _consumerRestartLimits[consumer] = open.Spec.Behavior.MaxRestartsPerMinute;
             Context.Watch(consumer);
-            // The consumer binds its flows in PreStart, which runs on its own dispatcher after ActorOf returns. It
-            // answers itself, from its mailbox, which it reads only once PreStart has run: so the answer means its
-            // flows are bound, and traffic sent after it is routed. The runtime opens its configured consumers
-            // without a sender; the stack waits for those itself, and opens no RX queue until each has bound its
-            // flows or stopped, so a device's first frames find their sockets.
-            if (Sender.IsNobody())
-            {
-                _consumersStarting.Add(consumer);
-                consumer.Tell(new AnnounceOpened(Self));
-            }
-            else
-            {
-                consumer.Tell(new AnnounceOpened(Sender));
-            }
+
+            // The consumer binds its flows in PreStart, which runs on its own dispatcher after ActorOf returns, and
+            // reads its mailbox only after that: its answer to AnnounceOpened means its flows are bound. The stack
+            // passes that answer on to the requester (the runtime opens its configured consumers with none), or, if
+            // the consumer stops first (its start failed), fails the request with the reason. Until every consumer
+            // has answered or stopped, the stack opens no RX queue, so a device's first frames find their sockets.
+            _consumersStarting[consumer] = new StartingConsumer(open.Spec.Name, Sender.IsNobody() ? null : Sender);
+            consumer.Tell(AnnounceOpened.Instance);
         });
     }
 
@@ -68,11 +75,20 @@ public sealed class NetworkStackActor : ReceiveActor, IWithUnboundedStash
     public static Props Props(FlowDemultiplexer demultiplexer) => Akka.Actor.Props.Create(() => new NetworkStackActor(demultiplexer));
 
     /// <summary>Restarts a child that throws, within each consumer's own restart budget; stack queues always restart.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new ChildRestartStrategy(_consumerRestartLimits);
+    protected override SupervisorStrategy SupervisorStrategy() => new ChildRestartStrategy(_consumerRestartLimits, RecordStartFailure);
 
-    private void ConsumerStarted(IActorRef consumer)
+    /// <summary>Keeps why a starting consumer could not start, for the answer to its requester when it stops.</summary>
+    private void RecordStartFailure(IActorRef child, Exception cause)
     {
-        if (_consumersStarting.Remove(consumer) && _consumersStarting.Count == 0)
+        if (_consumersStarting.TryGetValue(child, out StartingConsumer? starting))
+        {
+            starting.Failure = cause;
+        }
+    }
+
+    private void UnstashOnceNoConsumerIsStarting()
+    {
+        if (_consumersStarting.Count == 0)
         {
             Stash.UnstashAll();
         }
@@ -94,5 +110,15 @@ public sealed class NetworkStackActor : ReceiveActor, IWithUnboundedStash
         }
 
         Sender.Tell(new RxQueuesOpened(open.Device, queues[..open.QueueCount]));
+    }
+
+    /// <summary>A consumer the stack opened that has not yet answered <see cref="AnnounceOpened"/>.</summary>
+    private sealed class StartingConsumer(string name, IActorRef? requester)
+    {
+        public string Name { get; } = name;
+
+        public IActorRef? Requester { get; } = requester;
+
+        public Exception? Failure { get; set; }
     }
 }

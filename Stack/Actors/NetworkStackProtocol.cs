@@ -7,8 +7,8 @@ namespace Netmem.Stack.Actors;
 
 /// <summary>
 /// Asks the <see cref="NetworkStackActor"/> for the receive path of each RX queue of a device; it replies
-/// <see cref="RxQueuesOpened"/> once every consumer opened without a requester (the runtime's configured ones) has
-/// bound its flows or stopped. Asking again for the same device gives the same actors.
+/// <see cref="RxQueuesOpened"/> once every consumer it has opened has bound its flows or stopped, so a device's first
+/// frames find their sockets. Asking again for the same device gives the same actors.
 /// </summary>
 public sealed record OpenRxQueues(string Device, int QueueCount);
 
@@ -17,7 +17,9 @@ public sealed record RxQueuesOpened(string Device, IReadOnlyList<IActorRef> Queu
 
 /// <summary>
 /// Asks the <see cref="NetworkStackActor"/> to start a socket consumer; the reply, <see cref="ConsumerOpened"/>,
-/// comes once the consumer has bound its flows.
+/// comes once the consumer has bound its flows. A consumer that cannot start (another consumer already takes the
+/// unmatched flows, or its socket-opened callback throws) is stopped, and the reply is a <see cref="Status.Failure"/>
+/// saying why, which fails an <c>Ask</c> with an <see cref="InvalidOperationException"/>.
 /// </summary>
 public sealed record OpenConsumer(ConsumerSpec Spec);
 

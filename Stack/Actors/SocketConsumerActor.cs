@@ -36,7 +36,7 @@ public sealed class SocketConsumerActor : ReceiveActor, IWithTimers
         Receive<ResumeReading>(_ => OnResume());
         Receive<ReleaseExpired>(_ => ReleaseExpiredPackets());
         Receive<ReleaseHeld>(_ => Sender.Tell(new HeldReleased(_spec.Name, ReadQueuedThenReleaseAll())));
-        Receive<AnnounceOpened>(announce => announce.ReplyTo.Tell(new ConsumerOpened(_spec.Name, Self)));
+        Receive<AnnounceOpened>(_ => Sender.Tell(new ConsumerOpened(_spec.Name, Self)));
         Receive<GetConsumerStatus>(_ => Sender.Tell(new ConsumerStatus(
             _spec.Name, _read, _held.Count, _socket.QueuedCount, _socket.Delivered, _socket.DroppedQueueFull)));
     }

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Netmem.Stack.Sockets;
 
 namespace Netmem.Stack.Actors;
@@ -62,5 +61,12 @@ internal sealed record ResumeReading
 /// <summary>A consumer's own socket has packets to read (<paramref name="Open"/>) or was closed.</summary>
 internal sealed record SocketReadable(SocketConsumer Socket, bool Open);
 
-/// <summary>The stack's request that a new consumer answer <paramref name="ReplyTo"/>'s <see cref="OpenConsumer"/> (see <see cref="NetworkStackActor"/>).</summary>
-internal sealed record AnnounceOpened(IActorRef ReplyTo);
+/// <summary>The stack asks a new consumer to say, with <see cref="ConsumerOpened"/>, that it has started (see <see cref="NetworkStackActor"/>).</summary>
+internal sealed record AnnounceOpened
+{
+    public static readonly AnnounceOpened Instance = new();
+
+    private AnnounceOpened()
+    {
+    }
+}

@@ -66,6 +66,24 @@ public sealed class NetworkStackActorSpecs(ITestOutputHelper output) : TestKit(o
     }
 
     [Fact]
+    public async Task A_consumer_that_cannot_start_fails_its_requesters_open_with_the_reason_in_words()
+    {
+        IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
+        var capture = new ConsumerSpec("capture", [], 256, ConsumerBehavior.HoldUntilReleased) { TakesUnmatchedFlows = true };
+        await stack.Ask<ConsumerOpened>(new OpenConsumer(capture), TimeSpan.FromSeconds(15));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => stack.Ask<ConsumerOpened>(new OpenConsumer(capture with { Name = "second capture" }), TimeSpan.FromSeconds(15)));
+
+        Assert.Equal(
+            "Consumer 'second capture' stopped before it had bound its flows: Consumer 'second capture' cannot take unmatched flows: another consumer already does.",
+            refused.Message);
+        Assert.Equal("capture", _demultiplexer.Unmatched?.Name);
+        stack.Tell(new OpenRxQueues("eth0", 1));
+        Assert.Single(ExpectMsg<RxQueuesOpened>(TimeSpan.FromSeconds(15)).Queues);
+    }
+
+    [Fact]
     public void Every_open_consumer_is_answered_with_its_own_name_and_actor()
     {
         IActorRef stack = Sys.ActorOf(NetworkStackActor.Props(_demultiplexer));
