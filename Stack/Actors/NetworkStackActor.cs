@@ -68,7 +68,7 @@ public sealed class NetworkStackActor : ReceiveActor, IWithUnboundedStash
         });
     }
 
-    /// <summary>Set by Akka: where RX queue requests wait while a configured consumer is still starting.</summary>
+    /// <summary>Set by Akka: where RX queue requests wait while a consumer is still starting.</summary>
     public IStash Stash { get; set; } = null!;
 
     /// <summary>The demultiplexer the stack routes through.</summary>
