@@ -92,7 +92,7 @@ public sealed partial class DeviceUnderTest
         };
         runtimeOptions = options.Customize?.Invoke(runtimeOptions) ?? runtimeOptions;
         _idlePollInterval = runtimeOptions.Driver.IdlePollInterval;
-        _unbindPatience = options.Patience + runtimeOptions.QuiesceTimeout + runtimeOptions.DestroyTimeout + runtimeOptions.TeardownTimeout;
+        _unbindPatience = options.Patience + runtimeOptions.MaxUnbindDuration;
         Supervisor = kit.Sys.ActorOf(DeviceSupervisor.Props(runtimeOptions, Stack), "device-" + device.Name);
         kit.Sys.WhenTerminated.ContinueWith(_ => FreeIdleProviders(), TaskScheduler.Default);
     }
@@ -163,8 +163,9 @@ public sealed partial class DeviceUnderTest
     }
 
     /// <summary>
-    /// Unbinds the device and returns the report of its <see cref="Unbound"/>, waiting the patience plus every phase's
-    /// timeout, so that an unbind whose phases time out is reported by the runtime. Under virtual time a phase that has
+    /// Unbinds the device and returns the report of its <see cref="Unbound"/>, waiting the patience plus the longest an
+    /// unbind can take (<see cref="DeviceOptions.MaxUnbindDuration"/>), so that an unbind whose phases time out is
+    /// reported by the runtime. Under virtual time a phase that has
     /// to time out needs <see cref="AdvanceTime"/>: send <see cref="Actors.Protocol.Unbind"/> to <see cref="Supervisor"/> yourself then.
     /// </summary>
     public UnbindReport Unbind()

@@ -62,7 +62,7 @@ internal sealed class DeviceHarness
             TeardownTimeout = PhaseTimeout,
         };
         device = options.Customize(device);
-        _unbindPatience = Patience + device.QuiesceTimeout + device.DestroyTimeout + device.TeardownTimeout;
+        _unbindPatience = Patience + device.MaxUnbindDuration;
         Device = kit.Sys.ActorOf(DeviceSupervisor.Props(device, Stack), "device-" + options.Name);
     }
 
