@@ -41,6 +41,14 @@ public sealed class ScenarioFaults
         _switches.SlowUnmapsUntilTeardown(perUnmap);
     }
 
+    /// <summary>
+    /// The driver's next reap of any RX queue stays inside the device (a driver stuck in a hung device call) until
+    /// the returned call is released; then the device writes the frames waiting on the wire into the posted pages and
+    /// the reap returns them. Held past the device's <c>QuiesceTimeout</c>, it makes an unbind close the receive side
+    /// itself, waiting for the reap, before any page is unmapped.
+    /// </summary>
+    public HeldDeviceCall HoldDriverInDeviceAtNextReap() => _switches.ArmReapHold();
+
     /// <summary>The consumer throws as it reads its next packet (while holding everything it held): the stack restarts it.</summary>
     public void CrashConsumerOnNextPacket(ScenarioConsumer consumer)
     {

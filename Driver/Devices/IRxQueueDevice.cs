@@ -11,8 +11,9 @@ namespace Netmem.Driver.Devices;
 /// <para>Ownership: a page passed to <see cref="TryPost"/> belongs to the device until <see cref="Reap"/> hands it
 /// back inside an <see cref="RxFrame"/> (which the driver passes up the stack) or <see cref="Close"/> returns it to
 /// its pool. The device never returns a posted page to the pool on its own otherwise.</para>
-/// <para>Threading: every member is called from the driver's context only (one thread at a time), as a NIC's
-/// rings are touched only by its poll loop.</para>
+/// <para>Threading: one call at a time, as a NIC's rings are touched only by its poll loop: every member is called
+/// from the driver's context, except <see cref="Close"/>, which the runtime makes itself when the driver did not
+/// quiesce in time, after the driver's call in flight (if any) has returned.</para>
 /// </remarks>
 public interface IRxQueueDevice
 {
@@ -40,9 +41,10 @@ public interface IRxQueueDevice
     /// <summary>
     /// Stops the queue's receive engine (the device writes no frame after it returns), takes back every page it
     /// still holds (posted or written and not reaped) and returns each to its pool. Returns how many pages it
-    /// returned. Called once per <see cref="IDeviceBinding.OpenRxQueue"/>, possibly after
-    /// <see cref="IDeviceBinding.TearDown"/> (a driver that hung past the unbind): it must then give the pages back
-    /// without touching the device.
+    /// returned. The runtime calls it once per <see cref="IDeviceBinding.OpenRxQueue"/>, before any page of the
+    /// queue's pool is unmapped by its destroy and before <see cref="IDeviceBinding.TearDown"/>: the device must stop
+    /// before its pages are unmapped. An implementation used without the runtime should still make a second call
+    /// return 0 and touch nothing.
     /// </summary>
     long Close();
 }

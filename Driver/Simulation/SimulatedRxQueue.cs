@@ -10,11 +10,16 @@ namespace Netmem.Simulation;
 /// its next frame straight into the last posted page through the IOMMU model's DMA engine for the queue, so the model
 /// judges every DMA and the frame is copied once.
 /// </summary>
+/// <remarks>
+/// A descriptor holds the page's DMA address as it was when the page was posted, as a NIC's descriptor does: the
+/// hardware never asks the pool again, so a page unmapped while still posted is written through its stale address,
+/// and the IOMMU model sees exactly the fault a real device would cause.
+/// </remarks>
 internal sealed class SimulatedRxQueue : IRxQueueDevice
 {
     private readonly PagePool _pool;
     private readonly ITrafficSource _wire;
-    private readonly NetmemRef[] _ring;
+    private readonly Descriptor[] _ring;
     private readonly IommuModel.DeviceWriter _dma;
     private int _posted;
 
@@ -22,20 +27,21 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
     {
         _pool = pool;
         _wire = wire;
-        _ring = new NetmemRef[ringSize];
+        _ring = new Descriptor[ringSize];
         _dma = new IommuModel.DeviceWriter(iommu);
     }
 
     public int Posted => _posted;
 
+    /// <summary>Posts <paramref name="page"/>; false when the ring is full or the page is not mapped for the device.</summary>
     public bool TryPost(NetmemRef page)
     {
-        if (_posted == _ring.Length)
+        if (_posted == _ring.Length || !_pool.TryGetDmaAddress(page, out ulong dmaAddress))
         {
             return false;
         }
 
-        _ring[_posted++] = page;
+        _ring[_posted++] = new Descriptor(page, dmaAddress);
         return true;
     }
 
@@ -57,8 +63,8 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
         {
             while (taken < frames.Length && taken < _posted)
             {
-                NetmemRef page = _ring[_posted - 1 - taken];
-                bool landing = _dma.TryOpen(_pool.GetDmaAddress(page), 0, _pool.PageSize, out Span<byte> destination);
+                Descriptor descriptor = _ring[_posted - 1 - taken];
+                bool landing = _dma.TryOpen(descriptor.DmaAddress, 0, _pool.PageSize, out Span<byte> destination);
                 bool arrived = _wire.TryReceive(destination, out int length);
                 _dma.Close(arrived, length);
                 if (!arrived)
@@ -68,7 +74,7 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
 
                 if (landing)
                 {
-                    frames[taken++] = new RxFrame(page, 0, length);
+                    frames[taken++] = new RxFrame(descriptor.Page, 0, length);
                 }
             }
         }
@@ -91,10 +97,12 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
         int returned = _posted;
         for (int i = 0; i < _posted; i++)
         {
-            _pool.Return(_ring[i]);
+            _pool.Return(_ring[i].Page);
         }
 
         _posted = 0;
         return returned;
     }
+
+    private readonly record struct Descriptor(NetmemRef Page, ulong DmaAddress);
 }

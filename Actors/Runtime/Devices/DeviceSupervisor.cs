@@ -13,8 +13,8 @@ namespace Netmem.Actors.Devices;
 
 /// <summary>
 /// One device's supervisor: it binds the device (its DMA domain, one pool per RX queue, a driver) and runs the
-/// unbind protocol: driver quiesce → every pool destroyed → (after a timeout: device access revoked) → domain torn
-/// down → <see cref="Unbound"/>.
+/// unbind protocol: driver quiesce → (after its timeout: receive sides closed by the supervisor) → every pool
+/// destroyed → (after a timeout: device access revoked) → domain torn down → <see cref="Unbound"/>.
 /// </summary>
 /// <remarks>
 /// <para>The guarantee: when <see cref="Unbound"/> is sent, every page the device's pools lent is back, unmapped, or
@@ -25,7 +25,17 @@ namespace Netmem.Actors.Devices;
 /// one <see cref="DeviceCallGuard"/> (pools' DMA calls, the driver's receive sides, the teardown). A timeout never
 /// skips a wait on the device; it changes what is waited for:</para>
 /// <list type="bullet">
-/// <item>Quiesce: the driver is stopped and, if it does not stop either, destroyed around (its pools refuse it).</item>
+/// <item>Quiesce: the driver is stopped, and the supervisor closes its receive sides itself
+/// (<see cref="UnbindPhase.CloseReceive"/>) before any pool is destroyed. The device stops before its pages are
+/// unmapped: every page posted to a receive side can be written by the device until that side is closed, and a driver
+/// that hung may be hung <i>inside</i> the device (a reap that has not returned, which writes the frames waiting on the
+/// wire when it does). Destroying the pools first would unmap posted pages under a live receive engine: a DMA fault,
+/// or without an IOMMU a write into memory the pool has given away. So each close first waits for the call inside its
+/// receive side (they share one lock, see <c>GuardedRxQueueDevice</c>), then stops the engine and takes the posted
+/// pages back; only then are the pools destroyed, and whatever the driver still holds comes back as late returns. A
+/// close that outlives its timeout is reported and still waited for: escalating here would be the very fault this
+/// order prevents. A hung driver that is not inside the device costs nothing more: its receive sides close at once,
+/// and its pools refuse it once destroyed.</item>
 /// <item>Destroy: the pools' device access is revoked (<see cref="PagePool.RevokeDeviceAccess"/>): their gates close
 /// to every new call, destroy's walk stops calling the device and leaves the mappings it had not reached to the
 /// domain teardown, counted as revoked. The run then waits until every pool has answered and no pool call is running,
@@ -256,19 +266,14 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             Receive<Bind>(_ => Stash.Stash());
             Receive<GetDeviceStatus>(_ => Sender.Tell(CurrentStatus()));
             Receive<GetDevicePools>(_ => Sender.Tell(new DevicePools(_options.Name, _generation, _pools)));
-            Receive<Quiesced>(_ => _unbind!.Phase == UnbindPhase.Quiesce && !_unbind.AwaitingDriverStop && Sender.Equals(_driver), OnQuiesced);
+            Receive<Quiesced>(_ => _unbind!.Phase == UnbindPhase.Quiesce && Sender.Equals(_driver), OnQuiesced);
             Receive<Terminated>(t => t.ActorRef.Equals(_driver), _ => OnDriverStopped());
             Receive<PoolDestroyed>(_ => _unbind!.Phase is UnbindPhase.DestroyPools or UnbindPhase.RevokeDeviceAccess && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyed);
             Receive<Status.Failure>(_ => _unbind!.Phase is UnbindPhase.DestroyPools or UnbindPhase.RevokeDeviceAccess && _unbind.PoolsToAnswer.Contains(Sender), OnPoolDestroyFailed);
             Receive<DeviceTornDown>(t => _unbind!.Phase == UnbindPhase.TeardownDomain && t.UnbindId == _unbind.Id, OnDeviceTornDown);
+            Receive<ReceiveSidesClosed>(t => _unbind!.Phase == UnbindPhase.CloseReceive && t.UnbindId == _unbind.Id, OnReceiveSidesClosed);
             Receive<CheckDeviceCalls>(t => t.UnbindId == _unbind!.Id, _ => CheckDeviceCalls());
-            Receive<PhaseTimedOut>(t => t.UnbindId == _unbind!.Id && t.Phase == _unbind.Phase && !_unbind.AwaitingDriverStop, OnPhaseTimedOut);
-            Receive<DriverStopTimedOut>(t => t.UnbindId == _unbind!.Id && _unbind.AwaitingDriverStop, _ =>
-            {
-                _log.Error("{0}: the driver did not stop after its quiesce timed out; destroying the pools anyway", _options.Name);
-                _driver = null;
-                BeginDestroyPools();
-            });
+            Receive<PhaseTimedOut>(t => t.UnbindId == _unbind!.Id && t.Phase == _unbind.Phase, OnPhaseTimedOut);
             IgnoreStaleMessages();
         });
 
@@ -303,19 +308,55 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
     {
         UnbindRun run = _unbind!;
         _driver = null;
-        if (run.AwaitingDriverStop)
-        {
-            run.AwaitingDriverStop = false;
-            Timers.Cancel(PhaseTimer);
-            BeginDestroyPools();
-            return;
-        }
-
         if (run.Phase == UnbindPhase.Quiesce)
         {
+            // Its PostStop closed its receive sides before Terminated was sent: the device writes nothing now.
+            Timers.Cancel(PhaseTimer);
             run.End(UnbindPhaseOutcome.DriverStopped, "the driver stopped (crashed) before acknowledging; stopping returned its ring pages");
             BeginDestroyPools();
         }
+    }
+
+    /// <summary>
+    /// The driver did not quiesce in time: it is told to stop, and the supervisor closes its receive sides itself,
+    /// each once the driver's call still inside it has returned. The pools are destroyed only after that (see the
+    /// class remarks): until a receive side is closed, the device may write into every page posted to it.
+    /// </summary>
+    private void BeginCloseReceive()
+    {
+        UnbindRun run = _unbind!;
+        if (_driver is not null)
+        {
+            Context.Unwatch(_driver);
+            Context.Stop(_driver);
+            _driver = null;
+        }
+
+        run.Begin(UnbindPhase.CloseReceive);
+        StartPhaseTimer(_options.QuiesceTimeout);
+        Timers.StartPeriodicTimer(DeviceCallsTimer, new CheckDeviceCalls(run.Id), DeviceCallsCheckInterval);
+        long id = run.Id;
+        GuardedDeviceBinding binding = _binding!;
+        Task.Factory.StartNew(binding.CloseReceiveSides, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(
+                Self,
+                success: closed => new ReceiveSidesClosed(id, closed.PagesReturned, closed.Failures),
+                failure: exception => new ReceiveSidesClosed(id, 0, [exception.Message]));
+    }
+
+    private void OnReceiveSidesClosed(ReceiveSidesClosed closed)
+    {
+        UnbindRun run = _unbind!;
+        Timers.Cancel(PhaseTimer);
+        Timers.Cancel(DeviceCallsTimer);
+        run.RingPagesReturned += closed.PagesReturned;
+        string? late = run.CloseReceiveLate ? $"took longer than {_options.QuiesceTimeout} (a driver call was still inside the device); the unbind waited for it" : null;
+        string detail = string.Join("; ", closed.Failures.Append(late).Append($"{closed.PagesReturned} posted page(s) returned").OfType<string>());
+        UnbindPhaseOutcome outcome = closed.Failures.Count > 0 ? UnbindPhaseOutcome.Failed
+            : run.CloseReceiveLate ? UnbindPhaseOutcome.TimedOut
+            : UnbindPhaseOutcome.Completed;
+        run.End(outcome, detail);
+        BeginDestroyPools();
     }
 
     private void BeginDestroyPools()
@@ -539,10 +580,13 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         switch (timedOut.Phase)
         {
             case UnbindPhase.Quiesce:
-                run.End(UnbindPhaseOutcome.TimedOut, $"the driver did not acknowledge within {_options.QuiesceTimeout}; it was stopped");
-                run.AwaitingDriverStop = true;
-                Context.Stop(_driver!);
-                Timers.StartSingleTimer(PhaseTimer, new DriverStopTimedOut(run.Id), _options.QuiesceTimeout);
+                run.End(UnbindPhaseOutcome.TimedOut, $"the driver did not acknowledge within {_options.QuiesceTimeout}; it was stopped and its receive sides closed by the supervisor");
+                BeginCloseReceive();
+                break;
+            case UnbindPhase.CloseReceive:
+                run.CloseReceiveLate = true;
+                run.LastStuckReport = 0;
+                _log.Warning("{0}: closing the receive sides did not finish within {1}; the pools are not destroyed before it does", _options.Name, _options.QuiesceTimeout);
                 break;
             case UnbindPhase.DestroyPools:
                 run.End(UnbindPhaseOutcome.TimedOut, $"{run.PoolsToAnswer.Count} pool(s) did not finish within {_options.DestroyTimeout}: "
@@ -606,7 +650,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<DeviceTornDown>(_ => { });
         Receive<CheckDeviceCalls>(_ => { });
         Receive<PhaseTimedOut>(_ => { });
-        Receive<DriverStopTimedOut>(_ => { });
+        Receive<ReceiveSidesClosed>(_ => { });
         Receive<StackQueuesRetry>(_ => { });
         Receive<RxQueuesOpened>(_ => { });
     }

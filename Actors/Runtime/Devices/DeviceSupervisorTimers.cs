@@ -8,8 +8,6 @@ namespace Netmem.Actors.Devices;
 /// <summary>The supervisor's timer: phase <paramref name="Phase"/> of unbind <paramref name="UnbindId"/> ran out of time.</summary>
 internal sealed record PhaseTimedOut(long UnbindId, UnbindPhase Phase);
 
-/// <summary>The supervisor's timer: a driver told to stop after a quiesce timeout did not stop in time either.</summary>
-internal sealed record DriverStopTimedOut(long UnbindId);
 
 /// <summary>The supervisor's timer while starting: ask the stack for the RX queues again.</summary>
 internal sealed record StackQueuesRetry
@@ -23,6 +21,12 @@ internal sealed record StackQueuesRetry
 
 /// <summary>The domain teardown of unbind <paramref name="UnbindId"/> returned <paramref name="Report"/>, or threw <paramref name="Failure"/>.</summary>
 internal sealed record DeviceTornDown(long UnbindId, DeviceTeardownReport? Report, Exception? Failure);
+
+/// <summary>
+/// The supervisor's close of the receive sides in unbind <paramref name="UnbindId"/> returned: the pages it gave back
+/// and each close that failed, in words.
+/// </summary>
+internal sealed record ReceiveSidesClosed(long UnbindId, long PagesReturned, IReadOnlyList<string> Failures);
 
 /// <summary>The supervisor's timer while unbind <paramref name="UnbindId"/> waits for device calls to return.</summary>
 internal sealed record CheckDeviceCalls(long UnbindId);

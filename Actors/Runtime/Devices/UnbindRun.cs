@@ -27,8 +27,8 @@ internal sealed class UnbindRun
 
     public UnbindPhase Phase { get; private set; }
 
-    /// <summary>Quiesce timed out and the driver was told to stop; the run waits for it to stop (bounded).</summary>
-    public bool AwaitingDriverStop { get; set; }
+    /// <summary>Closing the receive sides outlived its timeout; the run still waits for it.</summary>
+    public bool CloseReceiveLate { get; set; }
 
     public List<UnbindPhaseResult> Results { get; } = new();
 

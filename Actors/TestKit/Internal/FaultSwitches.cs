@@ -10,6 +10,7 @@ internal sealed class FaultSwitches
     private int _failNextAllocation;
     private int _crashNextPoll;
     private long _unmapLatencyTicks;
+    private HeldDeviceCall? _reapHold;
 
     public void ArmMapFailure() => Volatile.Write(ref _failNextMap, 1);
 
@@ -18,6 +19,17 @@ internal sealed class FaultSwitches
     public void ArmPollCrash() => Volatile.Write(ref _crashNextPoll, 1);
 
     public void SlowUnmapsUntilTeardown(TimeSpan perUnmap) => Interlocked.Exchange(ref _unmapLatencyTicks, perUnmap.Ticks);
+
+    /// <summary>Arms a hold of the next reap, which the returned call takes and then waits on.</summary>
+    public HeldDeviceCall ArmReapHold()
+    {
+        var call = new HeldDeviceCall();
+        Volatile.Write(ref _reapHold, call);
+        return call;
+    }
+
+    /// <summary>Takes the armed reap hold, if any.</summary>
+    public HeldDeviceCall? TakeReapHold() => Volatile.Read(ref _reapHold) is null ? null : Interlocked.Exchange(ref _reapHold, null);
 
     public bool TakeMapFailure() => Interlocked.Exchange(ref _failNextMap, 0) == 1;
 

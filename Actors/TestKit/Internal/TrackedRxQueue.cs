@@ -5,9 +5,11 @@ using Netmem.Stack.Rx;
 namespace Netmem.TestKit.Internal;
 
 /// <summary>
-/// A queue's receive side that records which pages sit on its ring (for <see cref="RingLedger"/>) and crashes the
-/// driver at its next poll when the scenario asks. The crash is thrown before the device is asked for frames, so no
-/// page changes hands (the <see cref="IRxQueueDevice.Reap"/> contract) and no frame is lost.
+/// A queue's receive side that records which pages sit on its ring (for <see cref="RingLedger"/>), crashes the
+/// driver at its next poll when the scenario asks, and holds a reap inside the device until the scenario releases it (a
+/// driver stuck in a hung firmware call, whose reap then writes the frames waiting on the wire). The crash is thrown before
+/// the device is asked for frames, so no page changes hands (the <see cref="IRxQueueDevice.Reap"/> contract) and no
+/// frame is lost.
 /// </summary>
 internal sealed class TrackedRxQueue(IRxQueueDevice inner, FaultSwitches faults, RingLedger ring, string device, int queue) : IRxQueueDevice
 {
@@ -38,6 +40,8 @@ internal sealed class TrackedRxQueue(IRxQueueDevice inner, FaultSwitches faults,
         {
             throw new InjectedFaultException($"{device} rx{queue}: the scenario crashed the driver at this poll (ScenarioFaults.CrashDriverAtNextPoll).");
         }
+
+        faults.TakeReapHold()?.HoldHere();
 
         int reaped = inner.Reap(frames);
         foreach (RxFrame frame in frames[..reaped])

@@ -32,7 +32,7 @@ public sealed class VirtualTimePhaseTimeoutSpecs(ITestOutputHelper output)
         UnbindReport report = requester.ExpectMsg<Unbound>(DeviceHarness.Patience).Report;
 
         Assert.Equal([UnbindPhase.Quiesce], report.TimedOutPhases);
-        Assert.Equal(3, report.Phases.Count);
+        Assert.Equal([UnbindPhase.Quiesce, UnbindPhase.CloseReceive, UnbindPhase.DestroyPools, UnbindPhase.TeardownDomain], report.Phases.Select(p => p.Phase));
         device.AssertIommuClean(report);
     }
 }

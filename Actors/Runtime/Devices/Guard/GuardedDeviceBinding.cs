@@ -10,12 +10,19 @@ internal sealed class GuardedDeviceBinding : IDeviceBinding
     private readonly IDeviceBinding _inner;
     private readonly string _device;
     private readonly GuardedDmaDevice?[] _dmaDevices;
+    private readonly GuardedRxQueueDevice?[] _receiveSides;
+
+    // Orders opening a receive side against the supervisor's close of them all: a side opened before the close took
+    // its snapshot is closed by it, and none opens after (a driver restarted just before the unbind began).
+    private readonly Lock _receiveSidesLock = new();
+    private bool _receiveSidesClosing;
 
     public GuardedDeviceBinding(IDeviceBinding inner, string device, int queueCount)
     {
         _inner = inner;
         _device = device;
         _dmaDevices = new GuardedDmaDevice?[queueCount];
+        _receiveSides = new GuardedRxQueueDevice?[queueCount];
     }
 
     public DeviceCallGuard Guard { get; } = new();
@@ -25,19 +32,56 @@ internal sealed class GuardedDeviceBinding : IDeviceBinding
 
     public IRxQueueDevice OpenRxQueue(int queue, PagePool pool)
     {
-        if (!Guard.TryEnter(DeviceCallKind.PostPage, queue, 0, out int slot))
+        lock (_receiveSidesLock)
         {
-            throw new DeviceAccessRevokedException(_device, DeviceCallKind.PostPage);
+            if (_receiveSidesClosing || !Guard.TryEnter(DeviceCallKind.PostPage, queue, 0, out int slot))
+            {
+                throw new DeviceAccessRevokedException(_device, DeviceCallKind.PostPage);
+            }
+
+            try
+            {
+                var side = new GuardedRxQueueDevice(_inner.OpenRxQueue(queue, pool), Guard, queue);
+                _receiveSides[queue] = side;
+                return side;
+            }
+            finally
+            {
+                Guard.Exit(slot);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes every receive side still open, each after the call still inside it (a driver that hung in the device)
+    /// has returned, and refuses to open any more; returns how many pages the closes gave back and, in words, each
+    /// close that failed (its posted pages stay with the device). Blocks for as long as such a call lasts: run it off
+    /// the actor thread.
+    /// </summary>
+    public (long PagesReturned, IReadOnlyList<string> Failures) CloseReceiveSides()
+    {
+        GuardedRxQueueDevice?[] sides;
+        lock (_receiveSidesLock)
+        {
+            _receiveSidesClosing = true;
+            sides = (GuardedRxQueueDevice?[])_receiveSides.Clone();
         }
 
-        try
+        long returned = 0;
+        var failures = new List<string>();
+        for (int queue = 0; queue < sides.Length; queue++)
         {
-            return new GuardedRxQueueDevice(_inner.OpenRxQueue(queue, pool), Guard, queue);
+            try
+            {
+                returned += sides[queue]?.Close() ?? 0;
+            }
+            catch (Exception exception)
+            {
+                failures.Add($"closing rx{queue} failed: {exception.Message}");
+            }
         }
-        finally
-        {
-            Guard.Exit(slot);
-        }
+
+        return (returned, failures);
     }
 
     /// <summary>The teardown is the last call: it runs whether or not the guard is revoked, and is counted while it runs.</summary>
