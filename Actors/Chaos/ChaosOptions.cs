@@ -41,6 +41,7 @@ internal sealed class ChaosOptions
         [FaultKind.SlowUnmap] = FaultSwitch("--slow-unmap", "for some unbinds every unmap is slow, so destroy outlives its timeout"),
         [FaultKind.SlowSync] = FaultSwitch("--slow-sync", "for some unbinds every sync is slow"),
         [FaultKind.SlowTeardown] = FaultSwitch("--slow-teardown", "for some unbinds the domain teardown outlives its timeout"),
+        [FaultKind.DriverStuck] = FaultSwitch("--driver-stuck", "for some unbinds the driver is stuck inside the device past its quiesce timeout"),
     };
 
     /// <summary>

@@ -40,6 +40,9 @@ internal sealed class ChaosRun : IAsyncDisposable
     /// <summary>The teardown's timeout in chaos runs: short, so a slow teardown outlives it.</summary>
     private static readonly TimeSpan ChaosTeardownTimeout = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The quiesce's timeout in chaos runs: short, so a driver stuck in the device outlives it.</summary>
+    private static readonly TimeSpan ChaosQuiesceTimeout = TimeSpan.FromMilliseconds(500);
+
     private readonly ChaosSettings _settings;
     private readonly ChaosHooks _hooks;
     private readonly SeededChaos _chaos;
@@ -155,7 +158,7 @@ internal sealed class ChaosRun : IAsyncDisposable
     private DeviceOptions CreateDeviceOptions(string name, int index)
     {
         var iommu = new IommuModel(name);
-        var slow = new SlowDeviceSeam(_chaos, _chaos.Ledger.Stream($"dev{index}/slow-device"), ChaosTeardownTimeout);
+        var slow = new SlowDeviceSeam(_chaos, _chaos.Ledger.Stream($"dev{index}/slow-device"), ChaosTeardownTimeout, ChaosQuiesceTimeout);
         _slowDevices[index] = slow;
         _iommus[index] = iommu;
         int[] poolGenerations = new int[_settings.QueuesPerDevice];
@@ -169,6 +172,7 @@ internal sealed class ChaosRun : IAsyncDisposable
             PoolOptions = queue => CreatePoolOptions(index, name, queue, Interlocked.Increment(ref poolGenerations[queue])),
             MaxDriverRestarts = 1000,
             BindOnStart = false,
+            QuiesceTimeout = ChaosQuiesceTimeout,
             DestroyTimeout = ChaosDestroyTimeout,
             TeardownTimeout = ChaosTeardownTimeout,
         };
@@ -190,7 +194,8 @@ internal sealed class ChaosRun : IAsyncDisposable
             iommu,
             (_, bookkept) => new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(bookkept, iommu) ?? bookkept, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
             queue => crashes[queue],
-            slow.BeforeTeardown);
+            slow.BeforeTeardown,
+            receive => new StuckDriverRxQueue(receive, slow));
     }
 
     private SimulatedDevice CreateSimulatedDevice(string name, int index, IommuModel iommu, SlowDeviceSeam slow) =>
@@ -201,6 +206,7 @@ internal sealed class ChaosRun : IAsyncDisposable
             TrafficSourceFactory = CreateTrafficSourceFactory(index),
             DmaDeviceDecorator = (_, model) =>
                 new ChaosDmaDevice(_hooks.WrapDevice?.Invoke(model, iommu) ?? model, _chaos, _chaos.Ledger.Stream($"dev{index}/map"), slow),
+            RxQueueDecorator = (_, receive) => new StuckDriverRxQueue(receive, slow),
             BeforeTeardown = _ => slow.BeforeTeardown(),
         });
 
@@ -333,7 +339,8 @@ internal sealed class ChaosRun : IAsyncDisposable
     private async Task UnbindAsync(int device)
     {
         IDeviceLifecycle lifecycle = _devices[device];
-        await _slowDevices[device].DecideForUnbindAsync().ConfigureAwait(false);
+        await _slowDevices[device].DecideForUnbindAsync(atShutdown: false).ConfigureAwait(false);
+        await _slowDevices[device].WaitForStuckDriverAsync(ChaosQuiesceTimeout).ConfigureAwait(false);
         Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream($"dev{device}/unbind-storms"), _census.PoolsOf(lifecycle.Device)).ConfigureAwait(false);
         UnbindReport report = await lifecycle.UnbindAsync(CancellationToken.None).ConfigureAwait(false);
         RecordUnbound(report, _census.PoolsOf(lifecycle.Device));
@@ -348,7 +355,7 @@ internal sealed class ChaosRun : IAsyncDisposable
     {
         foreach (SlowDeviceSeam slow in _slowDevices)
         {
-            await slow.DecideForUnbindAsync().ConfigureAwait(false);
+            await slow.DecideForUnbindAsync(atShutdown: true).ConfigureAwait(false);
         }
 
         Task storm = await StartStormIfDecidedAsync(_chaos.Ledger.Stream("shutdown-storms"), _census.Pools.ToArray()).ConfigureAwait(false);

@@ -16,12 +16,14 @@ namespace Netmem.Chaos;
 /// <param name="dmaDecorator">Wraps each queue's bookkept DMA API (argument 1: the queue) with the run's fault seams.</param>
 /// <param name="crashSeam">The driver-crash seam of each queue (argument: the queue).</param>
 /// <param name="beforeTeardown">Runs on the tearing-down thread just before the real domain goes (a slow teardown).</param>
+/// <param name="receiveDecorator">Wraps each queue's checked receive side with the run's receive-side seams.</param>
 internal sealed class CheckedRealDevice(
     INetDevice inner,
     IommuModel shadow,
     Func<int, IDmaDevice, IDmaDevice> dmaDecorator,
     Func<int, DriverFaultSeam> crashSeam,
-    Action beforeTeardown) : INetDevice
+    Action beforeTeardown,
+    Func<IRxQueueDevice, IRxQueueDevice> receiveDecorator) : INetDevice
 {
     public string Name => inner.Name;
 
@@ -29,7 +31,7 @@ internal sealed class CheckedRealDevice(
     {
         IDeviceBinding binding = inner.Bind(context);
         shadow.Bind();
-        return new Binding(binding, shadow, context.QueueCount, dmaDecorator, crashSeam, beforeTeardown);
+        return new Binding(binding, shadow, context.QueueCount, dmaDecorator, crashSeam, beforeTeardown, receiveDecorator);
     }
 
     private sealed class Binding : IDeviceBinding
@@ -40,10 +42,12 @@ internal sealed class CheckedRealDevice(
         private readonly IDmaDevice[] _dmaDevices;
         private readonly Func<int, DriverFaultSeam> _crashSeam;
         private readonly Action _beforeTeardown;
+        private readonly Func<IRxQueueDevice, IRxQueueDevice> _receiveDecorator;
         private readonly int _violationsAtBind;
 
-        public Binding(IDeviceBinding inner, IommuModel shadow, int queues, Func<int, IDmaDevice, IDmaDevice> dmaDecorator, Func<int, DriverFaultSeam> crashSeam, Action beforeTeardown)
+        public Binding(IDeviceBinding inner, IommuModel shadow, int queues, Func<int, IDmaDevice, IDmaDevice> dmaDecorator, Func<int, DriverFaultSeam> crashSeam, Action beforeTeardown, Func<IRxQueueDevice, IRxQueueDevice> receiveDecorator)
         {
+            _receiveDecorator = receiveDecorator;
             _inner = inner;
             _shadow = shadow;
             _crashSeam = crashSeam;
@@ -56,7 +60,7 @@ internal sealed class CheckedRealDevice(
         public IDmaDevice GetDmaDevice(int queue) => _dmaDevices[queue];
 
         public IRxQueueDevice OpenRxQueue(int queue, PagePool pool) =>
-            new CheckedRxQueue(_inner.OpenRxQueue(queue, pool), pool, _bookkeeping[queue], _shadow, _crashSeam(queue));
+            _receiveDecorator(new CheckedRxQueue(_inner.OpenRxQueue(queue, pool), pool, _bookkeeping[queue], _shadow, _crashSeam(queue)));
 
         public DeviceTeardownReport TearDown(long revokedMappings)
         {

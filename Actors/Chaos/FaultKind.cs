@@ -38,4 +38,10 @@ internal enum FaultKind
 
     /// <summary>For one unbind, the domain teardown outlives its timeout (it hangs for a while, then returns).</summary>
     SlowTeardown,
+
+    /// <summary>
+    /// For one unbind, the driver's next reap stays inside the device past the quiesce timeout (a hung firmware call),
+    /// then returns with the frames the device wrote meanwhile.
+    /// </summary>
+    DriverStuck,
 }

@@ -25,7 +25,7 @@ internal sealed record FaultRates
     /// How one unit of fault rate translates into this kind's per-operation probability. The operations are: a DMA
     /// map (failure, latency), a provider allocation, a packet read by a consumer (throw, stall), a packet released
     /// (misuse), a frame asked of the traffic source inside a poll (driver crash), a 250 ms slot of the unbinder
-    /// (unbind under load) and an unbind (late-return storm; slow unmap, sync and teardown).
+    /// (unbind under load) and an unbind (late-return storm; slow unmap, sync and teardown; a driver stuck in the device).
     /// </summary>
     public static double WeightOf(FaultKind kind) => kind switch
     {
@@ -41,6 +41,7 @@ internal sealed record FaultRates
         FaultKind.SlowUnmap => 40.0,
         FaultKind.SlowSync => 20.0,
         FaultKind.SlowTeardown => 20.0,
+        FaultKind.DriverStuck => 20.0,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown fault kind."),
     };
 }

@@ -63,8 +63,8 @@ public sealed record DeviceOptions
     public TimeSpan DriverRestartWindow { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// The longest an unbind takes when every device call returns promptly: the phase timeouts, the wait for a driver
-    /// that timed out to stop, and a margin for revoking. A device call that never returns holds the unbind (and its
+    /// The longest an unbind takes when every device call returns promptly: the phase timeouts (the quiesce's twice:
+    /// once for the driver, once for the supervisor's close of its receive sides) and a margin for revoking. A device call that never returns holds the unbind (and its
     /// <c>Unbound</c>) for as long as it runs: no reply ever overtakes the device.
     /// </summary>
     public TimeSpan MaxUnbindDuration => QuiesceTimeout + QuiesceTimeout + DestroyTimeout + TeardownTimeout + TimeSpan.FromSeconds(1);

@@ -31,4 +31,24 @@ public sealed class ChaosRegressionSpecs
         Assert.True(report.FaultsInjected[FaultKind.LateReturnStorm] > 0);
         Assert.True(report.StormReturns > 0);
     }
+
+    /// <summary>
+    /// A driver stuck inside the device past its quiesce, with unbinds under load: when the unbind destroyed the pools
+    /// one quiesce timeout after giving up on the driver, the stuck reap came back and wrote the frames waiting on the
+    /// wire into posted pages destroy had unmapped (seed 7, 20 s: 24,179 DMA writes to unmapped pages).
+    /// </summary>
+    [Fact]
+    public async Task A_driver_stuck_in_the_device_at_every_unbind_never_has_a_posted_page_unmapped_under_it()
+    {
+        ChaosReport report = await ChaosRunner.RunAsync(ChaosTestRuns.Short(7, seconds: 4) with
+        {
+            Devices = 1,
+            FaultRate = 0.05,
+            EnabledFaults = new HashSet<FaultKind> { FaultKind.DriverStuck, FaultKind.UnbindUnderLoad },
+        });
+
+        Assert.True(report.FaultsInjected[FaultKind.DriverStuck] > 0, "no driver was stuck");
+        Assert.True(report.PhaseTimeouts > 0, "no quiesce timed out");
+        Assert.True(report.Passed, string.Join(", ", report.Violations.Counters().Where(c => c.Count != 0)));
+    }
 }
