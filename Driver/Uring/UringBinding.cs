@@ -75,6 +75,12 @@ public sealed class UringBinding : IDeviceBinding
     /// <summary>The counts of this bind so far.</summary>
     public UringCounters GetCounters() => _stats.Snapshot(_queues.Sum(q => (long)q.Table.LiveSlots));
 
+    /// <summary>
+    /// What went wrong in this bind that the device could only report, in words: a close that left pages with the
+    /// kernel, a provided-buffer ring the kernel refused to unregister (its memory left allocated).
+    /// </summary>
+    public IReadOnlyList<string> GetProblems() => _stats.Problems;
+
     /// <summary>The registered-buffer table of queue <paramref name="queue"/>: map installs, unmap clears.</summary>
     public IDmaDevice GetDmaDevice(int queue) => QueueOf(queue, "get a DMA API").Table;
 

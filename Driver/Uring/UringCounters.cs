@@ -48,6 +48,24 @@ public readonly record struct UringCounters
     /// <summary>Pages the queues' Close returned to their pools (posted and unused, or written and not reaped).</summary>
     public long PagesReturnedByClose { get; init; }
 
+    /// <summary>
+    /// Datagrams (or frames) longer than a page: the kernel wrote only a page of each, so each was dropped whole and
+    /// its page returned, never handed on cut.
+    /// </summary>
+    public long DatagramsTooLong { get; init; }
+
+    /// <summary>
+    /// Provided-buffer rings the kernel refused to unregister: their memory is left allocated for good (the kernel may
+    /// still read it), never freed.
+    /// </summary>
+    public long BufferRingsLeaked { get; init; }
+
+    /// <summary>
+    /// Pages a close that timed out (the receive's last completion never came, or the driver's call never returned)
+    /// left with the kernel: kept out of their pool for good rather than risk a late write into a page lent again.
+    /// </summary>
+    public long PagesLeftWithKernel { get; init; }
+
     /// <summary>Slots installed right now.</summary>
     public long LiveSlots { get; init; }
 
@@ -66,6 +84,9 @@ public readonly record struct UringCounters
         ReceiveArms = a.ReceiveArms + b.ReceiveArms,
         PagesPosted = a.PagesPosted + b.PagesPosted,
         PagesReturnedByClose = a.PagesReturnedByClose + b.PagesReturnedByClose,
+        DatagramsTooLong = a.DatagramsTooLong + b.DatagramsTooLong,
+        BufferRingsLeaked = a.BufferRingsLeaked + b.BufferRingsLeaked,
+        PagesLeftWithKernel = a.PagesLeftWithKernel + b.PagesLeftWithKernel,
         LiveSlots = a.LiveSlots + b.LiveSlots,
     };
 }

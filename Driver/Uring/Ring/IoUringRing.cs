@@ -50,12 +50,14 @@ internal sealed unsafe class IoUringRing : IDisposable
     private readonly uint* _cqTail;
     private readonly uint _cqMask;
     private readonly IoUringCqe* _cqes;
+    private readonly IUringSyscalls _syscalls;
     private uint _cqHeadLocal;
     private int _fd;
 
-    private IoUringRing(int fd, in IoUringParams p)
+    private IoUringRing(int fd, in IoUringParams p, IUringSyscalls syscalls)
     {
         _fd = fd;
+        _syscalls = syscalls;
         Features = p.Features;
         CompletionEntries = p.CqEntries;
         _sqEntries = p.SqEntries;
@@ -127,7 +129,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     /// Sets a ring up with <paramref name="cqEntries"/> completion slots. Throws <see cref="DeviceBindException"/>
     /// naming the cause when the kernel refuses.
     /// </summary>
-    public static IoUringRing Create(uint sqEntries, uint cqEntries)
+    public static IoUringRing Create(uint sqEntries, uint cqEntries, IUringSyscalls? syscalls = null)
     {
         IoUringAbi.CheckLayouts();
         IoUringParams p = default;
@@ -141,7 +143,7 @@ internal sealed unsafe class IoUringRing : IDisposable
 
         try
         {
-            return new IoUringRing(fd, p);
+            return new IoUringRing(fd, p, syscalls ?? KernelUringSyscalls.Instance);
         }
         catch
         {
@@ -175,7 +177,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         int result;
         do
         {
-            result = LinuxSyscalls.IoUringEnter(fd, 1, 0, 0, null, 0);
+            result = _syscalls.Enter(fd, 1, 0, 0, null, 0);
         }
         while (result == -Errno.EINTR);
 
@@ -244,12 +246,12 @@ internal sealed unsafe class IoUringRing : IDisposable
         long ticks = Math.Max(0, timeout.Ticks);
         var ts = new KernelTimespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
         var arg = new IoUringGeteventsArg { Ts = (ulong)&ts };
-        int result = LinuxSyscalls.IoUringEnter(fd, 0, 1, IoUringAbi.EnterGetEvents | IoUringAbi.EnterExtArg, &arg, (nuint)sizeof(IoUringGeteventsArg));
+        int result = _syscalls.Enter(fd, 0, 1, IoUringAbi.EnterGetEvents | IoUringAbi.EnterExtArg, &arg, (nuint)sizeof(IoUringGeteventsArg));
         return result == -Errno.EINTR ? 0 : Math.Min(result, 0);
     }
 
     /// <summary>io_uring_register on this ring: a non-negative result, or −errno.</summary>
-    public int Register(uint opcode, void* argument, uint count) => LinuxSyscalls.IoUringRegister(Fd, opcode, argument, count);
+    public int Register(uint opcode, void* argument, uint count) => _syscalls.Register(Fd, opcode, argument, count);
 
     /// <summary>Unmaps the rings and closes the fd. Registered resources go with it, asynchronously (see the callers).</summary>
     public void Dispose()
@@ -264,7 +266,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         LinuxSyscalls.Close(fd);
     }
 
-    private int FlushOverflow() => LinuxSyscalls.IoUringEnter(Fd, 0, 0, IoUringAbi.EnterGetEvents, null, 0);
+    private int FlushOverflow() => _syscalls.Enter(Fd, 0, 0, IoUringAbi.EnterGetEvents, null, 0);
 
     private void UnmapAll()
     {

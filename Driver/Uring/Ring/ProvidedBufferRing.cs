@@ -51,6 +51,9 @@ internal sealed unsafe class ProvidedBufferRing : IDisposable
     /// <summary>The buffer group the receive selects from.</summary>
     public ushort GroupId => _groupId;
 
+    /// <summary>Whether the ring memory was freed.</summary>
+    internal bool IsMemoryFreed => _disposed;
+
     /// <summary>Pages posted and not yet completed.</summary>
     public int Posted => _entries - _freeBids.Count;
 

@@ -58,6 +58,12 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
 
     public int Posted => _buffers.Posted;
 
+    /// <summary>The queue's ring, table and socket (for specs).</summary>
+    internal UringQueue Queue => _queue;
+
+    /// <summary>The provided-buffer ring (for specs).</summary>
+    internal ProvidedBufferRing Buffers => _buffers;
+
     /// <summary>Whether a multishot receive is armed right now.</summary>
     internal bool IsArmed => _armed;
 
