@@ -125,7 +125,7 @@ public sealed class UringDevice : INetDevice
         string limits = KernelSupport.CheckLockedMemory(pinnable);
 
         var stats = new UringStatistics();
-        (int[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);
+        (FileDescriptorHandle[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);
         var queues = new List<UringQueue>(context.QueueCount);
         try
         {
@@ -163,7 +163,7 @@ public sealed class UringDevice : INetDevice
     /// <summary>Registers and unregisters a one-entry provided-buffer ring: the only way to ask whether the kernel has them.</summary>
     private static void ProbeProvidedBufferRing(IoUringRing ring)
     {
-        var probe = new ProvidedBufferRing(ring, ushort.MaxValue, 1);
+        var probe = new ProvidedBufferRing(ring, ushort.MaxValue, 1, 1);
         int result = probe.Register();
         probe.Unregister();
         probe.Dispose();
