@@ -341,4 +341,36 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
         Assert.Equal(0, bed.Binding.GetCounters().PagesLeftWithKernel);
     }
+
+    [Fact]
+    public async Task A_close_that_cannot_wait_out_the_reap_in_flight_leaves_the_posted_pages_with_the_kernel()
+    {
+        var syscalls = new FaultingSyscalls();
+        using var bed = new UringTestBed(Loopback, syscalls: syscalls, closeTimeout: TimeSpan.FromMilliseconds(300));
+        Assert.Equal(4, bed.Post(0, 4));
+        new UdpTrafficGenerator(Traffic(bed.Binding, 5)).Run();
+        Assert.True(SpinWait.SpinUntil(() => Rx(bed).CompletionsWaiting >= 5, TimeSpan.FromSeconds(10)), "the ring did not run dry");
+        Assert.Equal(1, bed.Post(0, 1));
+
+        // The reap is held inside the kernel call that arms the receive again, past the close's timeout.
+        FaultingSyscalls.HeldCall held = syscalls.HoldNextSubmit();
+        var frames = new RxFrame[8];
+        Task<int> reap = Task.Run(() => bed.Rx[0].Reap(frames));
+        Assert.True(held.WaitEntered(TimeSpan.FromSeconds(10)), "the reap did not arm the receive again");
+
+        var timeout = Assert.Throws<TimeoutException>(() => bed.Rx[0].Close());
+        Assert.Contains("did not return", timeout.Message);
+        held.Release();
+        int reaped = await reap.WaitAsync(TimeSpan.FromSeconds(30));
+        for (int i = 0; i < reaped; i++)
+        {
+            frames[i].Netmem.ReturnToPool();
+        }
+
+        // The page posted for the receive the reap armed stays out of the pool for good.
+        Assert.Equal(1, bed.Binding.GetCounters().PagesLeftWithKernel);
+        Assert.Throws<InvalidOperationException>(() => bed.Rx[0].Reap(frames));
+        bed.TearDown();
+        Assert.Equal(1, bed.Pools[0].Inflight);
+    }
 }

@@ -64,8 +64,9 @@ internal sealed class UringQueue : IDisposable
     /// </remarks>
     public void DrainWithoutReceive()
     {
+        // Bounded to one CQ's worth, so a receive still delivering (a close that timed out) cannot hold teardown here.
         Span<IoUringCqe> batch = stackalloc IoUringCqe[64];
-        while (true)
+        for (uint round = 0; round <= Ring.CompletionEntries / 64; round++)
         {
             int taken;
             lock (Ring.Gate)

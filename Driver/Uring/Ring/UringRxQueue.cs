@@ -60,8 +60,7 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
     private readonly TimeSpan _closeTimeout;
     private readonly Lock _calls = new();
     private readonly ManualResetEventSlim _closed = new(false);
-    private readonly NetmemRef[] _kept;
-    private int _keptCount;
+    private readonly List<NetmemRef> _kept = new();
     private int _closing;
     private int _liveReceives;
     private bool _endedByEnobufs;
@@ -78,7 +77,6 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
         _capacity = capacity;
         _closeTimeout = closeTimeout;
         _stats = stats;
-        _kept = new NetmemRef[entries];
         _buffers = new ProvidedBufferRing(queue.Ring, queue.NextGroupId(), entries, queue.Table.Slots);
     }
 
@@ -135,6 +133,9 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
 
     public bool TryPost(NetmemRef page)
     {
+        // Checked before the lock too, so a driver that calls on after a close began fails at once instead of
+        // waiting for the close to finish.
+        ThrowIfClosed("post a page");
         lock (_calls)
         {
             ThrowIfClosed("post a page");
@@ -172,6 +173,7 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
 
     public int Reap(Span<RxFrame> frames)
     {
+        ThrowIfClosed("reap");
         lock (_calls)
         {
             ThrowIfClosed("reap");
@@ -204,7 +206,7 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
                 // Nothing changes hands when Reap throws: the frames taken stay the device's, for Close to return.
                 foreach (RxFrame frame in frames[..taken])
                 {
-                    _kept[_keptCount++] = frame.Netmem;
+                    _kept.Add(frame.Netmem);
                 }
 
                 throw failure;
@@ -260,33 +262,39 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
         {
             long returned = 0;
             Exception? failure = null;
-            if (!CancelEveryReceive(deadline, ref returned, ref failure))
+            bool ended = CancelEveryReceive(deadline, ref returned, ref failure);
+            if (ended)
             {
-                throw LeaveWithKernel($"the receive of queue {_queue.Index} did not end within {_closeTimeout.TotalSeconds:0.#} s of its cancel");
+                int unregistered = _buffers.Unregister();
+                if (unregistered < 0)
+                {
+                    Interlocked.Increment(ref _stats.KernelErrors);
+                    Interlocked.Increment(ref _stats.BufferRingsLeaked);
+                    _stats.Report($"The kernel refused to unregister queue {_queue.Index}'s provided-buffer ring (group {_buffers.GroupId}): {Errno.Describe(-unregistered)}; its memory is left allocated for good.");
+                }
+
+                // No receive is live, so nothing selects from the ring any more: every page on it is ours again.
+                foreach (NetmemRef page in _buffers.TakeAllPosted())
+                {
+                    ReturnPage(page, ref returned, ref failure);
+                }
+
+                _buffers.Dispose();
             }
 
-            int unregistered = _buffers.Unregister();
-            if (unregistered < 0)
-            {
-                Interlocked.Increment(ref _stats.KernelErrors);
-                Interlocked.Increment(ref _stats.BufferRingsLeaked);
-                _stats.Report($"The kernel refused to unregister queue {_queue.Index}'s provided-buffer ring (group {_buffers.GroupId}): {Errno.Describe(-unregistered)}; its memory is left allocated for good.");
-            }
-
-            // No receive is live, so nothing selects from the ring any more: every page on it is ours again.
-            foreach (NetmemRef page in _buffers.TakeAllPosted())
+            // Pages a throwing Reap kept were never the kernel's again: they go back either way.
+            foreach (NetmemRef page in _kept)
             {
                 ReturnPage(page, ref returned, ref failure);
             }
 
-            for (; _keptCount > 0; _keptCount--)
+            _kept.Clear();
+            Interlocked.Add(ref _stats.PagesReturnedByClose, returned);
+            if (!ended)
             {
-                ReturnPage(_kept[_keptCount - 1], ref returned, ref failure);
-                _kept[_keptCount - 1] = default;
+                throw LeaveWithKernel($"the receive of queue {_queue.Index} did not end within {_closeTimeout.TotalSeconds:0.#} s of its cancel");
             }
 
-            _buffers.Dispose();
-            Interlocked.Add(ref _stats.PagesReturnedByClose, returned);
             if (failure is not null)
             {
                 throw failure;
