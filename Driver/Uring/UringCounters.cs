@@ -27,10 +27,16 @@ public readonly record struct UringCounters
     /// <summary>Bytes in those frames.</summary>
     public long BytesReceived { get; init; }
 
-    /// <summary>Errors the kernel returned from register and unregister calls (EBADF, EINVAL, EFAULT, EBUSY, ...); each is also a violation.</summary>
+    /// <summary>
+    /// Errors the kernel returned from register and unregister calls and from submissions (a receive's arm, its
+    /// cancel: EBADF, EINVAL, EFAULT, EBUSY, ENOMEM, ...); each is also a violation.
+    /// </summary>
     public long KernelErrors { get; init; }
 
-    /// <summary>Misuse the device refused: a page mapped twice, an unknown or stale address, any call after teardown.</summary>
+    /// <summary>
+    /// Misuse the device refused: a page mapped or posted twice, an unknown or stale address, any call after teardown or
+    /// close; and each close that timed out.
+    /// </summary>
     public long MisuseViolations { get; init; }
 
     /// <summary>Every violation: <see cref="KernelErrors"/> + <see cref="MisuseViolations"/>.</summary>
