@@ -12,9 +12,10 @@ namespace Netmem.Uring;
 /// queue's DMA domain) and its socket, until <see cref="TearDown"/>.
 /// </summary>
 /// <remarks>
-/// <para>Teardown follows the order the io_uring reference derives (its §2): any receive side still open is closed
-/// (cancel, reap its last completion, unregister its buffer ring); every slot still installed is cleared in one
-/// update per queue, revoked with the domain; the kernel's unpin confirmations are awaited (bounded); then the
+/// <para>Teardown follows the order the io_uring reference derives: any receive side still open is closed (cancel
+/// every receive, reap each final completion, unregister its buffer ring; a driver's late close of the same queue
+/// waits for this one and returns 0, and a close that times out leaves its pages with the kernel, reported in
+/// <see cref="GetProblems"/>); every slot still installed is cleared in one update per queue, revoked with the domain; the kernel's unpin confirmations are awaited (bounded); then the
 /// table is unregistered and the socket and ring closed. Closing a ring is not a barrier (the kernel may finish
 /// tearing it down later), which is why every unpin is confirmed before it.</para>
 /// <para>After <see cref="TearDown"/> every member refuses, counting a call after unbind as a violation.</para>
@@ -74,6 +75,12 @@ public sealed class UringBinding : IDeviceBinding
 
     /// <summary>The counts of this bind so far.</summary>
     public UringCounters GetCounters() => _stats.Snapshot(_queues.Sum(q => (long)q.Table.LiveSlots));
+
+    /// <summary>
+    /// What went wrong in this bind that the device could only report, in words: a close that left pages with the
+    /// kernel, a provided-buffer ring the kernel refused to unregister (its memory left allocated).
+    /// </summary>
+    public IReadOnlyList<string> GetProblems() => _stats.Problems;
 
     /// <summary>The registered-buffer table of queue <paramref name="queue"/>: map installs, unmap clears.</summary>
     public IDmaDevice GetDmaDevice(int queue) => QueueOf(queue, "get a DMA API").Table;

@@ -27,10 +27,16 @@ public readonly record struct UringCounters
     /// <summary>Bytes in those frames.</summary>
     public long BytesReceived { get; init; }
 
-    /// <summary>Errors the kernel returned from register and unregister calls (EBADF, EINVAL, EFAULT, EBUSY, ...); each is also a violation.</summary>
+    /// <summary>
+    /// Errors the kernel returned from register and unregister calls and from submissions (a receive's arm, its
+    /// cancel: EBADF, EINVAL, EFAULT, EBUSY, ENOMEM, ...); each is also a violation.
+    /// </summary>
     public long KernelErrors { get; init; }
 
-    /// <summary>Misuse the device refused: a page mapped twice, an unknown or stale address, any call after teardown.</summary>
+    /// <summary>
+    /// Misuse the device refused: a page mapped or posted twice, an unknown or stale address, any call after teardown or
+    /// close; and each close that timed out.
+    /// </summary>
     public long MisuseViolations { get; init; }
 
     /// <summary>Every violation: <see cref="KernelErrors"/> + <see cref="MisuseViolations"/>.</summary>
@@ -47,6 +53,24 @@ public readonly record struct UringCounters
 
     /// <summary>Pages the queues' Close returned to their pools (posted and unused, or written and not reaped).</summary>
     public long PagesReturnedByClose { get; init; }
+
+    /// <summary>
+    /// Datagrams (or frames) longer than a page: the kernel wrote only a page of each, so each was dropped whole and
+    /// its page returned, never handed on cut.
+    /// </summary>
+    public long DatagramsTooLong { get; init; }
+
+    /// <summary>
+    /// Provided-buffer rings the kernel refused to unregister: their memory is left allocated for good (the kernel may
+    /// still read it), never freed.
+    /// </summary>
+    public long BufferRingsLeaked { get; init; }
+
+    /// <summary>
+    /// Pages a close that timed out (the receive's last completion never came, or the driver's call never returned)
+    /// left with the kernel: kept out of their pool for good rather than risk a late write into a page lent again.
+    /// </summary>
+    public long PagesLeftWithKernel { get; init; }
 
     /// <summary>Slots installed right now.</summary>
     public long LiveSlots { get; init; }
@@ -66,6 +90,9 @@ public readonly record struct UringCounters
         ReceiveArms = a.ReceiveArms + b.ReceiveArms,
         PagesPosted = a.PagesPosted + b.PagesPosted,
         PagesReturnedByClose = a.PagesReturnedByClose + b.PagesReturnedByClose,
+        DatagramsTooLong = a.DatagramsTooLong + b.DatagramsTooLong,
+        BufferRingsLeaked = a.BufferRingsLeaked + b.BufferRingsLeaked,
+        PagesLeftWithKernel = a.PagesLeftWithKernel + b.PagesLeftWithKernel,
         LiveSlots = a.LiveSlots + b.LiveSlots,
     };
 }

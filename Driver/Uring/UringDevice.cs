@@ -24,7 +24,14 @@ public sealed class UringDevice : INetDevice
 
     /// <summary>Creates a device for <paramref name="options"/>; nothing is opened until <see cref="Bind"/>.</summary>
     public UringDevice(UringDeviceOptions options)
+        : this(options, KernelUringSyscalls.Instance)
     {
+    }
+
+    /// <summary>A device whose rings call the kernel through <paramref name="syscalls"/> (specs fail chosen calls).</summary>
+    internal UringDevice(UringDeviceOptions options, IUringSyscalls syscalls)
+    {
+        Syscalls = syscalls;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
@@ -38,6 +45,9 @@ public sealed class UringDevice : INetDevice
 
     /// <summary>The device name: <see cref="UringDeviceOptions.Name"/>, or "uring-" and the interface or UDP port.</summary>
     public string Name { get; }
+
+    /// <summary>How the device's rings call the kernel.</summary>
+    internal IUringSyscalls Syscalls { get; }
 
     /// <summary>The options the device was created with.</summary>
     public UringDeviceOptions Options { get; }
@@ -115,7 +125,7 @@ public sealed class UringDevice : INetDevice
         string limits = KernelSupport.CheckLockedMemory(pinnable);
 
         var stats = new UringStatistics();
-        (int[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);
+        (FileDescriptorHandle[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);
         var queues = new List<UringQueue>(context.QueueCount);
         try
         {
@@ -123,7 +133,7 @@ public sealed class UringDevice : INetDevice
             uint cqEntries = Math.Min((uint)IoUringAbi.MaxCompletionEntries, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(slots + (2 * context.RingSize) + 16)));
             for (int q = 0; q < context.QueueCount; q++)
             {
-                IoUringRing ring = IoUringRing.Create(SubmissionEntries, cqEntries);
+                IoUringRing ring = IoUringRing.Create(SubmissionEntries, cqEntries, Syscalls);
                 var table = new RegisteredBufferTable(ring, slots, $"{Name}/rx{q}", stats);
                 var queue = new UringQueue(q, ring, table, sockets[q], stats);
                 queues.Add(queue);
@@ -153,7 +163,7 @@ public sealed class UringDevice : INetDevice
     /// <summary>Registers and unregisters a one-entry provided-buffer ring: the only way to ask whether the kernel has them.</summary>
     private static void ProbeProvidedBufferRing(IoUringRing ring)
     {
-        var probe = new ProvidedBufferRing(ring, ushort.MaxValue, 1);
+        var probe = new ProvidedBufferRing(ring, ushort.MaxValue, 1, 1);
         int result = probe.Register();
         probe.Unregister();
         probe.Dispose();

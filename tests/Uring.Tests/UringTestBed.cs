@@ -16,9 +16,10 @@ internal sealed class UringTestBed : IDisposable
 
     private readonly List<NetmemRef> _held = new();
 
-    public UringTestBed(UringSource source, int queues = 1, int slots = 1024, int ringSize = RingSize)
+    public UringTestBed(UringSource source, int queues = 1, int slots = 1024, int ringSize = RingSize, Interop.IUringSyscalls? syscalls = null, TimeSpan? closeTimeout = null)
     {
-        Device = new UringDevice(new UringDeviceOptions { Source = source, SlotsPerQueue = slots });
+        var options = new UringDeviceOptions { Source = source, SlotsPerQueue = slots, CloseTimeout = closeTimeout ?? TimeSpan.FromSeconds(5) };
+        Device = new UringDevice(options, syscalls ?? Interop.KernelUringSyscalls.Instance);
         Binding = Device.Bind(new DeviceBindContext(queues, 4096, ringSize));
         Pools = new PagePool[queues];
         Rx = new IRxQueueDevice[queues];

@@ -40,6 +40,13 @@ internal static class IoUringAbi
     // sqe.flags.
     public const byte SqeBufferSelect = 1 << 5;
 
+    // sqe.cancel_flags (the op-flags word) of IORING_OP_ASYNC_CANCEL: every request that matches, not the first.
+    public const uint AsyncCancelAll = 1U << 0;
+
+    // sqe.msg_flags (the op-flags word) of a receive: MSG_TRUNC makes UDP and packet sockets return a datagram's
+    // whole length even when the buffer was shorter, so a cut datagram is told apart from one that fit.
+    public const uint MsgTrunc = 0x20;
+
     // sqe.ioprio for receives.
     public const ushort RecvMultishot = 1 << 1;
 

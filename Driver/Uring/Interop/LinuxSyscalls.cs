@@ -41,6 +41,9 @@ internal static unsafe partial class LinuxSyscalls
     [LibraryImport(Libc, EntryPoint = "setsockopt", SetLastError = true)]
     private static partial int SetSockOptRaw(int fd, int level, int name, void* value, uint valueLength);
 
+    [LibraryImport(Libc, EntryPoint = "getsockopt", SetLastError = true)]
+    private static partial int GetSockOptRaw(int fd, int level, int name, void* value, uint* valueLength);
+
     [LibraryImport(Libc, EntryPoint = "getsockname", SetLastError = true)]
     private static partial int GetSockNameRaw(int fd, void* address, uint* addressLength);
 
@@ -83,6 +86,16 @@ internal static unsafe partial class LinuxSyscalls
 
     public static int SetSocketOption(int fd, int level, int name, int value) =>
         (int)Checked(SetSockOptRaw(fd, level, name, &value, sizeof(int)));
+
+    /// <summary>getsockopt(2) of an int option: 0 with <paramref name="value"/>, or −errno.</summary>
+    public static int GetSocketOption(int fd, int level, int name, out int value)
+    {
+        int result = 0;
+        uint length = sizeof(int);
+        int status = (int)Checked(GetSockOptRaw(fd, level, name, &result, &length));
+        value = result;
+        return status;
+    }
 
     public static int GetSocketName(int fd, void* address, uint* addressLength) =>
         (int)Checked(GetSockNameRaw(fd, address, addressLength));

@@ -9,15 +9,26 @@ namespace Netmem.Uring.Ring;
 /// </summary>
 /// <remarks>
 /// <para><b>Intent.</b> The rings are shared memory with the kernel, so correctness is entirely about who writes
-/// which index and which fence publishes what. The device talks to the kernel through this class only; it never
-/// keeps a pointer into ring memory past <see cref="Dispose"/>.</para>
+/// which index and which fence publishes what. The device talks to the kernel through this class only, and every
+/// kernel call goes through an <see cref="IUringSyscalls"/> (the kernel itself, or a spec's failing stand-in).</para>
+/// <para><b>Lifetime.</b> The fd and the three mappings belong to one <see cref="RingHandle"/>. Every member that
+/// reads ring memory or passes the fd holds a reference on it (DangerousAddRef … DangerousRelease) for the whole
+/// call, so <see cref="Dispose"/> from another thread (a teardown overlapping a late driver call) only marks the
+/// ring closed: the memory is unmapped and the fd closed when the last call in flight returns, never under it. A
+/// call that finds the ring closed reads nothing and answers EBADF.</para>
 /// <para><b>Ownership of the indices</b> (as in liburing and the kernel's io_uring.c):</para>
 /// <list type="bullet">
 /// <item>SQ tail: written by us only. We fill the SQE (and its index in the SQ array), then
 /// <em>release</em>-store the tail. The kernel <em>acquire</em>-loads the tail in io_submit_sqes, so it sees a whole
-/// SQE, never a half-written one. Without SQPOLL the kernel consumes the SQEs inside io_uring_enter, so once enter
+/// SQE, never a half-written one. Without SQPOLL the kernel reads the SQ only inside io_uring_enter, so once enter
 /// returns the slots are free again and the SQ head (written by the kernel) only needs an acquire load to check
 /// space.</item>
+/// <item>A failed enter takes its entry back. io_uring_enter fails (ENOMEM, EAGAIN, EBUSY, EBADF) only when it
+/// consumed no entry; the SQ head says so. Left in the SQ, the entry would go to the kernel with the next enter,
+/// late, and in place of the entry that enter meant (a second multishot receive on the same buffer group, a cancel
+/// never sent). Since nobody else reads the SQ outside enter and we are its only producer, storing the old tail
+/// back when the head did not move removes it as if it had never been written. If the head did move, the kernel
+/// has the entry and reports its fate in a completion, so the submission counts as made.</item>
 /// <item>CQ tail: written by the kernel only, with a release store after it wrote the CQE. We <em>acquire</em>-load it
 /// before reading any CQE, which pairs with that release: every CQE below the tail is complete when we read it.</item>
 /// <item>CQ head: written by us only. We <em>release</em>-store it after we copied the CQEs out; the kernel
@@ -35,12 +46,11 @@ namespace Netmem.Uring.Ring;
 /// </remarks>
 internal sealed unsafe class IoUringRing : IDisposable
 {
-    private readonly nint _sqRing;
+    private readonly RingHandle _handle;
     private readonly nuint _sqRingBytes;
-    private readonly nint _cqRing;
     private readonly nuint _cqRingBytes;
-    private readonly nint _sqes;
     private readonly nuint _sqesBytes;
+    private readonly IoUringSqe* _sqes;
     private readonly uint* _sqTail;
     private readonly uint* _sqHead;
     private readonly uint* _sqFlags;
@@ -50,12 +60,14 @@ internal sealed unsafe class IoUringRing : IDisposable
     private readonly uint* _cqTail;
     private readonly uint _cqMask;
     private readonly IoUringCqe* _cqes;
+    private readonly IUringSyscalls _syscalls;
     private uint _cqHeadLocal;
-    private int _fd;
+    private int _disposed;
 
-    private IoUringRing(int fd, in IoUringParams p)
+    private IoUringRing(RingHandle handle, in IoUringParams p, IUringSyscalls syscalls)
     {
-        _fd = fd;
+        _handle = handle;
+        _syscalls = syscalls;
         Features = p.Features;
         CompletionEntries = p.CqEntries;
         _sqEntries = p.SqEntries;
@@ -68,21 +80,14 @@ internal sealed unsafe class IoUringRing : IDisposable
             _sqRingBytes = _cqRingBytes = Math.Max(_sqRingBytes, _cqRingBytes);
         }
 
-        _sqRing = MapOrThrow(fd, _sqRingBytes, IoUringAbi.OffSqRing, "submission ring");
-        try
-        {
-            _cqRing = single ? _sqRing : MapOrThrow(fd, _cqRingBytes, IoUringAbi.OffCqRing, "completion ring");
-            _sqesBytes = p.SqEntries * (uint)sizeof(IoUringSqe);
-            _sqes = MapOrThrow(fd, _sqesBytes, IoUringAbi.OffSqes, "submission entries");
-        }
-        catch
-        {
-            UnmapAll();
-            throw;
-        }
+        // Each mapping is recorded in the handle as soon as it exists, so a failure further on releases it with the fd.
+        nint sqRing = MapOrThrow(handle, _sqRingBytes, IoUringAbi.OffSqRing, "submission ring");
+        nint cqRing = single ? sqRing : MapOrThrow(handle, _cqRingBytes, IoUringAbi.OffCqRing, "completion ring");
+        _sqesBytes = p.SqEntries * (uint)sizeof(IoUringSqe);
+        _sqes = (IoUringSqe*)MapOrThrow(handle, _sqesBytes, IoUringAbi.OffSqes, "submission entries");
 
-        byte* sq = (byte*)_sqRing;
-        byte* cq = (byte*)_cqRing;
+        byte* sq = (byte*)sqRing;
+        byte* cq = (byte*)cqRing;
         _sqHead = (uint*)(sq + p.SqOff.Head);
         _sqTail = (uint*)(sq + p.SqOff.Tail);
         _sqFlags = (uint*)(sq + p.SqOff.Flags);
@@ -105,17 +110,16 @@ internal sealed unsafe class IoUringRing : IDisposable
     public Lock Gate { get; } = new();
 
     /// <summary>
-    /// What a closed ring's calls use as fd: above the kernel's largest possible descriptor (fs.nr_open is capped
-    /// below it), so a call after close reaches the kernel and fails with EBADF, and can never hit a file that reused
-    /// the closed number (fd −1 would not do: io_uring_register treats it as a ringless "blind" registration).
+    /// What a closed ring's fd reads as: above the kernel's largest possible descriptor (fs.nr_open is capped below
+    /// it), so it can never name a file that reused the closed number.
     /// </summary>
     public const int ClosedFd = int.MaxValue;
 
-    /// <summary>The ring fd, or <see cref="ClosedFd"/> once disposed.</summary>
-    public int Fd => Volatile.Read(ref _fd);
+    /// <summary>The ring fd, or <see cref="ClosedFd"/> once disposed (for diagnostics and specs; calls hold the handle).</summary>
+    public int Fd => IsClosed ? ClosedFd : _handle.Fd;
 
-    /// <summary>Whether <see cref="Dispose"/> ran.</summary>
-    public bool IsClosed => Fd == ClosedFd;
+    /// <summary>Whether <see cref="Dispose"/> ran (calls still in flight may hold the ring open until they return).</summary>
+    public bool IsClosed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>IORING_FEAT_* bits the kernel reported.</summary>
     public uint Features { get; }
@@ -124,10 +128,11 @@ internal sealed unsafe class IoUringRing : IDisposable
     public uint CompletionEntries { get; }
 
     /// <summary>
-    /// Sets a ring up with <paramref name="cqEntries"/> completion slots. Throws <see cref="DeviceBindException"/>
-    /// naming the cause when the kernel refuses.
+    /// Sets a ring up with <paramref name="cqEntries"/> completion slots, calling the kernel through
+    /// <paramref name="syscalls"/> (the kernel itself by default). Throws <see cref="DeviceBindException"/> naming
+    /// the cause when the kernel refuses.
     /// </summary>
-    public static IoUringRing Create(uint sqEntries, uint cqEntries)
+    public static IoUringRing Create(uint sqEntries, uint cqEntries, IUringSyscalls? syscalls = null)
     {
         IoUringAbi.CheckLayouts();
         IoUringParams p = default;
@@ -139,77 +144,242 @@ internal sealed unsafe class IoUringRing : IDisposable
             throw new DeviceBindException(KernelSupport.DescribeSetupFailure(-fd));
         }
 
+        var handle = new RingHandle(fd);
         try
         {
-            return new IoUringRing(fd, p);
+            return new IoUringRing(handle, p, syscalls ?? KernelUringSyscalls.Instance);
         }
         catch
         {
-            LinuxSyscalls.Close(fd);
+            handle.Dispose();
             throw;
         }
     }
 
-    /// <summary>Submits one SQE and enters the kernel to consume it. Returns 1, or −errno. Caller holds <see cref="Gate"/>.</summary>
+    /// <summary>
+    /// Submits one SQE and enters the kernel to consume it. Returns 1, or −errno with the entry taken back (see the
+    /// remarks). Caller holds <see cref="Gate"/>.
+    /// </summary>
     public int Submit(in IoUringSqe sqe)
     {
-        int fd = Fd;
-        if (fd == ClosedFd)
+        if (!TryAddRef())
         {
             return -Errno.EBADF;
         }
 
-        uint tail = *_sqTail;
-
-        // Acquire: the kernel's head store happens after it read the SQE, so a free slot is really free.
-        uint head = Volatile.Read(ref *_sqHead);
-        if (tail - head >= _sqEntries)
+        try
         {
-            return -Errno.EBUSY;
+            uint tail = *_sqTail;
+
+            // Acquire: the kernel's head store happens after it read the SQE, so a free slot is really free.
+            uint head = Volatile.Read(ref *_sqHead);
+            if (tail - head >= _sqEntries)
+            {
+                return -Errno.EBUSY;
+            }
+
+            _sqes[tail & _sqMask] = sqe;
+
+            // Release: publishes the SQE written above before the kernel can see the new tail.
+            Volatile.Write(ref *_sqTail, tail + 1);
+            int result;
+            do
+            {
+                result = _syscalls.Enter(_handle.Fd, 1, 0, 0, null, 0);
+            }
+            while (result == -Errno.EINTR && Volatile.Read(ref *_sqHead) == tail);
+
+            if (Volatile.Read(ref *_sqHead) != tail)
+            {
+                // Consumed (an error after consuming is reported in the entry's completion, not here).
+                return 1;
+            }
+
+            // Nothing consumed: take the entry back, so no later enter sends it.
+            Volatile.Write(ref *_sqTail, tail);
+            return result < 0 ? result : -Errno.EAGAIN;
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Copies up to <c>into.Length</c> completions out of the CQ and gives their slots back to the kernel at once;
+    /// returns how many. The caller handles them after they are consumed, so a handler that throws can never make a
+    /// completion be read twice. Caller holds <see cref="Gate"/>.
+    /// </summary>
+    public int TakeCompletions(Span<IoUringCqe> into)
+    {
+        if (into.IsEmpty || !TryAddRef())
+        {
+            return 0;
         }
 
-        ((IoUringSqe*)_sqes)[tail & _sqMask] = sqe;
-
-        // Release: publishes the SQE written above before the kernel can see the new tail.
-        Volatile.Write(ref *_sqTail, tail + 1);
-        int result;
-        do
+        try
         {
-            result = LinuxSyscalls.IoUringEnter(fd, 1, 0, 0, null, 0);
-        }
-        while (result == -Errno.EINTR);
+            uint available = AvailableCompletions();
+            int count = (int)Math.Min(available, (uint)into.Length);
+            for (int i = 0; i < count; i++)
+            {
+                into[i] = _cqes[(_cqHeadLocal + (uint)i) & _cqMask];
+            }
 
-        return result;
+            ConsumeHeld((uint)count);
+            return count;
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
     }
 
     /// <summary>
     /// Reads the completion <paramref name="skip"/> places after the head without consuming it; false when there is
-    /// none. Caller holds <see cref="Gate"/>.
+    /// none or the ring is closed. Caller holds <see cref="Gate"/>.
     /// </summary>
     public bool TryPeek(uint skip, out IoUringCqe cqe)
     {
-        // Acquire: pairs with the kernel's release of the tail, so the CQE below it is fully written.
-        uint tail = Volatile.Read(ref *_cqTail);
-        if (tail - _cqHeadLocal <= skip)
+        cqe = default;
+        if (!TryAddRef())
         {
-            if (skip == 0 && (Volatile.Read(ref *_sqFlags) & IoUringAbi.SqCqOverflow) != 0 && FlushOverflow() >= 0)
-            {
-                tail = Volatile.Read(ref *_cqTail);
-            }
-
-            if (tail - _cqHeadLocal <= skip)
-            {
-                cqe = default;
-                return false;
-            }
+            return false;
         }
 
-        cqe = _cqes[(_cqHeadLocal + skip) & _cqMask];
-        return true;
+        try
+        {
+            if (AvailableCompletions() <= skip)
+            {
+                return false;
+            }
+
+            cqe = _cqes[(_cqHeadLocal + skip) & _cqMask];
+            return true;
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
     }
 
     /// <summary>Gives <paramref name="count"/> peeked completions back to the kernel. Caller holds <see cref="Gate"/>.</summary>
     public void Consume(uint count)
+    {
+        if (count == 0 || !TryAddRef())
+        {
+            return;
+        }
+
+        try
+        {
+            ConsumeHeld(count);
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Waits until at least one completion is in the CQ or <paramref name="timeout"/> passes (io_uring_enter with
+    /// GETEVENTS and a timeout argument). Returns 0, or −errno (−ETIME on timeout). Never holds <see cref="Gate"/>.
+    /// </summary>
+    public int WaitForCompletion(TimeSpan timeout)
+    {
+        if ((Features & IoUringAbi.FeatExtArg) == 0)
+        {
+            // Without a timed wait, never block: the caller polls against its own deadline.
+            Thread.Sleep(1);
+            return IsClosed ? -Errno.EBADF : 0;
+        }
+
+        if (!TryAddRef())
+        {
+            return -Errno.EBADF;
+        }
+
+        try
+        {
+            long ticks = Math.Max(0, timeout.Ticks);
+            var ts = new KernelTimespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
+            var arg = new IoUringGeteventsArg { Ts = (ulong)&ts };
+            int result = _syscalls.Enter(_handle.Fd, 0, 1, IoUringAbi.EnterGetEvents | IoUringAbi.EnterExtArg, &arg, (nuint)sizeof(IoUringGeteventsArg));
+            return result == -Errno.EINTR ? 0 : Math.Min(result, 0);
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>io_uring_register on this ring: a non-negative result, or −errno (EBADF once the ring is closed).</summary>
+    public int Register(uint opcode, void* argument, uint count)
+    {
+        if (!TryAddRef())
+        {
+            return -Errno.EBADF;
+        }
+
+        try
+        {
+            return _syscalls.Register(_handle.Fd, opcode, argument, count);
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Closes the ring: the rings are unmapped and the fd closed once no call holds them (see the remarks).
+    /// Registered resources go with it, asynchronously (see the callers).
+    /// </summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, 1);
+        _handle.Dispose();
+    }
+
+    /// <summary>
+    /// Takes a reference on the handle for one call; false once the ring is closed. A call that passed the check as
+    /// Dispose ran still holds a valid reference (the handle is released only after it), or gets none.
+    /// </summary>
+    private bool TryAddRef()
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        return added;
+    }
+
+    /// <summary>Completions in the CQ, after flushing the kernel's overflow list once if the CQ looks empty. Holds a reference.</summary>
+    private uint AvailableCompletions()
+    {
+        // Acquire: pairs with the kernel's release of the tail, so every CQE below it is fully written.
+        uint available = Volatile.Read(ref *_cqTail) - _cqHeadLocal;
+        if (available == 0 && (Volatile.Read(ref *_sqFlags) & IoUringAbi.SqCqOverflow) != 0
+            && _syscalls.Enter(_handle.Fd, 0, 0, IoUringAbi.EnterGetEvents, null, 0) >= 0)
+        {
+            available = Volatile.Read(ref *_cqTail) - _cqHeadLocal;
+        }
+
+        return available;
+    }
+
+    private void ConsumeHeld(uint count)
     {
         if (count == 0)
         {
@@ -222,76 +392,15 @@ internal sealed unsafe class IoUringRing : IDisposable
         Volatile.Write(ref *_cqHead, _cqHeadLocal);
     }
 
-    /// <summary>
-    /// Waits until at least one completion is in the CQ or <paramref name="timeout"/> passes (io_uring_enter with
-    /// GETEVENTS and a timeout argument). Returns 0, or −errno (−ETIME on timeout). Never holds <see cref="Gate"/>.
-    /// </summary>
-    public int WaitForCompletion(TimeSpan timeout)
+    private static nint MapOrThrow(RingHandle handle, nuint bytes, long offset, string what)
     {
-        int fd = Fd;
-        if (fd == ClosedFd)
-        {
-            return -Errno.EBADF;
-        }
-
-        if ((Features & IoUringAbi.FeatExtArg) == 0)
-        {
-            // Without a timed wait, never block: the caller polls against its own deadline.
-            Thread.Sleep(1);
-            return 0;
-        }
-
-        long ticks = Math.Max(0, timeout.Ticks);
-        var ts = new KernelTimespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
-        var arg = new IoUringGeteventsArg { Ts = (ulong)&ts };
-        int result = LinuxSyscalls.IoUringEnter(fd, 0, 1, IoUringAbi.EnterGetEvents | IoUringAbi.EnterExtArg, &arg, (nuint)sizeof(IoUringGeteventsArg));
-        return result == -Errno.EINTR ? 0 : Math.Min(result, 0);
-    }
-
-    /// <summary>io_uring_register on this ring: a non-negative result, or −errno.</summary>
-    public int Register(uint opcode, void* argument, uint count) => LinuxSyscalls.IoUringRegister(Fd, opcode, argument, count);
-
-    /// <summary>Unmaps the rings and closes the fd. Registered resources go with it, asynchronously (see the callers).</summary>
-    public void Dispose()
-    {
-        int fd = Interlocked.Exchange(ref _fd, ClosedFd);
-        if (fd == ClosedFd)
-        {
-            return;
-        }
-
-        UnmapAll();
-        LinuxSyscalls.Close(fd);
-    }
-
-    private int FlushOverflow() => LinuxSyscalls.IoUringEnter(Fd, 0, 0, IoUringAbi.EnterGetEvents, null, 0);
-
-    private void UnmapAll()
-    {
-        if (_sqes != 0)
-        {
-            LinuxSyscalls.Unmap(_sqes, _sqesBytes);
-        }
-
-        if (_cqRing != 0 && _cqRing != _sqRing)
-        {
-            LinuxSyscalls.Unmap(_cqRing, _cqRingBytes);
-        }
-
-        if (_sqRing != 0)
-        {
-            LinuxSyscalls.Unmap(_sqRing, _sqRingBytes);
-        }
-    }
-
-    private static nint MapOrThrow(int fd, nuint bytes, long offset, string what)
-    {
-        nint address = LinuxSyscalls.MapShared(fd, bytes, offset, out int errno);
+        nint address = LinuxSyscalls.MapShared(handle.Fd, bytes, offset, out int errno);
         if (address == -1)
         {
             throw new DeviceBindException($"Mapping the io_uring {what} failed: {Errno.Describe(errno)}.");
         }
 
+        handle.AddMapping(address, bytes);
         return address;
     }
 }

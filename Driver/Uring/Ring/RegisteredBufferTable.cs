@@ -314,7 +314,8 @@ internal sealed unsafe class RegisteredBufferTable : IDmaDevice
         return slot;
     }
 
-    private int SlotOf(ulong dmaAddress)
+    /// <summary>The slot a well-formed bus address names, or −1 (no check that it is installed: see <see cref="IsMapped"/>).</summary>
+    public int SlotOf(ulong dmaAddress)
     {
         long slot = (long)((dmaAddress >> SlotShift) & 0xF_FFFF) - 1;
         bool wellFormed = (dmaAddress & ((1UL << SlotShift) - 1)) == 0;

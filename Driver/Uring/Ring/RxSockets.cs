@@ -9,6 +9,14 @@ namespace Netmem.Uring.Ring;
 /// Opens the sockets that play the NIC's RX queues: one per queue, spread like RSS (a PACKET_FANOUT hash group for
 /// AF_PACKET, SO_REUSEPORT for UDP). Refusals become <see cref="DeviceBindException"/> in words.
 /// </summary>
+/// <remarks>
+/// <b>The fanout group id is the kernel's.</b> Fanout groups are named by a 16-bit id per network namespace, and
+/// any packet socket on the interface that names the same id with the same mode joins the group and takes a share
+/// of its frames; one with another mode makes the join fail. An id the device made up (a hash of the pid and a
+/// counter) can be guessed or simply taken already. So the first queue's socket asks the kernel for a fresh id
+/// (PACKET_FANOUT_FLAG_UNIQUEID, Linux 4.20+: the kernel picks an id no group uses), reads it back with getsockopt
+/// and the other queues join it; the flag only applies to the group's creation, so they join without it.
+/// </remarks>
 internal static unsafe class RxSockets
 {
     private const int AfInet = 2;
@@ -25,51 +33,52 @@ internal static unsafe class RxSockets
     private const int PacketFanout = 18;
     private const int PacketIgnoreOutgoing = 23;
     private const int PacketFanoutHash = 0;
+    private const int PacketFanoutFlagUniqueId = 0x2000;
     private const int PacketFanoutFlagIgnoreOutgoing = 0x4000;
 
-    private static int s_fanoutGroup = (Environment.ProcessId * 7919) & 0x7FFF;
-
     /// <summary>Opens <paramref name="count"/> sockets for <paramref name="source"/>; returns their fds and, for UDP, the bound port.</summary>
-    public static (int[] Fds, int BoundPort) Open(UringSource source, int count, int receiveBufferBytes)
+    public static (FileDescriptorHandle[] Sockets, int BoundPort) Open(UringSource source, int count, int receiveBufferBytes)
     {
-        var fds = new List<int>(count);
+        var sockets = new List<FileDescriptorHandle>(count);
         try
         {
             int port = 0;
-            int group = Interlocked.Increment(ref s_fanoutGroup) & 0xFFFF;
+
+            // −1: no fanout (one queue); 0: the first socket asks the kernel for a group id; then that id.
+            int group = count > 1 ? 0 : -1;
             for (int i = 0; i < count; i++)
             {
                 int fd = source switch
                 {
-                    PacketSource packet => OpenPacket(packet.InterfaceName, count > 1 ? group : -1),
+                    PacketSource packet => OpenPacket(packet.InterfaceName, ref group),
                     UdpSource udp => OpenUdp(udp.Endpoint, ref port, count > 1),
                     _ => throw new DeviceBindException("Unknown packet source."),
                 };
-                fds.Add(fd);
+                sockets.Add(new FileDescriptorHandle(fd));
                 if (receiveBufferBytes > 0 && LinuxSyscalls.SetSocketOption(fd, SolSocket, SoRcvBufForce, receiveBufferBytes) < 0)
                 {
                     LinuxSyscalls.SetSocketOption(fd, SolSocket, SoRcvBuf, receiveBufferBytes);
                 }
             }
 
-            return (fds.ToArray(), port);
+            return (sockets.ToArray(), port);
         }
         catch
         {
-            CloseAll(fds);
+            CloseAll(sockets);
             throw;
         }
     }
 
-    public static void CloseAll(IEnumerable<int> fds)
+    public static void CloseAll(IEnumerable<FileDescriptorHandle> sockets)
     {
-        foreach (int fd in fds)
+        foreach (FileDescriptorHandle socket in sockets)
         {
-            LinuxSyscalls.Close(fd);
+            socket.Dispose();
         }
     }
 
-    private static int OpenPacket(string interfaceName, int fanoutGroup)
+    private static int OpenPacket(string interfaceName, ref int fanoutGroup)
     {
         uint index = LinuxSyscalls.InterfaceIndexOf(interfaceName);
         if (index == 0)
@@ -103,7 +112,16 @@ internal static unsafe class RxSockets
                 // A fanout group taps with its own hook, which ignores the member's PACKET_IGNORE_OUTGOING: the group
                 // needs the flag itself (Linux 6.2+).
                 int typeAndFlags = PacketFanoutHash | PacketFanoutFlagIgnoreOutgoing;
-                Require(LinuxSyscalls.SetSocketOption(fd, SolPacket, PacketFanout, fanoutGroup | (typeAndFlags << 16)), "Joining the packet fanout group (PACKET_FANOUT, hash, ignoring outgoing frames)");
+                if (fanoutGroup == 0)
+                {
+                    Require(LinuxSyscalls.SetSocketOption(fd, SolPacket, PacketFanout, (typeAndFlags | PacketFanoutFlagUniqueId) << 16), "Creating a packet fanout group with an id the kernel picks (PACKET_FANOUT, hash, unique id, ignoring outgoing frames)");
+                    Require(LinuxSyscalls.GetSocketOption(fd, SolPacket, PacketFanout, out int joined), "Reading the packet fanout group's id");
+                    fanoutGroup = joined & 0xFFFF;
+                }
+                else
+                {
+                    Require(LinuxSyscalls.SetSocketOption(fd, SolPacket, PacketFanout, fanoutGroup | (typeAndFlags << 16)), $"Joining packet fanout group {fanoutGroup} (PACKET_FANOUT, hash, ignoring outgoing frames)");
+                }
             }
 
             return fd;

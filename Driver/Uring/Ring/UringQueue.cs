@@ -22,12 +22,14 @@ internal sealed class UringQueue : IDisposable
 
     private readonly UringStatistics _stats;
 
-    public UringQueue(int index, IoUringRing ring, RegisteredBufferTable table, int socketFd, UringStatistics stats)
+    private int _nextGroupId;
+
+    public UringQueue(int index, IoUringRing ring, RegisteredBufferTable table, FileDescriptorHandle socket, UringStatistics stats)
     {
         Index = index;
         Ring = ring;
         Table = table;
-        SocketFd = socketFd;
+        Socket = socket;
         _stats = stats;
     }
 
@@ -37,7 +39,17 @@ internal sealed class UringQueue : IDisposable
 
     public RegisteredBufferTable Table { get; }
 
-    public int SocketFd { get; }
+    /// <summary>The queue's socket; a call that passes it to the kernel holds a reference across the call.</summary>
+    public FileDescriptorHandle Socket { get; }
+
+    /// <summary>The socket's fd number (for specs that use the socket beside the device).</summary>
+    public int SocketFd => Socket.Fd;
+
+    /// <summary>
+    /// A buffer group id no receive side of this queue used before: a provided-buffer ring the kernel refused to
+    /// unregister keeps its id, so the next incarnation must not ask for it (1 … 65534; 65535 is the bind's probe).
+    /// </summary>
+    public ushort NextGroupId() => (ushort)((Interlocked.Increment(ref _nextGroupId) - 1) % (ushort.MaxValue - 1) + 1);
 
     /// <summary>The open receive side, if a driver incarnation has one.</summary>
     public UringRxQueue? OpenRx { get; set; }
@@ -46,32 +58,45 @@ internal sealed class UringQueue : IDisposable
     /// Consumes what is in the CQ when no receive side is open: unpin confirmations go to the table; anything else
     /// is a completion nobody can own, counted as a violation.
     /// </summary>
+    /// <remarks>
+    /// A receive whose close timed out may still complete here: its pages were left with the kernel on purpose and
+    /// counted then, so its completions are read and dropped.
+    /// </remarks>
     public void DrainWithoutReceive()
     {
-        lock (Ring.Gate)
+        // Bounded to one CQ's worth, so a receive still delivering (a close that timed out) cannot hold teardown here.
+        Span<IoUringCqe> batch = stackalloc IoUringCqe[64];
+        for (uint round = 0; round <= Ring.CompletionEntries / 64; round++)
         {
-            uint consumed = 0;
-            while (Ring.TryPeek(consumed, out IoUringCqe cqe))
+            int taken;
+            lock (Ring.Gate)
             {
-                consumed++;
+                taken = Ring.TakeCompletions(batch);
+            }
+
+            if (taken == 0)
+            {
+                return;
+            }
+
+            foreach (IoUringCqe cqe in batch[..taken])
+            {
                 if ((cqe.UserData & RegisteredBufferTable.TagMarker) != 0)
                 {
                     Table.OnUnpinConfirmed(cqe.UserData);
                 }
-                else if (cqe.UserData != CancelUserData)
+                else if (cqe.UserData is not CancelUserData and not ReceiveUserData)
                 {
                     Interlocked.Increment(ref _stats.MisuseViolations);
                 }
             }
-
-            Ring.Consume(consumed);
         }
     }
 
     /// <summary>Closes the socket and the ring (after the table was revoked and unregistered).</summary>
     public void Dispose()
     {
-        LinuxSyscalls.Close(SocketFd);
+        Socket.Dispose();
         Ring.Dispose();
     }
 }

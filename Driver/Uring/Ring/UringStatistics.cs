@@ -15,6 +15,22 @@ internal sealed class UringStatistics
     public long ReceiveArms;
     public long PagesPosted;
     public long PagesReturnedByClose;
+    public long DatagramsTooLong;
+    public long BufferRingsLeaked;
+    public long PagesLeftWithKernel;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _problems = new();
+
+    /// <summary>What went wrong in words, for the binding's report (a leak left on purpose, a refused unregister).</summary>
+    public IReadOnlyList<string> Problems => _problems.ToArray();
+
+    /// <summary>Records <paramref name="problem"/> for <see cref="Problems"/> (the slow paths only; keeps the first 100).</summary>
+    public void Report(string problem)
+    {
+        if (_problems.Count < 100)
+        {
+            _problems.Enqueue(problem);
+        }
+    }
 
     public UringCounters Snapshot(long liveSlots) => new()
     {
@@ -30,6 +46,9 @@ internal sealed class UringStatistics
         ReceiveArms = Interlocked.Read(ref ReceiveArms),
         PagesPosted = Interlocked.Read(ref PagesPosted),
         PagesReturnedByClose = Interlocked.Read(ref PagesReturnedByClose),
+        DatagramsTooLong = Interlocked.Read(ref DatagramsTooLong),
+        BufferRingsLeaked = Interlocked.Read(ref BufferRingsLeaked),
+        PagesLeftWithKernel = Interlocked.Read(ref PagesLeftWithKernel),
         LiveSlots = liveSlots,
     };
 }
