@@ -218,15 +218,14 @@ public sealed partial class PagePool
     /// after such a pool's destroy is harmless. The pool completes its release (<see cref="WaitForReleaseAsync"/>)
     /// only once no page waits.
     /// </remarks>
-    /// <exception cref="InvalidOperationException">The pool still uses its device: it is neither destroyed nor
-    /// revoked, so its domain cannot have been torn down.</exception>
+    /// <exception cref="InvalidOperationException">The pool still uses its device: it is active and its access was
+    /// not revoked, so its domain cannot have been torn down.</exception>
     public void ReleaseAfterDomainTeardown()
     {
-        PagePoolState state = State;
-        if (!_deviceGate.IsRevoked && state is PagePoolState.Active or PagePoolState.Destroying)
+        if (!_deviceGate.IsRevoked && State == PagePoolState.Active)
         {
             throw new InvalidOperationException(
-                $"{Name} (id {Id}) still uses its device (it is neither destroyed nor revoked), so its domain cannot have been torn down.");
+                $"{Name} (id {Id}) still uses its device (it is active and its access was not revoked), so its domain cannot have been torn down.");
         }
 
         _awaitingDomainTeardown.ReleaseAll(_provider);
