@@ -74,6 +74,16 @@ namespace Netmem.Pool;
 // same way. Either way the claim is consumed, so nothing ever unmaps that mapping later: exactly-once holds, with the
 // domain teardown as the one "unmap". Revoking never waits, so the supervisor is never blocked on the device.
 //
+// Memory behind a mapping left to the domain. Such a mapping stays live until the domain is torn down, so the device
+// can still write into the page after the pool let go of it. Its memory therefore must not reach the memory provider
+// (which may hand it to another pool) before the teardown has returned. A release that finds its page's mapping left
+// to the domain (its own revoked claim, or the walk's LeftToDomainByWalk) frees the item and counts the release as
+// usual, but hands the memory to DomainTeardownQuarantine instead of the provider; ReleaseAfterDomainTeardown, which
+// the supervisor calls once the teardown returned, gives every waiting page to the provider and lets every later one
+// go straight there. The quarantine's own argument (no page released before that call, none stranded) is on its
+// class. The pool completes its release only when no page waits, so a provider the pool owns is never disposed under
+// a waiting page, and a stuck teardown shows as a destroyed pool that never reaches Released.
+//
 // The report partitions InflightAtDestroy exactly. The snapshot (step 2) is taken after the owner left, so no page
 // is brought in after it: the pages of InflightAtDestroy are exactly those released after the snapshot or never.
 // The snapshot is one atomic OR that both reads the release count and sets a mark bit in it, so every release
@@ -188,8 +198,45 @@ public sealed partial class PagePool
     /// <see cref="PagePoolDestroyReport.RevokedWithDomain"/> and <see cref="PagePoolStats.RevokedWithDomain"/>),
     /// and nothing ever unmaps them afterwards. Idempotent; callable from any thread at any time, before, during or
     /// after destroy. Allocation that needs a new mapping fails once access is revoked.
+    /// <para>The memory of a page whose mapping was left to the domain is not given back to the memory provider when
+    /// the page is released: the device can still write into it until the domain is torn down. The pool holds it
+    /// (<see cref="PagePoolStats.AwaitingDomainTeardown"/>) until <see cref="ReleaseAfterDomainTeardown"/> is called.
+    /// Whoever revokes must therefore call that method once the domain is gone; the device supervisor does. An
+    /// embedder that revokes and never tears the domain down (or never says so) keeps that memory allocated and the
+    /// pool short of <see cref="PagePoolState.Released"/>: a leak by design, never memory a device can write handed
+    /// to someone else.</para>
     /// </remarks>
     public void RevokeDeviceAccess() => _deviceGate.Revoke();
+
+    /// <summary>
+    /// Tells the pool that its device's domain has been torn down (every mapping, revoked ones included, is gone):
+    /// every page whose mapping was left to the domain and that waits in the pool goes to the memory provider now, and
+    /// any such page released later goes straight there. Call it after the teardown has returned, never before.
+    /// </summary>
+    /// <remarks>
+    /// Callable from any thread, idempotent. A pool whose access was never revoked has no waiting page; calling it
+    /// after such a pool's destroy is harmless. The pool completes its release (<see cref="WaitForReleaseAsync"/>)
+    /// only once no page waits.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The pool still uses its device: it is active and its access was
+    /// not revoked, so its domain cannot have been torn down.</exception>
+    public void ReleaseAfterDomainTeardown()
+    {
+        if (!_deviceGate.IsRevoked && State == PagePoolState.Active)
+        {
+            throw new InvalidOperationException(
+                $"{Name} (id {Id}) still uses its device (it is active and its access was not revoked), so its domain cannot have been torn down.");
+        }
+
+        _awaitingDomainTeardown.ReleaseAll(_provider);
+        if (State == PagePoolState.Detached)
+        {
+            TryCompleteRelease();
+        }
+    }
+
+    /// <summary>Whether <see cref="ReleaseAfterDomainTeardown"/> was called.</summary>
+    public bool IsDomainTornDown => _awaitingDomainTeardown.IsTornDown;
 
     /// <summary>Whether <see cref="RevokeDeviceAccess"/> was called.</summary>
     public bool IsDeviceAccessRevoked => _deviceGate.IsRevoked;
@@ -461,12 +508,16 @@ public sealed partial class PagePool
     }
 
     /// <summary>
-    /// Completes the release once every page is back: runs once, from whichever thread sees release == hold
-    /// after the pool is detached (the releaser of the last page, destroy itself, or the retry timer).
+    /// Completes the release once every page is back and no page's memory waits for the domain teardown: runs once,
+    /// from whichever thread sees release == hold and nothing waiting after the pool is detached (the releaser of the
+    /// last page, destroy itself, the retry timer, or the call that released the waiting pages). Both conditions are
+    /// ended by interlocked writes (the last release's increment, the last waiting page's decrement) each followed
+    /// by this check, so whichever comes second sees both.
     /// </summary>
     private void TryCompleteRelease()
     {
         if ((Interlocked.Read(ref _releaseCount) & ~ReleasedAfterSnapshotMark) != Volatile.Read(ref _holdCount)
+            || _awaitingDomainTeardown.Waiting != 0
             || Interlocked.CompareExchange(ref _state, (int)PagePoolState.Released, (int)PagePoolState.Detached) != (int)PagePoolState.Detached)
         {
             return;

@@ -151,8 +151,8 @@ public sealed partial class PagePool
     }
 
     /// <summary>
-    /// A page leaves the pool: its mapping ended (see <see cref="EndMappingOfReleasedPage"/>), freed to the provider,
-    /// its item freed. The release count is the last accounting touched; see the destroy design for why that
+    /// A page leaves the pool: its mapping ended (see <see cref="EndMappingOfReleasedPage"/>), freed to the provider
+    /// (or, when its mapping was left to the domain teardown, held until that teardown has returned), its item freed. The release count is the last accounting touched; see the destroy design for why that
     /// matters and for the report counter a release after destroy's snapshot bumps. Returns how the mapping ended,
     /// for destroy's own releases (<paramref name="byDestroy"/>), which destroy counts itself.
     /// </summary>
@@ -161,6 +161,8 @@ public sealed partial class PagePool
         ref ItemSlot slot = ref block.Slots[index];
         ref PageMetadata page = ref block.Pages[index];
         MappingEnd end = _device is not null ? EndMappingOfReleasedPage(ref page) : MappingEnd.NotMapped;
+        bool leftToDomain = end == MappingEnd.LeftToDomain
+            || (end == MappingEnd.SettledByWalk && Volatile.Read(ref page.Mapped) == PageMetadata.LeftToDomainByWalk);
 
         ulong pageId = slot.Page;
         page.ExternalReferences = 0;
@@ -171,7 +173,16 @@ public sealed partial class PagePool
         }
 
         Volatile.Write(ref slot.State, ItemState.Make(ItemState.GenerationOf(slot.State), ItemState.Free));
-        _provider.ReleasePage(pageId);
+        if (leftToDomain)
+        {
+            // Its mapping lives until the domain teardown: the memory waits for it (see DomainTeardownQuarantine).
+            _awaitingDomainTeardown.HoldOrRelease(pageId, _provider);
+        }
+        else
+        {
+            _provider.ReleasePage(pageId);
+        }
+
         _releasedItems.Push(itemId, ref slot);
 
         // A holder's release after destroy's snapshot is counted for the report before the release itself, so a

@@ -49,6 +49,7 @@ public sealed partial class PagePool
     private readonly RecycleRing _ring;
     private readonly ReleasedItemList _releasedItems = new();
     private readonly DeviceAccessGate _deviceGate = new();
+    private readonly DomainTeardownQuarantine _awaitingDomainTeardown = new();
     private readonly StripedCounter _recycleRingFull = new();
     private readonly StripedCounter _recycleReleasedRefcount = new();
     private readonly StripedCounter _lateReturns = new();
@@ -179,6 +180,7 @@ public sealed partial class PagePool
             InflightAtDestroy = report?.InflightAtDestroy ?? 0,
             UnmappedByDestroy = report?.UnmappedByDestroy ?? 0,
             RevokedWithDomain = Interlocked.Read(ref _revokedClaims),
+            AwaitingDomainTeardown = _awaitingDomainTeardown.Waiting,
             DeviceCallFailures = Interlocked.Read(ref _deviceCallFailures),
             DetachTime = report?.DetachTime,
         };

@@ -56,6 +56,8 @@ public static class PagePoolMetrics
         public const string DestroyInflight = "pagepool.destroy.inflight";
         /// <summary>Pages the pool's destroy unmapped while they were held elsewhere.</summary>
         public const string DestroyUnmapped = "pagepool.destroy.unmapped";
+        /// <summary>Pages whose mappings were left to the device's domain teardown and whose memory the pool holds until that teardown has returned.</summary>
+        public const string PagesAwaitingDomainTeardown = "pagepool.pages.awaiting_domain_teardown";
         /// <summary>Seconds a destroyed pool has waited for its last pages; only pools destroyed and not yet released.</summary>
         public const string DestroyPendingDuration = "pagepool.destroy.pending.duration";
     }
@@ -148,6 +150,8 @@ public static class PagePoolMetrics
                 "Pages inflight when the pool's destroy started (0 before destroy).");
             meter.CreateObservableCounter(Instruments.DestroyUnmapped, () => Each(e => e.Pool.GetStats().UnmappedByDestroy), "{page}",
                 "Pages the pool's destroy unmapped while they were held elsewhere.");
+            meter.CreateObservableUpDownCounter(Instruments.PagesAwaitingDomainTeardown, () => Each(e => e.Pool.GetStats().AwaitingDomainTeardown), "{page}",
+                "Pages whose mappings were left to the device's domain teardown; their memory goes back to the memory provider only once the teardown has returned.");
             meter.CreateObservableGauge(Instruments.DestroyPendingDuration, () => PendingDurations(), "s",
                 "How long a destroyed pool has waited for its last pages (only pools destroyed and not yet released).");
         }

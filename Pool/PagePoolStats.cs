@@ -68,6 +68,14 @@ public readonly record struct PagePoolStats
     public long RevokedWithDomain { get; init; }
 
     /// <summary>
+    /// Pages released whose mappings were left to the device's domain teardown, and whose memory the pool holds until
+    /// that teardown has returned (<see cref="PagePool.ReleaseAfterDomainTeardown"/>): the device may still write
+    /// into them, so they must not go back to the memory provider before. Not part of <see cref="Inflight"/> (they
+    /// have left the pool's items); the pool is not <see cref="PagePoolState.Released"/> while any wait.
+    /// </summary>
+    public long AwaitingDomainTeardown { get; init; }
+
+    /// <summary>
     /// Device calls (unmap, sync for the device or the CPU) that threw. Each is counted and never retried: a
     /// throwing unmap still ended its mapping's claim and the page was freed; a throwing sync on recycle released the
     /// page instead of recycling it. Map failures are counted in <see cref="MapFailures"/>.

@@ -242,7 +242,8 @@ internal sealed class ChaosRun : IAsyncDisposable
     /// </summary>
     private PagePoolOptions CreatePoolOptions(int device, string name, int queue, int generation)
     {
-        var provider = new HostPageProvider();
+        // Poisoned: a page written to after it went back to the provider is a violation ("device wrote after unmap").
+        var provider = new HostPageProvider { PoisonFreedPages = true, OnPoisonViolation = v => AddProblem(v.ToString()) };
         new AllocationFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{device}/rx{queue}/bind{generation}/alloc")).Attach(provider);
         string poolName = $"{name}-rx{queue}-bind{generation}";
         _providers[poolName] = provider;
@@ -432,6 +433,16 @@ internal sealed class ChaosRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Checks the poison of every free page still in a provider (a provider already disposed checked its pages then),
+    /// and returns the writes found over the whole run.
+    /// </summary>
+    private long DeviceWritesAfterUnmap() => _providers.Values.Sum(provider =>
+    {
+        provider.VerifyFreePages();
+        return provider.PoisonViolations;
+    });
+
     private void AddProblem(string problem)
     {
         lock (_problems)
@@ -555,7 +566,8 @@ internal sealed class ChaosRun : IAsyncDisposable
             UnboundWithItemsNotReclaimed: Interlocked.Read(ref _itemsNotReclaimedAtUnbound),
             MisuseNotRejected: _misuse.NotRejected,
             PacketsUnaccounted: Math.Abs(packets.Unaccounted),
-            KernelErrors: uring?.KernelErrors ?? 0);
+            KernelErrors: uring?.KernelErrors ?? 0,
+            DeviceWroteAfterUnmap: DeviceWritesAfterUnmap());
 
         return new ChaosReport
         {

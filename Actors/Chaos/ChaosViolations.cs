@@ -18,6 +18,8 @@ namespace Netmem.Chaos;
 /// <param name="MisuseNotRejected">Double returns or uses after dispose that the runtime let through.</param>
 /// <param name="PacketsUnaccounted">Received packets that ended neither delivered nor dropped with a reason.</param>
 /// <param name="KernelErrors">Errors the kernel returned to the real device's register and unregister calls (io_uring runs only).</param>
+/// <param name="DeviceWroteAfterUnmap">Free pages found written to after their memory went back to the memory provider
+/// (their poison changed): a device wrote through a mapping that outlived the page's release.</param>
 internal sealed record ChaosViolations(
     long DoubleUnmap,
     long DeviceCallAfterUnbind,
@@ -32,12 +34,13 @@ internal sealed record ChaosViolations(
     long UnboundWithItemsNotReclaimed,
     long MisuseNotRejected,
     long PacketsUnaccounted,
-    long KernelErrors = 0)
+    long KernelErrors = 0,
+    long DeviceWroteAfterUnmap = 0)
 {
     public long Total =>
         DoubleUnmap + DeviceCallAfterUnbind + DmaToUnmappedPage + SyncOfUnmappedPage + UnmapOfUnknownAddress
         + UnmapLengthMismatch + UnmapDirectionMismatch + MappingLeakedAtUnbind + PageLeakedAtEndOfRun + AccountingMismatch + UnboundWithItemsNotReclaimed
-        + MisuseNotRejected + PacketsUnaccounted + KernelErrors;
+        + MisuseNotRejected + PacketsUnaccounted + KernelErrors + DeviceWroteAfterUnmap;
 
     /// <summary>Each counter with a readable name, in report order.</summary>
     public IReadOnlyList<(string Name, long Count)> Counters() =>
@@ -56,5 +59,6 @@ internal sealed record ChaosViolations(
         ("misuse not rejected", MisuseNotRejected),
         ("packets unaccounted", PacketsUnaccounted),
         ("kernel errors", KernelErrors),
+        ("device wrote after unmap", DeviceWroteAfterUnmap),
     ];
 }

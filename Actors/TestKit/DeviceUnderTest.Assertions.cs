@@ -25,7 +25,8 @@ public sealed partial class DeviceUnderTest
     /// <summary>
     /// No IOMMU violation and no leaked mapping: the strict model (simulated device) and the kit's own DMA ledger
     /// saw every unmap match a map and no call after teardown, every unbind reported no violation and no leaked
-    /// mapping, and once the device is unbound nothing is still mapped.
+    /// mapping, once the device is unbound nothing is still mapped, and no page was written to after it went back to
+    /// its memory provider (the pools' providers poison free pages; "device wrote after unmap").
     /// </summary>
     /// <exception cref="ScenarioAssertionException">A violation or a leaked mapping was seen; each is listed.</exception>
     public void AssertNoIommuViolation()
@@ -40,6 +41,15 @@ public sealed partial class DeviceUnderTest
             }
         }
 
+        lock (_providers)
+        {
+            foreach (Netmem.Pool.Memory.HostPageProvider provider in _providers)
+            {
+                provider.VerifyFreePages();
+            }
+        }
+
+        problems.AddRange(_poisonViolations.Select(v => v.ToString()));
         lock (_reports)
         {
             foreach (UnbindReport report in _reports.Where(r => r.DeviceViolations > 0 || r.LeakedMappings > 0))

@@ -56,6 +56,7 @@ public sealed partial class DeviceUnderTest
     private readonly List<ScenarioConsumer> _consumers = [];
     private readonly List<SocketConsumer> _sockets = [];
     private readonly List<HostPageProvider> _providers = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PoisonViolation> _poisonViolations = new();
     private readonly List<PacketForwarder.Route> _routes = [];
     private int _consumerCount;
 
@@ -320,7 +321,8 @@ public sealed partial class DeviceUnderTest
 
     private PagePoolOptions CreatePoolOptions(int queue)
     {
-        var provider = new HostPageProvider { AllocationFailureInjector = _ => _switches.TakeAllocationFailure() };
+        // Poisoned, so a page written to after it went back to the provider shows in AssertNoIommuViolation.
+        var provider = new HostPageProvider { AllocationFailureInjector = _ => _switches.TakeAllocationFailure(), PoisonFreedPages = true, OnPoisonViolation = _poisonViolations.Enqueue };
         lock (_providers)
         {
             _providers.Add(provider);

@@ -85,15 +85,23 @@ public sealed class HostPageProvider : SegmentedPageProvider, IDisposable
         }
     }
 
+    /// <summary>
+    /// The end of the provider's memory: with poisoning on, every free page is checked one last time (the provider is
+    /// retired in the same lock, so no check can run on freed memory). A page ever found written to keeps every chunk
+    /// alive: whatever wrote there may write again, and must not write into memory the process has given back.
+    /// </summary>
     private void FreeChunks()
     {
         _disposed = true;
-        Retire();
-        foreach (nint chunk in _chunks)
+        VerifyFreePagesAndRetire();
+        if (PoisonedPagesRetired == 0)
         {
-            unsafe
+            foreach (nint chunk in _chunks)
             {
-                NativeMemory.AlignedFree((void*)chunk);
+                unsafe
+                {
+                    NativeMemory.AlignedFree((void*)chunk);
+                }
             }
         }
 

@@ -21,6 +21,9 @@ public abstract class SegmentedPageProvider : IMemoryProvider
     private long _allocationCalls;
     private long _injectedFailures;
     private long _outstandingPages;
+    private long _poisonViolations;
+    private long _poisonedPagesRetired;
+    private readonly bool _poisonFreedPages;
 
     /// <summary>Sets up an empty provider of <paramref name="pageSize"/>-byte pages (a power of two, at least 256), backed <paramref name="pagesPerSegment"/> pages (a power of two) at a time, up to <paramref name="maxPages"/> pages.</summary>
     protected SegmentedPageProvider(int pageSize, int pagesPerSegment, long maxPages)
@@ -64,6 +67,52 @@ public abstract class SegmentedPageProvider : IMemoryProvider
     /// <summary>Allocations refused by <see cref="AllocationFailureInjector"/>.</summary>
     public long InjectedFailures => Interlocked.Read(ref _injectedFailures);
 
+    /// <summary>
+    /// Fill every free page with <see cref="PoisonByte"/> and check the fill when the page is handed out again and in
+    /// <see cref="VerifyFreePages"/>: a changed byte means something wrote into the page after it was freed, such as a
+    /// device through a mapping that outlived the page's release ("device wrote after unmap"). Off by default; only
+    /// for readable memory. Costs one fill per page freed and one scan per page allocated (the provider's slow path),
+    /// nothing on a pool's recycle path.
+    /// </summary>
+    /// <remarks>
+    /// <para>Why the provider and not the pool: only the provider knows when a page's memory is really free (its last
+    /// reference goes, which may be a <c>PageReference</c> that outlived the pool's release) and when it is reused
+    /// (by whichever pool shares the provider). A pool could only check what it frees itself against what it
+    /// allocates itself, and would miss the reuse that matters.</para>
+    /// <para>A page whose poison changed is counted (<see cref="PoisonViolations"/>), reported
+    /// (<see cref="OnPoisonViolation"/>) and retired: never handed out again, and its memory never given back to the
+    /// operating system, since whatever wrote into it may write again.</para>
+    /// </remarks>
+    /// <exception cref="NotSupportedException">Set on a provider of unreadable memory.</exception>
+    public bool PoisonFreedPages
+    {
+        get => _poisonFreedPages;
+        init
+        {
+            if (value && !IsReadable)
+            {
+                throw new NotSupportedException("Unreadable memory cannot be poisoned: the host cannot write or read it.");
+            }
+
+            _poisonFreedPages = value;
+        }
+    }
+
+    /// <summary>The byte a free page is filled with when <see cref="PoisonFreedPages"/> is on (the kernel's <c>POISON_FREE</c>).</summary>
+    public const byte PoisonByte = 0x6B;
+
+    /// <summary>Free pages found written to (poison changed), on reuse or by <see cref="VerifyFreePages"/>.</summary>
+    public long PoisonViolations => Interlocked.Read(ref _poisonViolations);
+
+    /// <summary>Pages taken out of use because their poison changed (see <see cref="PoisonFreedPages"/>).</summary>
+    public long PoisonedPagesRetired => Interlocked.Read(ref _poisonedPagesRetired);
+
+    /// <summary>
+    /// Told of each free page found written to, on the thread that found it (an allocating pool, or the caller of
+    /// <see cref="VerifyFreePages"/> or of the disposal). It must not throw; an exception it throws is ignored.
+    /// </summary>
+    public Action<PoisonViolation>? OnPoisonViolation { get; set; }
+
     /// <summary>Decides, per allocation number (0, 1, 2, …), whether that allocation fails.</summary>
     public Func<long, bool>? AllocationFailureInjector { get; set; }
 
@@ -85,15 +134,27 @@ public abstract class SegmentedPageProvider : IMemoryProvider
             return false;
         }
 
-        lock (_lock)
+        while (true)
         {
-            if (_freeCount == 0 && !TryGrowLocked())
+            lock (_lock)
             {
-                pageId = 0;
-                return false;
+                if (_freeCount == 0 && !TryGrowLocked())
+                {
+                    pageId = 0;
+                    return false;
+                }
+
+                pageId = _freePages[--_freeCount];
             }
 
-            pageId = _freePages[--_freeCount];
+            // Popped, the page is this thread's alone: check it outside the lock, and retire it if written to.
+            if (!_poisonFreedPages || FindPoisonViolation(pageId, foundOnReuse: true) is not { } violation)
+            {
+                break;
+            }
+
+            Interlocked.Increment(ref _poisonedPagesRetired);
+            Report([violation]);
         }
 
         Volatile.Write(ref ReferenceCount(pageId), 1);
@@ -130,6 +191,12 @@ public abstract class SegmentedPageProvider : IMemoryProvider
             throw new InvalidOperationException($"Page {pageId} is already free.");
         }
 
+        // The last reference is gone and the page is not on the free list yet: this thread alone owns its memory.
+        if (_poisonFreedPages)
+        {
+            Poison(pageId);
+        }
+
         lock (_lock)
         {
             _freePages[_freeCount++] = pageId;
@@ -151,6 +218,81 @@ public abstract class SegmentedPageProvider : IMemoryProvider
 
     /// <summary>Refuses every later allocation; a provider whose memory is about to be freed calls it.</summary>
     protected void Retire() => Volatile.Write(ref _retired, true);
+
+    /// <summary>
+    /// Checks the poison of every free page (when <see cref="PoisonFreedPages"/> is on; the end of a run calls it);
+    /// each page written to is counted, reported and retired. Returns how many it found. A provider whose memory was
+    /// already freed has nothing left to check (it checked at its disposal) and returns 0.
+    /// </summary>
+    public long VerifyFreePages() => CheckFreePages(retire: false);
+
+    /// <summary>
+    /// <see cref="VerifyFreePages"/>, then retires the provider in the same lock, so no check runs once the caller goes on
+    /// to free the memory. Returns how many pages were found written to.
+    /// </summary>
+    protected long VerifyFreePagesAndRetire() => CheckFreePages(retire: true);
+
+    private long CheckFreePages(bool retire)
+    {
+        var found = new List<PoisonViolation>();
+        lock (_lock)
+        {
+            if (_poisonFreedPages && !Volatile.Read(ref _retired))
+            {
+                // Free pages stay free while the lock is held; a page written to leaves the list (swap with the last).
+                for (int i = _freeCount - 1; i >= 0; i--)
+                {
+                    if (FindPoisonViolation(_freePages[i], foundOnReuse: false) is { } violation)
+                    {
+                        found.Add(violation);
+                        _freePages[i] = _freePages[--_freeCount];
+                        Interlocked.Increment(ref _poisonedPagesRetired);
+                    }
+                }
+            }
+
+            if (retire)
+            {
+                Retire();
+            }
+        }
+
+        Report(found);
+        return found.Count;
+    }
+
+    private unsafe void Poison(ulong pageId) =>
+        new Span<byte>((void*)GetHostAddress(pageId), PageSize).Fill(PoisonByte);
+
+    private unsafe PoisonViolation? FindPoisonViolation(ulong pageId, bool foundOnReuse)
+    {
+        nint address = GetHostAddress(pageId);
+        var page = new ReadOnlySpan<byte>((void*)address, PageSize);
+        int first = page.IndexOfAnyExcept(PoisonByte);
+        if (first < 0)
+        {
+            return null;
+        }
+
+        int changed = page.Length - page.Count(PoisonByte);
+        return new PoisonViolation(pageId, address, first, changed, foundOnReuse);
+    }
+
+    private void Report(List<PoisonViolation> violations)
+    {
+        foreach (PoisonViolation violation in violations)
+        {
+            Interlocked.Increment(ref _poisonViolations);
+            try
+            {
+                OnPoisonViolation?.Invoke(violation);
+            }
+            catch (Exception)
+            {
+                // The provider's state is already consistent; a failing observer must not break an allocation.
+            }
+        }
+    }
 
     /// <summary>Provides the backing memory of a new segment; false if it cannot.</summary>
     protected abstract bool TryAddSegmentBacking(int segment);
@@ -183,6 +325,11 @@ public abstract class SegmentedPageProvider : IMemoryProvider
         ulong first = (ulong)segment * (ulong)PagesPerSegment;
         for (int i = pagesToAdd - 1; i >= 0; i--)
         {
+            if (_poisonFreedPages)
+            {
+                Poison(first + (ulong)i);
+            }
+
             _freePages[_freeCount++] = first + (ulong)i;
         }
 

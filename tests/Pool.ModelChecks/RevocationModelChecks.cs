@@ -20,7 +20,8 @@ public sealed class RevocationModelChecks
         {
             var iommu = new IommuModel("coyote-revoke");
             var device = new CountingDevice(iommu);
-            PagePool pool = PoolOn(device);
+            var provider = new TeardownCheckingProvider(PrefilledProvider(), device);
+            PagePool pool = PoolOn(device, provider);
             NetmemRef[] held = [pool.Allocate(), pool.Allocate(), pool.Allocate()];
             PagePoolDestroyReport? report = null;
             long revokedWhenDestroyReturned = 0;
@@ -43,6 +44,8 @@ public sealed class RevocationModelChecks
 
                 Specification.Assert(device.Running == 0, $"{device.Running} device call(s) running while calls in flight read 0.");
                 iommu.Unbind();
+                device.NoteTornDown();
+                pool.ReleaseAfterDomainTeardown();
             });
             await Task.WhenAll(destroyer, returner, syncer, supervisor);
 
@@ -58,6 +61,8 @@ public sealed class RevocationModelChecks
             // the domain must be final (a releaser's revoked claim counted before the walk ends, not after).
             Specification.Assert(stats.RevokedWithDomain == revokedWhenDestroyReturned, $"{revokedWhenDestroyReturned} revoked when destroy returned, {stats.RevokedWithDomain} in the end.");
             Specification.Assert(pool.State == PagePoolState.Released && stats.Hold == stats.Release, $"pool is {pool.State}, hold {stats.Hold}, release {stats.Release}.");
+            Specification.Assert(provider.FreedBeforeTeardown == 0, $"{provider.FreedBeforeTeardown} page(s) with a live mapping went back to the provider before the domain teardown.");
+            Specification.Assert(provider.Inner.OutstandingPages == 0 && stats.AwaitingDomainTeardown == 0, $"{provider.Inner.OutstandingPages} page(s) never went back to the provider.");
             PagePoolDestroyReport r = report!;
             Specification.Assert(
                 r.ReleasedFromCache + r.ReleasedFromRing + r.UnmappedByDestroy + r.RevokedWithDomain + r.StillInflight == r.InflightAtDestroy && r.StillInflight >= 0,
@@ -102,11 +107,11 @@ public sealed class RevocationModelChecks
         }, iterations: 1000);
 
     // A pool of the device whose retry timer never fires inside a check.
-    private static PagePool PoolOn(CountingDevice device) => new(new PagePoolOptions
+    private static PagePool PoolOn(CountingDevice device, Memory.IMemoryProvider? provider = null) => new(new PagePoolOptions
     {
         Device = device,
         PoolSize = 2,
-        MemoryProvider = PrefilledProvider(),
+        MemoryProvider = provider ?? PrefilledProvider(),
         ReleaseRetryInterval = TimeSpan.FromHours(1),
     });
 
@@ -121,9 +126,45 @@ public sealed class RevocationModelChecks
 
     private readonly record struct SyncRange(NetmemRef Netmem, int Offset, int Length) : ICpuSyncRange;
 
+    /// <summary>
+    /// Frees pages into the inner provider, and counts each page freed while the device still maps it before the
+    /// domain's teardown (the device may still write there).
+    /// </summary>
+    private sealed class TeardownCheckingProvider(Memory.HostPageProvider inner, CountingDevice device) : Memory.IMemoryProvider
+    {
+        private int _freedBeforeTeardown;
+
+        public Memory.HostPageProvider Inner => inner;
+
+        public int FreedBeforeTeardown => Volatile.Read(ref _freedBeforeTeardown);
+
+        public int PageSize => inner.PageSize;
+
+        public bool IsReadable => inner.IsReadable;
+
+        public bool TryAllocatePage(out ulong pageId) => inner.TryAllocatePage(out pageId);
+
+        public nint GetHostAddress(ulong pageId) => inner.GetHostAddress(pageId);
+
+        public void AddPageReference(ulong pageId) => inner.AddPageReference(pageId);
+
+        public void ReleasePage(ulong pageId)
+        {
+            if (!device.TornDown && device.IsMapped(pageId))
+            {
+                Interlocked.Increment(ref _freedBeforeTeardown);
+            }
+
+            inner.ReleasePage(pageId);
+        }
+    }
+
     /// <summary>Counts the calls running inside the device, with a scheduling point in the middle of each.</summary>
     private sealed class CountingDevice(IommuModel inner) : IDmaDevice
     {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ulong> _pageOfAddress = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, bool> _mappedPages = new();
+        private int _tornDown;
         private int _running;
         private int _revoked;
         private int _startedAfterRevoke;
@@ -137,9 +178,32 @@ public sealed class RevocationModelChecks
 
         public bool NeedsSync => true;
 
-        public ulong Map(DmaBuffer buffer, DmaDirection direction) => inner.Map(buffer, direction);
+        /// <summary>Whether the domain was torn down (<see cref="NoteTornDown"/>).</summary>
+        public bool TornDown => Volatile.Read(ref _tornDown) != 0;
 
-        public void Unmap(ulong dmaAddress, int length, DmaDirection direction) => Run(() => inner.Unmap(dmaAddress, length, direction));
+        public ulong Map(DmaBuffer buffer, DmaDirection direction)
+        {
+            ulong address = inner.Map(buffer, direction);
+            _pageOfAddress[address] = buffer.PageId;
+            _mappedPages[buffer.PageId] = true;
+            return address;
+        }
+
+        public void Unmap(ulong dmaAddress, int length, DmaDirection direction) => Run(() =>
+        {
+            if (_pageOfAddress.TryRemove(dmaAddress, out ulong page))
+            {
+                _mappedPages.TryRemove(page, out _);
+            }
+
+            inner.Unmap(dmaAddress, length, direction);
+        });
+
+        /// <summary>Whether the page has a mapping that was neither unmapped nor torn down with the domain.</summary>
+        public bool IsMapped(ulong pageId) => _mappedPages.ContainsKey(pageId);
+
+        /// <summary>The supervisor's teardown of the domain returned.</summary>
+        public void NoteTornDown() => Volatile.Write(ref _tornDown, 1);
 
         public void SyncForDevice(ulong dmaAddress, int offset, int length, DmaDirection direction) =>
             Run(() => inner.SyncForDevice(dmaAddress, offset, length, direction));

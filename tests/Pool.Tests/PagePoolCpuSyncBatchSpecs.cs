@@ -121,6 +121,8 @@ public sealed class PagePoolCpuSyncBatchSpecs
         Assert.Equal(0, pool.DeviceCallsInFlight);
         pool.Destroy();
         Array.ForEach(pages, pool.Return);
+        device.Unbind();
+        pool.ReleaseAfterDomainTeardown();
         Assert.Equal(PagePoolState.Released, pool.State);
         Assert.Empty(device.Violations);
         host.Dispose();

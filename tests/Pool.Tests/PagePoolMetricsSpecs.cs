@@ -63,6 +63,7 @@ public sealed class PagePoolMetricsSpecs
             [I.LateReturns] = "{page}",
             [I.DestroyInflight] = "{page}",
             [I.DestroyUnmapped] = "{page}",
+            [I.PagesAwaitingDomainTeardown] = "{page}",
         };
         Assert.Equal(expected, recorder.Measurements.Select(m => (m.Instrument.Name, m.Instrument.Unit!)).Distinct().ToDictionary());
         Assert.All(recorder.Measurements, m => Assert.False(string.IsNullOrWhiteSpace(m.Instrument.Description)));
@@ -93,6 +94,30 @@ public sealed class PagePoolMetricsSpecs
         recorder.Clear();
         recorder.Collect();
 
+        Assert.Empty(recorder.Measurements);
+    }
+
+    [Fact]
+    public void A_revoked_pool_publishes_the_pages_waiting_for_the_domain_teardown_until_it_is_told_the_domain_is_gone()
+    {
+        var device = new IommuModel("metrics-eth1");
+        var pool = new PagePool(new PagePoolOptions { Device = device, Name = "teardown-spec", QueueIndex = 0 });
+        NetmemRef held = pool.Allocate();
+        using var recorder = new PoolRecorder(pool.Id, meter => meter.Name == PagePoolMetrics.MeterName);
+
+        pool.RevokeDeviceAccess();
+        pool.Destroy();
+        pool.Return(held);
+        recorder.Collect();
+
+        Assert.Equal(pool.GetStats().Hold, recorder.Value(I.PagesAwaitingDomainTeardown));
+        Assert.True(recorder.Value(I.PagesAwaitingDomainTeardown) >= 1);
+
+        device.Unbind();
+        pool.ReleaseAfterDomainTeardown();
+        Assert.Equal(PagePoolState.Released, pool.State);
+        recorder.Clear();
+        recorder.Collect();
         Assert.Empty(recorder.Measurements);
     }
 

@@ -60,8 +60,15 @@ public sealed class PagePoolRevocationSpecs
             pool.Return(page);
         }
 
+        // Every page is back, but the memory of the 63 left to the domain waits until the pool is told it is gone.
+        Assert.Equal(PagePoolState.Detached, pool.State);
+        Assert.Equal(63, pool.GetStats().AwaitingDomainTeardown);
+        Assert.Equal(63, provider.OutstandingPages);
+        pool.ReleaseAfterDomainTeardown();
+
         Assert.Equal(PagePoolState.Released, pool.State);
         Assert.Equal(63, pool.GetStats().RevokedWithDomain);
+        Assert.Equal(0, pool.GetStats().AwaitingDomainTeardown);
         Assert.Equal(1, device.UnmapCalls);
         Assert.Empty(device.Violations);
         Assert.Equal(0, provider.OutstandingPages);
@@ -100,6 +107,9 @@ public sealed class PagePoolRevocationSpecs
         PagePoolDestroyRaceSpecs.AssertPartition(report, "revoked before destroy");
         pool.Return(page);
         pool.Return(other);
+        Assert.Equal(64, pool.GetStats().AwaitingDomainTeardown);
+        Assert.Equal(64, device.Unbind());
+        pool.ReleaseAfterDomainTeardown();
         Assert.Equal(PagePoolState.Released, pool.State);
         Assert.Empty(device.Violations);
         host.Dispose();
@@ -123,6 +133,7 @@ public sealed class PagePoolRevocationSpecs
         PagePoolStats stats = pool.GetStats();
         Assert.Equal(10, stats.RevokedWithDomain);
         Assert.Equal(10, stats.Release);
+        Assert.Equal(10, stats.AwaitingDomainTeardown);
         Assert.Equal(0, stats.LateReturns);
         Assert.Equal(mapsBefore, device.MapCalls);
         Assert.Equal(0, device.UnmapCalls);
@@ -134,9 +145,11 @@ public sealed class PagePoolRevocationSpecs
         Assert.Equal(54, report.InflightAtDestroy);
         PagePoolDestroyRaceSpecs.AssertPartition(report, "revoked active pool");
         pages.Skip(10).ToList().ForEach(pool.Return);
+        Assert.Equal(PagePoolState.Detached, pool.State);
+        Assert.Equal(64, device.Unbind());
+        pool.ReleaseAfterDomainTeardown();
         Assert.Equal(PagePoolState.Released, pool.State);
         Assert.Equal(64, pool.GetStats().RevokedWithDomain);
-        Assert.Equal(64, device.Unbind());
         Assert.Empty(device.Violations);
         Assert.Equal(0, provider.OutstandingPages);
         host.Dispose();
@@ -145,9 +158,10 @@ public sealed class PagePoolRevocationSpecs
     /// <summary>
     /// The supervisor's escalation, round after round: returners race destroy, access is revoked at a varying point
     /// of the walk, the supervisor waits for <see cref="PagePool.DeviceCallsInFlight"/> to read 0 and unbinds the
-    /// device at once, without waiting for destroy. Fails if a call starts after that 0 (the walk or a releaser kept
-    /// calling after revocation), if a call is still running at it (a call not counted), if memory is freed under a
-    /// running call, or if any mapping ends twice (unmapped and left to the domain).
+    /// device at once, without waiting for destroy, then tells the pool the domain is gone. Fails if a call starts
+    /// after that 0 (the walk or a releaser kept calling after revocation), if a call is still running at it (a call
+    /// not counted), if memory is freed under a running call or while still mapped before the teardown, or if any
+    /// mapping ends twice (unmapped and left to the domain).
     /// </summary>
     [Fact]
     public async Task Escalation_waits_for_zero_calls_in_flight_then_unbinds_and_every_mapping_ends_exactly_once()
@@ -173,7 +187,6 @@ public sealed class PagePoolRevocationSpecs
 
             Task<PagePoolDestroyReport> destroying = Task.Factory.StartNew(pool.Destroy, TaskCreationOptions.LongRunning);
             SpinWait.SpinUntil(() => device.UnmapCalls >= round % 24, Patience);
-            device.NoteRevoking();
             pool.RevokeDeviceAccess();
 
             // Read the admitted count before marking the moment: a call admitted before the revocation that starts
@@ -183,6 +196,7 @@ public sealed class PagePoolRevocationSpecs
             device.NoteRevoked();
             Assert.True(SpinWait.SpinUntil(() => pool.DeviceCallsInFlight == 0, Patience), "calls in flight never drained");
             device.Unbind();
+            pool.ReleaseAfterDomainTeardown();
 
             PagePoolDestroyReport report = await destroying.WaitAsync(Patience);
             Array.ForEach(returners, t => t.Join());

@@ -235,7 +235,8 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             _driver = null;
         }
 
-        foreach (PagePool pool in _pools)
+        PagePool[] pools = _pools;
+        foreach (PagePool pool in pools)
         {
             pool.Destroy();
         }
@@ -252,6 +253,16 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
             _binding.Guard.Revoke();
             _binding.TearDown(0);
             _binding = null;
+            ReleaseAfterDomainTeardown(pools);
+        }
+    }
+
+    /// <summary>The domain's teardown returned: each pool gives back the memory it held for mappings left to it.</summary>
+    private static void ReleaseAfterDomainTeardown(PagePool[] pools)
+    {
+        foreach (PagePool pool in pools.Where(p => p.State != PagePoolState.Active || p.IsDeviceAccessRevoked))
+        {
+            pool.ReleaseAfterDomainTeardown();
         }
     }
 
@@ -559,6 +570,13 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         Timers.Cancel(PhaseTimer);
         Timers.Cancel(DeviceCallsTimer);
         run.Teardown = tornDown.Report;
+
+        // The teardown returned, so no mapping is live: memory the pools held for it may go back. A teardown that
+        // threw may have left mappings, so that memory stays held (leaked, never handed on).
+        if (tornDown.Failure is null)
+        {
+            ReleaseAfterDomainTeardown(_pools);
+        }
         string? late = run.TeardownLate ? $"took longer than {_options.TeardownTimeout}; Unbound waited for it" : null;
         if (tornDown.Failure is not null)
         {

@@ -28,6 +28,7 @@ public sealed class ChaosReportSpecs
             none with { UnmapDirectionMismatch = 1 }, none with { MappingLeakedAtUnbind = 1 },
             none with { PageLeakedAtEndOfRun = 1 }, none with { AccountingMismatch = 1 }, none with { UnboundWithItemsNotReclaimed = 1 },
             none with { MisuseNotRejected = 1 }, none with { PacketsUnaccounted = 1 }, none with { KernelErrors = 1 },
+            none with { DeviceWroteAfterUnmap = 1 },
         ];
 
         Assert.Equal(0, none.Total);

@@ -15,6 +15,7 @@ public sealed class ChaosRunSpecs
         ChaosReport report = await ChaosRunner.RunAsync(ChaosTestRuns.Short(seed));
 
         Assert.DoesNotContain(report.Violations.Counters(), c => c.Count != 0);
+        Assert.Contains(report.Violations.Counters(), c => c.Name == "device wrote after unmap");
         Assert.True(report.Passed);
         Assert.True(report.Packets.AddsUp, $"received {report.Packets.Received}, delivered {report.Packets.Delivered}, dropped {report.Packets.Dropped}");
         Assert.True(report.Packets.Received > 0);

@@ -9,8 +9,9 @@ namespace Netmem.Pool.Tests.Dma;
 /// calls are running at each instant and which page memory was freed, so it flags: any call after
 /// <see cref="Unbind"/> and any call still running at it; a double unmap or a call on an unmapped address; an unmap
 /// while another call on the same mapping runs; page memory freed while a call on its mapping runs, or while still
-/// mapped (unless access was revoked, when mappings are left to the domain teardown); and any call on a mapping
-/// whose page memory was already freed. It also counts calls that start after a revocation, and can park calls so a
+/// mapped before the domain is torn down (<see cref="Unbind"/>): a mapping left to the domain after a revocation is
+/// still live until then, so its page's memory must wait for it); and any call on a mapping whose page memory was
+/// already freed. It also counts calls that start after a revocation, and can park calls so a
 /// spec can act while one is inside the device.
 /// </summary>
 internal sealed class StrictDevice : IDmaDevice
@@ -26,7 +27,8 @@ internal sealed class StrictDevice : IDmaDevice
     private long _callsStartedAfterRevoke;
     private volatile bool _unbound;
     private volatile bool _revoked;
-    private volatile bool _mappedPagesMayBeFreed;
+    private long _clock;
+    private long _tornDownAt = long.MaxValue;
 
     public StrictDevice(bool needsSync = true) => NeedsSync = needsSync;
 
@@ -68,21 +70,13 @@ internal sealed class StrictDevice : IDmaDevice
 
     public bool IsMapped(ulong dmaAddress) => _byAddress.TryGetValue(dmaAddress, out Mapping? m) && m.State == Mapping.Live;
 
+    /// <summary>Access was revoked: calls starting from now are counted.</summary>
+    public void NoteRevoked() => _revoked = true;
+
     /// <summary>
-    /// Access is about to be revoked: from now on, page memory freed while mapped is the domain's business. A spec that
-    /// marks the revocation itself only after reading the pool (<see cref="NoteRevoked"/>) calls this first, because
-    /// releasers free mapped pages from the instant the pool is revoked.
+    /// The domain goes: every later call is a violation, and so is a call still running now; mappings still live
+    /// (left to the domain) end here, so their pages' memory may be freed from now on. Returns the mappings left.
     /// </summary>
-    public void NoteRevoking() => _mappedPagesMayBeFreed = true;
-
-    /// <summary>Access was revoked: page memory freed while mapped is the domain's business, and calls starting from now are counted.</summary>
-    public void NoteRevoked()
-    {
-        _mappedPagesMayBeFreed = true;
-        _revoked = true;
-    }
-
-    /// <summary>The domain goes: every later call is a violation, and so is a call still running now. Returns the mappings left.</summary>
     public int Unbind()
     {
         _unbound = true;
@@ -92,8 +86,19 @@ internal sealed class StrictDevice : IDmaDevice
             _violations.Enqueue($"{running} device call(s) still running when the device was unbound");
         }
 
-        return LiveMappings;
+        LeftToDomainAtTeardown = _byAddress.Values.Where(m => m.State == Mapping.Live).Select(m => m.PageId).ToHashSet();
+        Interlocked.Exchange(ref _tornDownAt, Interlocked.Increment(ref _clock));
+        return LeftToDomainAtTeardown.Count;
     }
+
+    /// <summary>The pages whose mappings were still live when <see cref="Unbind"/> tore the domain down.</summary>
+    public IReadOnlySet<ulong> LeftToDomainAtTeardown { get; private set; } = new HashSet<ulong>();
+
+    /// <summary>When the domain was torn down on this device's clock (<see cref="Tick"/>), or <see cref="long.MaxValue"/> before.</summary>
+    public long TornDownAt => Interlocked.Read(ref _tornDownAt);
+
+    /// <summary>The device's clock: one step per call, so events recorded elsewhere can be ordered against the teardown.</summary>
+    public long Tick() => Interlocked.Increment(ref _clock);
 
     public ulong Map(DmaBuffer buffer, DmaDirection direction)
     {
@@ -199,9 +204,9 @@ internal sealed class StrictDevice : IDmaDevice
             _violations.Enqueue($"page {pageId} freed while a device call on its mapping was running");
         }
 
-        if (!_mappedPagesMayBeFreed && Volatile.Read(ref mapping.State) == Mapping.Live)
+        if (!_unbound && Volatile.Read(ref mapping.State) == Mapping.Live)
         {
-            _violations.Enqueue($"page {pageId} freed while still mapped");
+            _violations.Enqueue($"page {pageId} freed while still mapped, before the domain teardown");
         }
 
         Interlocked.CompareExchange(ref mapping.State, Mapping.Freed, Mapping.Live);
