@@ -577,6 +577,7 @@ public sealed class DeviceSupervisor : ReceiveActor, IWithTimers, IWithUnbounded
         {
             ReleaseAfterDomainTeardown(_pools);
         }
+
         string? late = run.TeardownLate ? $"took longer than {_options.TeardownTimeout}; Unbound waited for it" : null;
         if (tornDown.Failure is not null)
         {
