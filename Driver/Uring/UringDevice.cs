@@ -12,7 +12,8 @@ namespace Netmem.Uring;
 /// <remarks>
 /// Bind checks what the kernel offers and refuses in words (<see cref="DeviceBindException"/>): io_uring disabled or
 /// not permitted, a missing feature or opcode, no permission for a packet socket, a locked-memory limit too small for
-/// the pages the pools may pin, more than 16384 slots a queue. One bind at a time.
+/// even the ring's pages, more than 16384 slots a queue. A process charged for the pages it pins (no CAP_IPC_LOCK)
+/// gets fewer slots per queue than asked when the locked-memory limit cannot hold them all. One bind at a time.
 /// </remarks>
 public sealed class UringDevice : INetDevice
 {
@@ -111,8 +112,7 @@ public sealed class UringDevice : INetDevice
         }
 
         KernelSupport.ThrowIfDisabled();
-        long pinnable = (long)context.QueueCount * slots * context.PageSize;
-        string limits = KernelSupport.CheckLockedMemory(pinnable);
+        (slots, string limits) = KernelSupport.FitSlotsToLockedMemory(slots, context.QueueCount, context.PageSize, context.RingSize);
 
         var stats = new UringStatistics();
         (int[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);

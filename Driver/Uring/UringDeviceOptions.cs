@@ -11,7 +11,9 @@ public sealed record UringDeviceOptions
 
     /// <summary>
     /// Registered-buffer slots per RX queue: the most pages one queue's pool may have mapped at once. At most 16384
-    /// (the kernel's limit). Default 4096.
+    /// (the kernel's limit). Default 4096. A process charged for the pages it pins (without CAP_IPC_LOCK) gets fewer
+    /// at bind when RLIMIT_MEMLOCK cannot hold them all, never fewer than the ring's pages (see
+    /// <see cref="UringBinding.LockedMemoryReport"/>).
     /// </summary>
     public int SlotsPerQueue { get; init; } = 4096;
 

@@ -1,4 +1,6 @@
+using System.Net;
 using Netmem.Driver.Devices;
+using Netmem.Uring.Interop;
 using Xunit;
 
 namespace Netmem.Uring.Tests;
@@ -6,6 +8,8 @@ namespace Netmem.Uring.Tests;
 /// <summary>Bind refuses in words what the kernel or the process does not allow.</summary>
 public sealed class BindRefusalSpecs
 {
+    private const int RlimitMemlock = 8;
+
     [Fact]
     public void Without_CAP_NET_RAW_a_packet_source_is_refused_naming_the_missing_permission()
     {
@@ -28,6 +32,47 @@ public sealed class BindRefusalSpecs
 
         var refusal = Assert.IsType<DeviceBindException>(caught);
         Assert.Contains("CAP_NET_RAW", refusal.Message);
+    }
+
+    [Fact]
+    public void A_thread_charged_for_the_pages_it_pins_binds_with_as_many_slots_as_the_locked_memory_limit_allows()
+    {
+        const int queues = 2, asked = 4096, ring = 256;
+        (ulong limit, _) = LinuxSyscalls.GetResourceLimit(RlimitMemlock);
+        long fitting = limit == ulong.MaxValue ? asked : (long)Math.Min(asked, limit / (queues * 4096UL));
+        int slots = 0;
+        string report = string.Empty;
+        Exception? caught = null;
+        var thread = new Thread(() =>
+        {
+            // Only this short-lived thread loses the capability, so the kernel and the bind charge it for every pin.
+            ThreadCapabilities.DropEffective(ThreadCapabilities.IpcLock);
+            try
+            {
+                var device = new UringDevice(new UringDeviceOptions { Source = UringSource.Udp(new IPEndPoint(IPAddress.Loopback, 0)), SlotsPerQueue = asked });
+                UringBinding binding = device.Bind(new DeviceBindContext(queues, 4096, ring));
+                (slots, report) = (binding.SlotsPerQueue, binding.LockedMemoryReport);
+                binding.TearDown(0);
+            }
+            catch (Exception e)
+            {
+                caught = e;
+            }
+        });
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(10)));
+
+        if (fitting < ring)
+        {
+            var refusal = Assert.IsType<DeviceBindException>(caught);
+            Assert.Contains("RLIMIT_MEMLOCK", refusal.Message);
+        }
+        else
+        {
+            Assert.Null(caught);
+            Assert.Equal(fitting, slots);
+            Assert.Contains("RLIMIT_MEMLOCK", report);
+        }
     }
 
     [Fact]
