@@ -1,5 +1,6 @@
 using System.Net;
 using Netmem.Driver.Devices;
+using Netmem.TestSupport;
 using Netmem.Uring.Interop;
 using Xunit;
 
@@ -83,7 +84,7 @@ public sealed class BindRefusalSpecs
         Assert.Contains("registered slot", refusal.Message);
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void A_device_binds_again_after_teardown_and_its_counters_add_up_over_binds()
     {
         var device = new UringDevice(new UringDeviceOptions { Source = UringSource.Packet("lo"), SlotsPerQueue = 64 });
