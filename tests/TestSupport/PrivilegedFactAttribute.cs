@@ -11,7 +11,8 @@ namespace Netmem.TestSupport;
 /// <remarks>
 /// <para>As root it runs here, as any fact. As a normal user it runs in a child process inside a user and network
 /// namespace of its own (<see cref="NamespacedSpecRunner"/>), where it is root with those capabilities over its own
-/// network: only its loopback and the namespaces it creates. Where neither works (user namespaces or io_uring
+/// network: only its loopback and the namespaces it creates; charged for the pages it pins there, it takes its turn
+/// with the other specs that pin (<see cref="LockedMemory"/>). Where neither works (user namespaces or io_uring
 /// disabled, too little locked memory) it is skipped, the reason naming what is missing; under CI (CI=true) it fails
 /// instead, so nothing is skipped where CI runs.</para>
 /// <para>A spec marked so takes no arguments, and its class at most an <see cref="ITestOutputHelper"/>: the child
@@ -49,8 +50,10 @@ public sealed class PrivilegedTestCase : XunitTestCase
     /// <inheritdoc/>
     public override Task<RunSummary> RunAsync(IMessageSink diagnosticMessageSink, IMessageBus messageBus, object[] constructorArguments, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource) =>
         Privileges.RunHere
-            ? base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource)
-            : new NamespacedSpecCaseRunner(this, DisplayName, SkipReason, constructorArguments, messageBus, aggregator, cancellationTokenSource).RunAsync();
+            ? LockedMemory.Charged
+                ? PinsPagesTestCase.InTurnAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator)
+                : base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource)
+            : PinsPagesTestCase.InTurnAsync(() => new NamespacedSpecCaseRunner(this, DisplayName, SkipReason, constructorArguments, messageBus, aggregator, cancellationTokenSource).RunAsync(), aggregator);
 
     /// <inheritdoc/>
     protected override string? GetSkipReason(IAttributeInfo factAttribute) =>

@@ -70,8 +70,10 @@ public sealed class BindRefusalSpecs
         }
         else
         {
+            // The pages fit beside the rings' own memory, which takes a few dozen slots' worth at most.
             Assert.Null(caught);
-            Assert.Equal(fitting, slots);
+            Assert.InRange(slots, Math.Min(asked, fitting - 64), Math.Min(asked, fitting));
+            Assert.True(slots == asked || slots < fitting, $"{slots} slots leave no room for the rings");
             Assert.Contains("RLIMIT_MEMLOCK", report);
         }
     }

@@ -82,27 +82,29 @@ internal static unsafe class KernelSupport
 
     /// <summary>
     /// The registered-buffer slots each of <paramref name="queues"/> queues gets: the <paramref name="askedSlots"/>
-    /// asked for, fewer when the process is charged for pinned pages and the locked-memory limit cannot hold them all,
-    /// never fewer than the ring's <paramref name="ringSize"/>; with the budget in words.
+    /// asked for, fewer when the process is charged for pinned pages and the locked-memory limit cannot hold them all
+    /// beside the queues' rings (<paramref name="ringBytesPerQueue"/> each), never fewer than the ring's
+    /// <paramref name="ringSize"/>; with the budget in words.
     /// </summary>
     /// <remarks>
-    /// io_uring charges every pinned page to the user's locked memory against RLIMIT_MEMLOCK unless the calling
-    /// thread holds CAP_IPC_LOCK in the initial user namespace (the capabilities a user namespace hands out do not
-    /// count). A slot holds at most one pinned page, so slots × queues × page size bounds what one bind can pin, and
-    /// fitting the slots to the limit means one bind alone is never refused a pin. The ring's pages are the floor: every
-    /// posted page needs a slot. The limit is per user, shared by every bind of every process of that user, so the
-    /// fit is what one bind may pin, not a reservation.
+    /// io_uring charges every pinned page, and the memory of its rings, to the user's locked memory against
+    /// RLIMIT_MEMLOCK unless the calling thread holds CAP_IPC_LOCK in the initial user namespace (the capabilities a
+    /// user namespace hands out do not count). A slot holds at most one pinned page, so queues × (slots × page size +
+    /// ring memory) bounds what one bind is charged, and fitting the slots to the limit means one bind alone is never
+    /// refused a pin. The ring's pages are the floor: every posted page needs a slot. The limit is per user, shared by
+    /// every bind of every process of that user, so the fit is what one bind may pin, not a reservation.
     /// </remarks>
-    public static (int Slots, string Report) FitSlotsToLockedMemory(int askedSlots, int queues, int pageSize, int ringSize)
+    public static (int Slots, string Report) FitSlotsToLockedMemory(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue)
     {
         (ulong soft, _) = LinuxSyscalls.GetResourceLimit(RlimitMemlock);
-        return FitSlots(askedSlots, queues, pageSize, ringSize, soft, charged: !HasIpcLockCapability());
+        return FitSlots(askedSlots, queues, pageSize, ringSize, ringBytesPerQueue, soft, charged: !HasIpcLockCapability());
     }
 
     /// <summary>The arithmetic of <see cref="FitSlotsToLockedMemory"/> for a given limit (ulong.MaxValue: unlimited).</summary>
-    public static (int Slots, string Report) FitSlots(int askedSlots, int queues, int pageSize, int ringSize, ulong limitBytes, bool charged)
+    public static (int Slots, string Report) FitSlots(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue, ulong limitBytes, bool charged)
     {
         long perSlot = (long)queues * pageSize;
+        long rings = queues * ringBytesPerQueue;
         long asked = askedSlots * perSlot;
         string limit = limitBytes == ulong.MaxValue ? "unlimited" : $"{limitBytes / 1024} KiB";
         if (!charged)
@@ -110,20 +112,20 @@ internal static unsafe class KernelSupport
             return (askedSlots, $"the pools may pin up to {asked / 1024} KiB; RLIMIT_MEMLOCK is {limit}; the process has CAP_IPC_LOCK, so pinned pages are not charged to it.");
         }
 
-        if (limitBytes == ulong.MaxValue || (ulong)asked <= limitBytes)
+        if (limitBytes == ulong.MaxValue || (ulong)(asked + rings) <= limitBytes)
         {
-            return (askedSlots, $"the pools may pin up to {asked / 1024} KiB; RLIMIT_MEMLOCK is {limit}; it fits.");
+            return (askedSlots, $"the pools may pin up to {asked / 1024} KiB and the rings take {rings / 1024} KiB; RLIMIT_MEMLOCK is {limit}; it fits.");
         }
 
-        long fitting = (long)(limitBytes / (ulong)perSlot);
+        long fitting = (long)limitBytes < rings ? 0 : ((long)limitBytes - rings) / perSlot;
         if (fitting < ringSize)
         {
             throw new DeviceBindException(
-                $"The locked-memory limit is too small: a ring of {ringSize} pages on each of {queues} queues pins at least {ringSize * perSlot / 1024} KiB; RLIMIT_MEMLOCK is {limit}. "
+                $"The locked-memory limit is too small: a ring of {ringSize} pages on each of {queues} queues pins at least {((ringSize * perSlot) + rings) / 1024} KiB with the rings' own memory; RLIMIT_MEMLOCK is {limit}. "
                 + "Raise RLIMIT_MEMLOCK (ulimit -l, or LimitMEMLOCK in a systemd unit, or --ulimit memlock in a container), give the process CAP_IPC_LOCK (in the initial user namespace; a user namespace's own does not count), or use fewer queues or a smaller ring.");
         }
 
-        return ((int)fitting, $"the pools may pin up to {fitting * perSlot / 1024} KiB ({fitting} slots per queue of the {askedSlots} asked): RLIMIT_MEMLOCK is {limit}, so the slots were fitted to it.");
+        return ((int)fitting, $"the pools may pin up to {fitting * perSlot / 1024} KiB ({fitting} slots per queue of the {askedSlots} asked) and the rings take {rings / 1024} KiB: RLIMIT_MEMLOCK is {limit}, so the slots were fitted to it.");
     }
 
     /// <summary>Whether <paramref name="uidMap"/> (the text of /proc/self/uid_map) is the initial user namespace's: every id onto itself.</summary>
