@@ -112,7 +112,7 @@ public sealed class UringDevice : INetDevice
         }
 
         KernelSupport.ThrowIfDisabled();
-        (slots, string limits) = KernelSupport.FitSlotsToLockedMemory(slots, context.QueueCount, context.PageSize, context.RingSize, RingBytes(CompletionEntries(slots, context.RingSize), context.RingSize));
+        (slots, string limits) = KernelSupport.FitSlotsToLockedMemory(slots, context.QueueCount, context.PageSize, context.RingSize, RingBytes(CompletionEntries(slots, context.RingSize), context.RingSize), Options.LockedMemoryShare);
 
         var stats = new UringStatistics();
         (int[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);

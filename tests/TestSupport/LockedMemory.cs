@@ -3,11 +3,11 @@ using System.Runtime.InteropServices;
 namespace Netmem.TestSupport;
 
 /// <summary>
-/// The locked memory that specs pinning pages through io_uring share. The kernel charges pinned pages to the user,
-/// against one RLIMIT_MEMLOCK for all of that user's processes, unless the thread holds CAP_IPC_LOCK in the machine's
-/// own user namespace (root does; a user namespace's root does not). So for a charged user, specs that pin run one at a
-/// time across every test process of that user, each with the whole limit to itself (the device fits its slots to
-/// it); as root nothing waits.
+/// The locked memory that specs using io_uring share. The kernel charges pinned pages and io_uring's rings to the
+/// user, against one RLIMIT_MEMLOCK for all of that user's processes, unless the thread holds CAP_IPC_LOCK in the
+/// machine's own user namespace (root does; a user namespace's root does not). So for a charged user, such specs run
+/// one at a time across every test process of that user, each with the whole limit to itself (the device fits its
+/// slots to it); as root nothing waits.
 /// </summary>
 /// <remarks>
 /// The turn is an exclusive flock on one file per user in the temporary folder: the kernel releases it when its file

@@ -51,9 +51,9 @@ public sealed class PrivilegedTestCase : XunitTestCase
     public override Task<RunSummary> RunAsync(IMessageSink diagnosticMessageSink, IMessageBus messageBus, object[] constructorArguments, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource) =>
         Privileges.RunHere
             ? LockedMemory.Charged
-                ? PinsPagesTestCase.InTurnAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator)
+                ? LockedMemoryTestCase.InTurnAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator)
                 : base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource)
-            : PinsPagesTestCase.InTurnAsync(() => new NamespacedSpecCaseRunner(this, DisplayName, SkipReason, constructorArguments, messageBus, aggregator, cancellationTokenSource).RunAsync(), aggregator);
+            : LockedMemoryTestCase.InTurnAsync(() => new NamespacedSpecCaseRunner(this, DisplayName, SkipReason, constructorArguments, messageBus, aggregator, cancellationTokenSource).RunAsync(), aggregator);
 
     /// <inheritdoc/>
     protected override string? GetSkipReason(IAttributeInfo factAttribute) =>

@@ -35,7 +35,7 @@ public sealed class BindRefusalSpecs
         Assert.Contains("CAP_NET_RAW", refusal.Message);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_thread_charged_for_the_pages_it_pins_binds_with_as_many_slots_as_the_locked_memory_limit_allows()
     {
         const int queues = 2, asked = 4096, ring = 256;

@@ -94,19 +94,28 @@ internal static unsafe class KernelSupport
     /// refused a pin. The ring's pages are the floor: every posted page needs a slot. The limit is per user, shared by
     /// every bind of every process of that user, so the fit is what one bind may pin, not a reservation.
     /// </remarks>
-    public static (int Slots, string Report) FitSlotsToLockedMemory(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue)
+    public static (int Slots, string Report) FitSlotsToLockedMemory(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue, double share)
     {
         (ulong soft, _) = LinuxSyscalls.GetResourceLimit(RlimitMemlock);
-        return FitSlots(askedSlots, queues, pageSize, ringSize, ringBytesPerQueue, soft, charged: !HasIpcLockCapability());
+        return FitSlots(askedSlots, queues, pageSize, ringSize, ringBytesPerQueue, soft, share, charged: !HasIpcLockCapability());
     }
 
-    /// <summary>The arithmetic of <see cref="FitSlotsToLockedMemory"/> for a given limit (ulong.MaxValue: unlimited).</summary>
-    public static (int Slots, string Report) FitSlots(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue, ulong limitBytes, bool charged)
+    /// <summary>
+    /// The arithmetic of <see cref="FitSlotsToLockedMemory"/> for a given limit (ulong.MaxValue: unlimited) of which
+    /// the bind may be charged <paramref name="share"/>.
+    /// </summary>
+    public static (int Slots, string Report) FitSlots(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue, ulong limitBytes, double share, bool charged)
     {
         long perSlot = (long)queues * pageSize;
         long rings = queues * ringBytesPerQueue;
         long asked = askedSlots * perSlot;
         string limit = limitBytes == ulong.MaxValue ? "unlimited" : $"{limitBytes / 1024} KiB";
+        if (limitBytes != ulong.MaxValue && share < 1)
+        {
+            limitBytes = (ulong)(limitBytes * share);
+            limit += $", this device's share {limitBytes / 1024} KiB";
+        }
+
         if (!charged)
         {
             return (askedSlots, $"the pools may pin up to {asked / 1024} KiB; RLIMIT_MEMLOCK is {limit}; the process has CAP_IPC_LOCK, so pinned pages are not charged to it.");

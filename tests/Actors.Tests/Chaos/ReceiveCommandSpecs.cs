@@ -82,7 +82,7 @@ public sealed partial class ReceiveCommandSpecs
         Assert.Matches(@"mappings leaked\s+│\s+0 │", text);
     }
 
-    [PinsPagesFact]
+    [LockedMemoryFact]
     public async Task A_run_on_a_udp_port_delivers_every_datagram_sent_to_it_to_the_consumer_and_drops_none()
     {
         const int datagrams = 300;
