@@ -60,10 +60,9 @@ internal static unsafe partial class Privileges
             return (true, null);
         }
 
-        string lacking = "needs CAP_NET_RAW (packet sockets), CAP_NET_ADMIN and CAP_SYS_ADMIN (ip netns, veth pairs): run as root, or where the kernel allows unprivileged user namespaces, a normal user gets them in a namespace of its own";
         if (NamespaceUnavailable() is { } userns)
         {
-            return (false, $"This spec {lacking}, and {userns}.");
+            return (false, $"This spec needs CAP_NET_RAW (packet sockets), CAP_NET_ADMIN and CAP_SYS_ADMIN (network namespaces, veth pairs): root has them, a normal user only in a user namespace of its own, and {userns}.");
         }
 
         ulong limit = LockedMemoryLimit();
