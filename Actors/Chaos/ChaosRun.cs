@@ -184,7 +184,8 @@ internal sealed class ChaosRun : IAsyncDisposable
     /// </summary>
     private CheckedRealDevice CreateUringDevice(string name, int index, IommuModel iommu, SlowDeviceSeam slow)
     {
-        var uring = new UringDevice(new UringDeviceOptions { Source = UringSource.Packet("lo"), Name = name });
+        // The devices bind at once and share the user's locked-memory limit (when the process is charged for it).
+        var uring = new UringDevice(new UringDeviceOptions { Source = UringSource.Packet("lo"), Name = name, LockedMemoryShare = 1.0 / _settings.Devices });
         _uringDevices[index] = uring;
         DriverFaultSeam[] crashes = Enumerable.Range(0, _settings.QueuesPerDevice)
             .Select(queue => new DriverFaultSeam(_chaos, _chaos.Ledger.Stream($"dev{index}/rx{queue}/rx")))

@@ -58,7 +58,10 @@ public sealed class UringBinding : IDeviceBinding
     /// </summary>
     public RxFrameFormat FrameFormat { get; }
 
-    /// <summary>The locked-memory budget found at bind, in words.</summary>
+    /// <summary>The registered-buffer slots each queue got: the ones asked for, or fewer fitted to RLIMIT_MEMLOCK.</summary>
+    internal int SlotsPerQueue => _queues[0].Table.Slots;
+
+    /// <summary>The locked-memory budget found at bind, in words (and how the slots were fitted to it).</summary>
     public string LockedMemoryReport { get; }
 
     /// <summary>Whether <see cref="TearDown"/> has run.</summary>

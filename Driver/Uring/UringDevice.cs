@@ -12,7 +12,8 @@ namespace Netmem.Uring;
 /// <remarks>
 /// Bind checks what the kernel offers and refuses in words (<see cref="DeviceBindException"/>): io_uring disabled or
 /// not permitted, a missing feature or opcode, no permission for a packet socket, a locked-memory limit too small for
-/// the pages the pools may pin, more than 16384 slots a queue. One bind at a time.
+/// even the ring's pages, more than 16384 slots a queue. A process charged for the pages it pins (no CAP_IPC_LOCK)
+/// gets fewer slots per queue than asked when the locked-memory limit cannot hold them all. One bind at a time.
 /// </remarks>
 public sealed class UringDevice : INetDevice
 {
@@ -121,16 +122,14 @@ public sealed class UringDevice : INetDevice
         }
 
         KernelSupport.ThrowIfDisabled();
-        long pinnable = (long)context.QueueCount * slots * context.PageSize;
-        string limits = KernelSupport.CheckLockedMemory(pinnable);
+        (slots, string limits) = KernelSupport.FitSlotsToLockedMemory(slots, context.QueueCount, context.PageSize, context.RingSize, RingBytes(CompletionEntries(slots, context.RingSize), context.RingSize), Options.LockedMemoryShare);
 
         var stats = new UringStatistics();
         (FileDescriptorHandle[] sockets, int port) = RxSockets.Open(Options.Source, context.QueueCount, Options.SocketReceiveBufferBytes);
         var queues = new List<UringQueue>(context.QueueCount);
         try
         {
-            // The CQ holds a burst of frames (twice the ring) plus every unpin confirmation a full table can produce.
-            uint cqEntries = Math.Min((uint)IoUringAbi.MaxCompletionEntries, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(slots + (2 * context.RingSize) + 16)));
+            uint cqEntries = CompletionEntries(slots, context.RingSize);
             for (int q = 0; q < context.QueueCount; q++)
             {
                 IoUringRing ring = IoUringRing.Create(SubmissionEntries, cqEntries, Syscalls);
@@ -158,6 +157,22 @@ public sealed class UringDevice : INetDevice
             RxSockets.CloseAll(sockets);
             throw;
         }
+    }
+
+    /// <summary>The CQ holds a burst of frames (twice the ring) plus every unpin confirmation a full table can produce.</summary>
+    private static uint CompletionEntries(int slots, int ringSize) =>
+        Math.Min((uint)IoUringAbi.MaxCompletionEntries, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(slots + (2 * ringSize) + 16)));
+
+    /// <summary>
+    /// An upper bound on the locked memory one queue's rings are charged, page by page: the SQ and CQ ring (16-byte
+    /// completions, 4-byte indexes, a page of headers), the 64-byte submission entries, the provided-buffer ring's
+    /// 16-byte entries.
+    /// </summary>
+    private static long RingBytes(uint cqEntries, int ringSize)
+    {
+        long page = Environment.SystemPageSize;
+        long RoundUp(long bytes) => (bytes + page - 1) / page * page;
+        return RoundUp((cqEntries * 16L) + (SubmissionEntries * 4L) + page) + RoundUp(SubmissionEntries * 64L) + RoundUp(ringSize * 16L);
     }
 
     /// <summary>Registers and unregisters a one-entry provided-buffer ring: the only way to ask whether the kernel has them.</summary>

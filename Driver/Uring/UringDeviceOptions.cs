@@ -11,9 +11,19 @@ public sealed record UringDeviceOptions
 
     /// <summary>
     /// Registered-buffer slots per RX queue: the most pages one queue's pool may have mapped at once. At most 16384
-    /// (the kernel's limit). Default 4096.
+    /// (the kernel's limit). Default 4096. A process charged for the pages it pins (without CAP_IPC_LOCK) gets fewer
+    /// at bind when RLIMIT_MEMLOCK cannot hold them all, never fewer than the ring's pages (see
+    /// <see cref="UringBinding.LockedMemoryReport"/>).
     /// </summary>
     public int SlotsPerQueue { get; init; } = 4096;
+
+    /// <summary>
+    /// The part of the user's locked-memory limit (RLIMIT_MEMLOCK) one bind of this device may be charged, for a
+    /// process the kernel charges for pinned pages (without CAP_IPC_LOCK): 1, the default, fits a bind to the whole
+    /// limit; a process that binds N devices at once gives each 1/N, since the limit is one for all of them. From
+    /// more than 0 to 1; not used when the process is not charged.
+    /// </summary>
+    public double LockedMemoryShare { get; init; } = 1;
 
     /// <summary>Socket receive buffer to ask for (SO_RCVBUF), 0 to keep the system default. Default 4 MiB.</summary>
     public int SocketReceiveBufferBytes { get; init; } = 4 << 20;
@@ -30,6 +40,11 @@ public sealed record UringDeviceOptions
         if (SlotsPerQueue < 1 || SlotsPerQueue > Interop.IoUringAbi.MaxRegisteredBuffers)
         {
             throw new ArgumentOutOfRangeException(nameof(SlotsPerQueue), SlotsPerQueue, $"Slots per queue must be from 1 to {Interop.IoUringAbi.MaxRegisteredBuffers}.");
+        }
+
+        if (!(LockedMemoryShare > 0 && LockedMemoryShare <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LockedMemoryShare), LockedMemoryShare, "The locked-memory share must be more than 0 and at most 1.");
         }
 
         if (SocketReceiveBufferBytes < 0)

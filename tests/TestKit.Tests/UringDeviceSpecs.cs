@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Netmem.Actors.Protocol;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Parsing;
+using Netmem.TestSupport;
 using Netmem.Uring;
 using Xunit;
 using Xunit.Abstractions;
@@ -16,7 +17,7 @@ namespace Netmem.TestKit.Tests;
 /// </summary>
 public sealed class UringDeviceSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
-    [Fact]
+    [PrivilegedFact]
     public void A_holding_consumer_on_the_real_device_accounts_for_every_datagram_and_the_unbind_is_clean()
     {
         const int datagrams = 50;

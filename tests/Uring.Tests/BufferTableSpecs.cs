@@ -2,6 +2,7 @@ using System.Net;
 using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Pool.Dma;
+using Netmem.TestSupport;
 using Netmem.Uring.Interop;
 using Netmem.Uring.Ring;
 using Xunit;
@@ -15,7 +16,7 @@ public sealed class BufferTableSpecs
         new UringDevice(new UringDeviceOptions { Source = UringSource.Udp(new IPEndPoint(IPAddress.Loopback, 0)), SlotsPerQueue = slots })
             .Bind(new DeviceBindContext(queues, 4096, Math.Min(32, slots)));
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_map_and_unmap_round_trip_is_confirmed_by_the_kernels_unpin_completion()
     {
         using var pages = new NativePages(8);
@@ -46,7 +47,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(0, counters.Violations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_page_pool_maps_and_unmaps_through_the_table_and_every_unpin_is_confirmed()
     {
         UringBinding binding = BindUdp(slots: 256);
@@ -65,7 +66,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(0, report.Violations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_second_map_of_a_mapped_page_and_an_unmap_of_an_unknown_address_are_refused_and_counted()
     {
         using var pages = new NativePages(2);
@@ -91,7 +92,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(2, binding.GetCounters().UnpinConfirmations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void Teardown_with_pages_still_mapped_revokes_them_with_the_domain_and_sees_every_unpin()
     {
         using var pages = new NativePages(10);
@@ -109,7 +110,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(0, counters.LiveSlots);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void Mappings_still_live_that_no_pool_revoked_are_reported_as_leaks()
     {
         using var pages = new NativePages(6);
@@ -126,7 +127,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(6, binding.GetCounters().UnpinConfirmations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void Every_call_after_teardown_is_refused_and_counted_as_a_violation()
     {
         using var pages = new NativePages(2);
@@ -144,7 +145,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(0, binding.GetCounters().KernelErrors);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_slot_update_the_kernel_refuses_is_counted_as_a_kernel_error_and_a_violation()
     {
         using var pages = new NativePages(1);
@@ -159,7 +160,7 @@ public sealed class BufferTableSpecs
         Assert.Equal(1, report.Violations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void After_the_ring_is_closed_an_update_fails_with_EBADF_and_is_counted()
     {
         using var pages = new NativePages(1);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Netmem.TestSupport;
 using Netmem.Uring.Traffic;
 using Xunit;
 
@@ -9,7 +10,7 @@ namespace Netmem.Uring.Tests;
 /// <summary>AF_PACKET on lo: the kernel writes whole Ethernet frames (zeroed 14-byte header) into pool pages.</summary>
 public sealed class PacketReceiveSpecs
 {
-    [Fact]
+    [PrivilegedFact]
     public async Task A_packet_socket_on_lo_receives_each_sent_datagram_as_one_whole_frame()
     {
         const int count = 300;
@@ -55,7 +56,7 @@ public sealed class PacketReceiveSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void Two_queues_in_a_fanout_group_split_the_flows_and_together_see_every_frame()
     {
         const int count = 400;

@@ -9,6 +9,7 @@ namespace Netmem.Uring.Tests;
 internal static unsafe partial class ThreadCapabilities
 {
     public const int NetRaw = 13;
+    public const int IpcLock = 14;
 
     private const uint Version3 = 0x20080522;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Rx;
+using Netmem.TestSupport;
 using Netmem.Uring.Ring;
 using Netmem.Uring.Traffic;
 using Xunit;
@@ -22,7 +23,7 @@ public sealed class UdpReceiveSpecs
         MaxDuration = TimeSpan.FromSeconds(10),
     };
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task Sent_datagrams_arrive_exactly_once_each_with_their_bytes_in_pool_pages()
     {
         const int count = 2000;
@@ -61,7 +62,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(counters.Maps, counters.UnpinConfirmations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void The_device_declares_its_frames_udp_payloads_of_the_flow_from_any_sender_to_the_bound_address_and_port()
     {
         using var bed = new UringTestBed(Loopback, queues: 2);
@@ -72,7 +73,7 @@ public sealed class UdpReceiveSpecs
         Assert.All(bed.Rx, rx => Assert.Same(bed.Binding.FrameFormat, rx.FrameFormat));
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_ring_that_runs_dry_ends_the_receive_with_ENOBUFS_and_reposting_rearms_it()
     {
         const int count = 300;
@@ -120,7 +121,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(0, bed.TearDown().Violations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void Close_returns_every_posted_page_and_the_pool_ends_with_nothing_inflight()
     {
         using var bed = new UringTestBed(Loopback);
@@ -136,7 +137,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(100, bed.Binding.GetCounters().PagesReturnedByClose);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void Close_takes_back_written_pages_nobody_reaped_and_a_queue_opens_again_after_it()
     {
         using var bed = new UringTestBed(Loopback);
@@ -169,7 +170,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task Two_queues_share_the_port_and_together_receive_every_datagram()
     {
         const int count = 1000;
@@ -206,7 +207,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(0, bed.TearDown().Violations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_receive_armed_by_a_thread_that_exited_still_delivers_every_datagram()
     {
         using var bed = new UringTestBed(Loopback);
@@ -230,7 +231,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(0, bed.TearDown().Violations);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task Pages_returned_from_other_threads_unmap_while_the_queue_reaps_and_every_unpin_is_confirmed()
     {
         const int count = 3000;
@@ -292,7 +293,7 @@ public sealed class UdpReceiveSpecs
         Assert.Equal(0, pool.Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_page_not_mapped_by_the_queue_is_refused()
     {
         using var bed = new UringTestBed(Loopback);

@@ -3,6 +3,7 @@ using System.Net;
 using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Stack.Rx;
+using Netmem.TestSupport;
 using Netmem.Uring.Traffic;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class VethReceiveSpecs
 {
     private const int Payload = 120;
 
-    [Fact]
+    [PrivilegedFact]
     public void A_packet_socket_on_a_veth_end_receives_whole_ethernet_frames_with_their_addresses()
     {
         const int count = 300;
@@ -43,7 +44,7 @@ public sealed class VethReceiveSpecs
         Assert.Equal(count, seen);
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void A_udp_socket_in_the_receivers_namespace_gets_every_datagram_sent_across_the_veth_pair()
     {
         const int count = 500;

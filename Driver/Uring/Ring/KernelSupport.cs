@@ -81,27 +81,67 @@ internal static unsafe class KernelSupport
     }
 
     /// <summary>
-    /// Checks that pinning <paramref name="pinnedBytes"/> fits the locked-memory limit, and describes the budget in
-    /// words. Processes with CAP_IPC_LOCK are not charged (the kernel skips the accounting for them).
+    /// The registered-buffer slots each of <paramref name="queues"/> queues gets: the <paramref name="askedSlots"/>
+    /// asked for, fewer when the process is charged for pinned pages and the locked-memory limit cannot hold them all
+    /// beside the queues' rings (<paramref name="ringBytesPerQueue"/> each), never fewer than the ring's
+    /// <paramref name="ringSize"/>; with the budget in words.
     /// </summary>
-    public static string CheckLockedMemory(long pinnedBytes)
+    /// <remarks>
+    /// io_uring charges every pinned page, and the memory of its rings, to the user's locked memory against
+    /// RLIMIT_MEMLOCK unless the calling thread holds CAP_IPC_LOCK in the initial user namespace (the capabilities a
+    /// user namespace hands out do not count). A slot holds at most one pinned page, so queues × (slots × page size +
+    /// ring memory) bounds what one bind is charged, and fitting the slots to the limit means one bind alone is never
+    /// refused a pin. The ring's pages are the floor: every posted page needs a slot. The limit is per user, shared by
+    /// every bind of every process of that user, so the fit is what one bind may pin, not a reservation.
+    /// </remarks>
+    public static (int Slots, string Report) FitSlotsToLockedMemory(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue, double share)
     {
         (ulong soft, _) = LinuxSyscalls.GetResourceLimit(RlimitMemlock);
-        bool exempt = HasIpcLockCapability();
-        string limit = soft == ulong.MaxValue ? "unlimited" : $"{soft / 1024} KiB";
-        string budget = $"the pools may pin up to {pinnedBytes / 1024} KiB; RLIMIT_MEMLOCK is {limit}";
-        if (exempt)
+        return FitSlots(askedSlots, queues, pageSize, ringSize, ringBytesPerQueue, soft, share, charged: !HasIpcLockCapability());
+    }
+
+    /// <summary>
+    /// The arithmetic of <see cref="FitSlotsToLockedMemory"/> for a given limit (ulong.MaxValue: unlimited) of which
+    /// the bind may be charged <paramref name="share"/>.
+    /// </summary>
+    public static (int Slots, string Report) FitSlots(int askedSlots, int queues, int pageSize, int ringSize, long ringBytesPerQueue, ulong limitBytes, double share, bool charged)
+    {
+        long perSlot = (long)queues * pageSize;
+        long rings = queues * ringBytesPerQueue;
+        long asked = askedSlots * perSlot;
+        string limit = limitBytes == ulong.MaxValue ? "unlimited" : $"{limitBytes / 1024} KiB";
+        if (limitBytes != ulong.MaxValue && share < 1)
         {
-            return $"{budget}; the process has CAP_IPC_LOCK, so pinned pages are not charged to it.";
+            limitBytes = (ulong)(limitBytes * share);
+            limit += $", this device's share {limitBytes / 1024} KiB";
         }
 
-        if (soft != ulong.MaxValue && (ulong)pinnedBytes > soft)
+        if (!charged)
+        {
+            return (askedSlots, $"the pools may pin up to {asked / 1024} KiB; RLIMIT_MEMLOCK is {limit}; the process has CAP_IPC_LOCK, so pinned pages are not charged to it.");
+        }
+
+        if (limitBytes == ulong.MaxValue || (ulong)(asked + rings) <= limitBytes)
+        {
+            return (askedSlots, $"the pools may pin up to {asked / 1024} KiB and the rings take {rings / 1024} KiB; RLIMIT_MEMLOCK is {limit}; it fits.");
+        }
+
+        long fitting = (long)limitBytes < rings ? 0 : ((long)limitBytes - rings) / perSlot;
+        if (fitting < ringSize)
         {
             throw new DeviceBindException(
-                $"The locked-memory limit is too small: {budget}. Raise RLIMIT_MEMLOCK (ulimit -l, or LimitMEMLOCK in a systemd unit, or --ulimit memlock in a container), give the process CAP_IPC_LOCK, or use fewer slots per queue.");
+                $"The locked-memory limit is too small: a ring of {ringSize} pages on each of {queues} queues pins at least {((ringSize * perSlot) + rings) / 1024} KiB with the rings' own memory; RLIMIT_MEMLOCK is {limit}. "
+                + "Raise RLIMIT_MEMLOCK (ulimit -l, or LimitMEMLOCK in a systemd unit, or --ulimit memlock in a container), give the process CAP_IPC_LOCK (in the initial user namespace; a user namespace's own does not count), or use fewer queues or a smaller ring.");
         }
 
-        return $"{budget}; it fits.";
+        return ((int)fitting, $"the pools may pin up to {fitting * perSlot / 1024} KiB ({fitting} slots per queue of the {askedSlots} asked) and the rings take {rings / 1024} KiB: RLIMIT_MEMLOCK is {limit}, so the slots were fitted to it.");
+    }
+
+    /// <summary>Whether <paramref name="uidMap"/> (the text of /proc/self/uid_map) is the initial user namespace's: every id onto itself.</summary>
+    public static bool IsInitialUserNamespace(string uidMap)
+    {
+        string[] lines = uidMap.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 1 && lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["0", "0", "4294967295"];
     }
 
     private static void RequireOp(byte* probe, int listed, byte op, string what)
@@ -114,11 +154,20 @@ internal static unsafe class KernelSupport
         }
     }
 
+    /// <summary>
+    /// Whether io_uring skips charging this thread's pins: CAP_IPC_LOCK in the thread's effective set (credentials are
+    /// per thread) and the process in the initial user namespace, where the kernel looks for it.
+    /// </summary>
     private static bool HasIpcLockCapability()
     {
         try
         {
-            foreach (string line in File.ReadLines("/proc/self/status"))
+            if (!IsInitialUserNamespace(File.ReadAllText("/proc/self/uid_map")))
+            {
+                return false;
+            }
+
+            foreach (string line in File.ReadLines("/proc/thread-self/status"))
             {
                 if (line.StartsWith("CapEff:", StringComparison.Ordinal))
                 {
@@ -128,6 +177,9 @@ internal static unsafe class KernelSupport
             }
         }
         catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
         {
         }
 

@@ -10,11 +10,12 @@ namespace Netmem.Uring.Traffic;
 /// <remarks>
 /// Linux namespaces are per thread: setns moves only the calling thread, and sockets stay in the namespace they were
 /// created in. So the code runs on a fresh thread that enters the namespace, checks that it is not the initial one
-/// (init's), and ends; the caller's thread never moves.
+/// (init's; or, where init cannot be seen, not the process's own), and ends; the caller's thread never moves.
 /// </remarks>
 public static class PrivateNetworkNamespace
 {
     private const string InitialNamespace = "/proc/1/ns/net";
+    private const string ProcessNamespace = "/proc/self/ns/net";
 
     /// <summary>
     /// Runs <paramref name="action"/> inside the namespace at <paramref name="namespacePath"/> (a bind mount such as
@@ -61,11 +62,32 @@ public static class PrivateNetworkNamespace
             throw new InvalidOperationException($"Entering the network namespace {namespacePath} failed: {Errno.Describe(-result)}.");
         }
 
-        string? here = new FileInfo($"/proc/thread-self/ns/net").LinkTarget;
-        string? initial = new FileInfo(InitialNamespace).LinkTarget;
-        if (here is null || here == initial)
+        string? here = new FileInfo("/proc/thread-self/ns/net").LinkTarget;
+        string? machine = MachineNamespace();
+        if (here is null || here == machine)
         {
             throw new InvalidOperationException($"{namespacePath} is the machine's own network namespace; traffic would leave the sandbox.");
+        }
+    }
+
+    /// <summary>
+    /// The machine's network namespace (init's), or, when this process may not look at init (in a user namespace of
+    /// its own, pid 1 belongs to someone else), the namespace the process itself runs in: the caller's threads never
+    /// move, so a namespace that differs from it was entered on purpose, and one equal to it could be the machine's.
+    /// </summary>
+    private static string? MachineNamespace()
+    {
+        try
+        {
+            return new FileInfo(InitialNamespace).LinkTarget;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return new FileInfo(ProcessNamespace).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return new FileInfo(ProcessNamespace).LinkTarget;
         }
     }
 }

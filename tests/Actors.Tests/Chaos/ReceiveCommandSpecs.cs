@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Netmem.Chaos;
+using Netmem.TestSupport;
 using Netmem.Uring.Traffic;
 using Xunit;
 
@@ -51,7 +52,7 @@ public sealed partial class ReceiveCommandSpecs
         Assert.EndsWith(ChaosCommand.HelpHint, error.TrimEnd(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [PrivilegedFact]
     public async Task A_run_on_lo_receives_a_burst_and_after_the_stop_unbinds_cleanly_and_exits_0()
     {
         const int burst = 2_000;
@@ -81,7 +82,7 @@ public sealed partial class ReceiveCommandSpecs
         Assert.Matches(@"mappings leaked\s+│\s+0 │", text);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task A_run_on_a_udp_port_delivers_every_datagram_sent_to_it_to_the_consumer_and_drops_none()
     {
         const int datagrams = 300;

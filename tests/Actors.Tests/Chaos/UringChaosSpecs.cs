@@ -1,4 +1,5 @@
 using Netmem.Chaos;
+using Netmem.TestSupport;
 using Xunit;
 
 namespace Netmem.Actors.Tests.Chaos;
@@ -10,7 +11,7 @@ namespace Netmem.Actors.Tests.Chaos;
 [Collection(ChaosRunCollection.Name)]
 public sealed class UringChaosSpecs
 {
-    [Fact]
+    [PrivilegedFact]
     public async Task A_run_on_the_real_device_receives_kernel_written_packets_under_every_fault_and_passes()
     {
         ChaosReport report = await ChaosRunner.RunAsync(ChaosTestRuns.Short(seed: 11, seconds: 3) with { Device = ChaosDeviceKind.Uring });
@@ -25,7 +26,7 @@ public sealed class UringChaosSpecs
         Assert.True(report.Passed, string.Join("; ", report.Problems.Concat(report.NotExercised)));
     }
 
-    [Fact]
+    [PrivilegedFact]
     public async Task On_the_real_device_a_double_unmap_is_counted_as_on_the_simulated_one()
     {
         ChaosReport report = await ChaosRunner.RunAsync(

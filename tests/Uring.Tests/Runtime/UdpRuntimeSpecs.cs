@@ -11,6 +11,7 @@ using Netmem.Pool;
 using Netmem.Stack.Actors;
 using Netmem.Stack.Parsing;
 using Netmem.Stack.Sockets;
+using Netmem.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -28,7 +29,7 @@ public sealed class UdpRuntimeSpecs(ITestOutputHelper output) : TestKit(output: 
     private const int Burst = 50;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [LockedMemoryFact]
     public void Udp_datagrams_sent_to_the_bound_port_reach_the_consumer_of_its_flow_each_with_its_exact_bytes()
     {
         var device = new UringDevice(new UringDeviceOptions { Source = UringSource.Udp(new IPEndPoint(IPAddress.Loopback, 0)), Name = "udp-runtime", SlotsPerQueue = 1024 });

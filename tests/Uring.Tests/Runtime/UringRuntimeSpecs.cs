@@ -2,6 +2,7 @@ using Akka.TestKit.Xunit2;
 using Netmem.Actors.Protocol;
 using Netmem.Pool;
 using Netmem.Stack.Actors;
+using Netmem.TestSupport;
 using Netmem.Uring.Traffic;
 using Xunit;
 using Xunit.Abstractions;
@@ -22,7 +23,7 @@ public sealed class UringRuntimeSpecs : TestKit
         _output = output;
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void An_unbind_while_a_consumer_holds_pages_the_kernel_wrote_unmaps_each_before_Unbound_and_they_come_back_after()
     {
         const int count = 1_000;
@@ -55,7 +56,7 @@ public sealed class UringRuntimeSpecs : TestKit
         Assert.Equal(count, runtime.Pools.Sum(p => p.GetStats().LateReturns));
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void A_driver_that_crashes_mid_receive_is_restarted_loses_no_page_and_receives_everything_sent_after()
     {
         const int firstWave = 2_000;
@@ -94,7 +95,7 @@ public sealed class UringRuntimeSpecs : TestKit
         runtime.AssertEveryPageCameBack();
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void A_device_unbound_bound_again_and_unbound_again_gets_new_registrations_and_ends_clean_both_times()
     {
         const int perBind = 500;
@@ -132,7 +133,7 @@ public sealed class UringRuntimeSpecs : TestKit
         Assert.All(firstPools, p => Assert.Equal(PagePoolState.Released, p.State));
     }
 
-    [Fact]
+    [PrivilegedFact]
     public void A_burst_that_empties_a_small_buffer_ring_ends_the_multishot_receive_which_is_armed_again_and_traffic_goes_on()
     {
         const int burst = 2_000;
