@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Netmem.Driver.Devices;
+using Netmem.TestSupport;
 using Netmem.Uring.Interop;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class FanoutSpecs
     private const int PacketFanout = 18;
     private const int PacketFanoutCpu = 2;
 
-    [Fact]
+    [PrivilegedFact]
     public unsafe void Groups_squatted_by_another_socket_on_the_interface_neither_refuse_the_bind_nor_mix_with_its_queues()
     {
         // Sockets of "another process" hold fanout groups on lo with a different mode, over the ids a group number

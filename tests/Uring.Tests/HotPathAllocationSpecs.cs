@@ -1,6 +1,7 @@
 using System.Net;
 using Netmem.Pool;
 using Netmem.Stack.Rx;
+using Netmem.TestSupport;
 using Netmem.Uring.Ring;
 using Netmem.Uring.Traffic;
 using Xunit;
@@ -10,7 +11,7 @@ namespace Netmem.Uring.Tests;
 /// <summary>The per-packet path of the io_uring receive side allocates nothing.</summary>
 public sealed class HotPathAllocationSpecs
 {
-    [Fact]
+    [LockedMemoryFact]
     public void Reaping_frames_and_posting_pages_allocate_nothing_on_the_driver_thread()
     {
         const int count = 200;

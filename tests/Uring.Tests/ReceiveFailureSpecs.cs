@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Netmem.Pool;
 using Netmem.Pool.Misuse;
 using Netmem.Stack.Rx;
+using Netmem.TestSupport;
 using Netmem.Uring.Interop;
 using Netmem.Uring.Ring;
 using Netmem.Uring.Traffic;
@@ -81,7 +82,7 @@ public sealed class ReceiveFailureSpecs
         return cancelled;
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_page_already_posted_is_refused_in_words_and_the_queue_keeps_receiving()
     {
         using var bed = new UringTestBed(Loopback);
@@ -104,7 +105,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_datagram_longer_than_a_page_is_dropped_and_counted_and_the_next_arrives_whole()
     {
         using var bed = new UringTestBed(Loopback);
@@ -138,7 +139,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_reap_whose_page_return_throws_has_consumed_that_completion_and_the_next_reap_delivers_the_next_frame()
     {
         using var bed = new UringTestBed(Loopback);
@@ -166,7 +167,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(1, bed.Binding.GetCounters().DatagramsTooLong);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_receive_whose_arm_failed_before_the_kernel_took_it_is_armed_again_and_the_queue_receives()
     {
         var syscalls = new FaultingSyscalls();
@@ -183,7 +184,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void Close_cancels_every_receive_of_the_queue_and_leaves_none_live()
     {
         using var bed = new UringTestBed(Loopback);
@@ -213,7 +214,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_cancel_whose_submission_failed_is_submitted_again_and_close_returns_every_page()
     {
         var syscalls = new FaultingSyscalls();
@@ -228,7 +229,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Binding.GetCounters().PagesLeftWithKernel);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_close_whose_receive_never_ends_keeps_its_posted_pages_out_of_the_pool_for_good_and_reports_them()
     {
         var syscalls = new FaultingSyscalls();
@@ -247,7 +248,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(12, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_buffer_ring_the_kernel_refused_to_unregister_is_never_freed_is_reported_and_the_queue_opens_again()
     {
         var syscalls = new FaultingSyscalls();
@@ -272,7 +273,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Pools[0].Inflight);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task A_second_close_waits_for_the_first_and_returns_nothing()
     {
         var syscalls = new FaultingSyscalls();
@@ -298,7 +299,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(16, bed.Binding.GetCounters().PagesReturnedByClose);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task Close_from_another_thread_waits_for_the_reap_in_flight_and_then_cancels_what_it_armed()
     {
         var syscalls = new FaultingSyscalls();
@@ -344,7 +345,7 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(0, bed.Binding.GetCounters().PagesLeftWithKernel);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public async Task A_close_that_cannot_wait_out_the_reap_in_flight_leaves_the_posted_pages_with_the_kernel()
     {
         var syscalls = new FaultingSyscalls();

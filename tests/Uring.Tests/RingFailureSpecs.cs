@@ -1,3 +1,4 @@
+using Netmem.TestSupport;
 using Netmem.Uring.Interop;
 using Netmem.Uring.Ring;
 using Xunit;
@@ -27,7 +28,7 @@ public sealed class RingFailureSpecs
         return null;
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_submission_whose_enter_failed_leaves_no_entry_behind_for_the_next_enter_to_send()
     {
         var syscalls = new FaultingSyscalls();
@@ -49,7 +50,7 @@ public sealed class RingFailureSpecs
         Assert.Equal(3UL, NextCompletion(ring)?.UserData);
     }
 
-    [Fact]
+    [LockedMemoryFact]
     public void A_ring_disposed_during_a_call_keeps_its_fd_until_the_call_returns()
     {
         var syscalls = new FaultingSyscalls();
