@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Netmem.Driver.Devices;
 using Netmem.Pool.Dma;
 using Netmem.Pool.Memory;
 using Polly;
@@ -10,15 +11,19 @@ namespace Netmem.Driver;
 /// The NIC driver of one device for one bind: N RX queues, each with its own pool, polled NAPI-style.
 /// </summary>
 /// <remarks>
-/// <para>Polling is a self-message loop, never a blocking loop: a poll that used its whole budget is followed at once
-/// by the next (the mailbox interleaves control messages such as <see cref="Quiesce"/>); a poll that did not re-arms
-/// a timer (the interrupt). Each poll hands at most one batch per queue to the stack, never single packets.</para>
-/// <para>The timer is for a quiet wire only. Akka's scheduler ticks every 10 ms whatever the interval asked for, so a
-/// queue left to it sleeps up to 10 ms; where work is likely the next poll is told at once instead: after a poll
-/// that stopped short only because its ring ran out of posted pages, once the refill has posted pages again, and
-/// when a deferred refill lands or a backed-off refill succeeds. Each queue has one poll chain at a time: the told
-/// poll, the armed timer, or (every batch out) the resume; telling a poll cancels the timer, and none is told while
-/// one is queued or the queue waits for a batch. Idle polls are counted (<c>driver.rx.idle_polls</c>).</para>
+/// <para>Polling is NAPI's: a self-message loop, never a blocking loop. A poll that used its whole budget is followed
+/// at once by the next (the mailbox interleaves control messages such as <see cref="Quiesce"/>); a poll that found
+/// the ring empty re-arms the queue's interrupt (<see cref="RxInterrupt"/>) and the chain sleeps until the device
+/// raises it, which tells the driver <see cref="WakeQueue"/> from the device's thread. No timer is on the receive path
+/// of such a queue: a timer is a latency floor (Akka's scheduler ticks every 10 ms whatever the interval asked for)
+/// and spins on an idle queue. Each poll hands at most one batch per queue to the stack, never single packets.</para>
+/// <para>A device without an interrupt is polled on the idle timer instead. Either way, where work is likely the next
+/// poll is told at once: after a poll that stopped short only because its ring ran out of posted pages, once the
+/// refill has posted pages again, and when a deferred refill lands or a backed-off refill succeeds. Each queue has one
+/// poll chain at a time: the told poll, the armed interrupt or timer, or (every batch out) the resume; telling a poll
+/// cancels the timer, none is told while one is queued or the queue waits for a batch, and a wake-up that finds a
+/// poll already queued is dropped (the queued poll reaps what woke it). Polls that found nothing are counted
+/// (<c>driver.rx.idle_polls</c>).</para>
 /// <para>Ring refills run inline; one that fails to map or allocate is handed to the retry pipeline as a task (see
 /// <see cref="RingRefill"/>), never retried inside a receive.</para>
 /// <para>Crashes: every page the driver holds is in a ring, an unsent batch or a pending refill.
@@ -65,6 +70,14 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             if (ReferenceEquals(poll, queue.PollMessage))
             {
                 queue.ImmediatePollQueued = false;
+                Poll(queue);
+            }
+        });
+        Receive<WakeQueue>(wake =>
+        {
+            RxQueue queue = _queues[wake.Queue];
+            if (ReferenceEquals(wake, queue.WakeMessage) && !_quiescing && !queue.ImmediatePollQueued && !queue.WaitingForBatch)
+            {
                 Poll(queue);
             }
         });
@@ -119,6 +132,8 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
             setup.Device, index, setup.Pools[index], setup.Binding.OpenRxQueue(index, setup.Pools[index]), setup.StackQueues[index],
             setup.Options, setup.Lifetime.PendingRefills, () => self.Tell(resume!));
         resume = new ResumePolling(index, queue.Batches);
+        WakeQueue wake = queue.WakeMessage;
+        queue.Interrupt?.Connect(() => self.Tell(wake));
         return queue;
     }
 
@@ -140,6 +155,15 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         if (taken == _setup.Options.Budget || (queue.RingRanDry && queue.Receiver.Posted > 0))
         {
             PollSoon(queue);
+        }
+        else if (queue.Interrupt is { } interrupt)
+        {
+            DriverMetrics.RecordIdlePoll(queue.Tags);
+            if (!interrupt.TryArm())
+            {
+                // Frames landed between the poll and the arming, and no raise took it: poll them now.
+                PollSoon(queue);
+            }
         }
         else
         {
@@ -278,6 +302,11 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         {
             _quiescing = true;
             Timers.CancelAll();
+            foreach (RxQueue queue in _queues)
+            {
+                queue.Interrupt?.Disarm();
+            }
+
             _stopping.Cancel();
             // Stop receiving at once: each device side stops writing and gives its posted pages back.
             foreach (RxQueue queue in _queues)

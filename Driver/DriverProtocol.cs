@@ -25,6 +25,13 @@ public sealed record Quiesced(string Device, long RingPagesReturned);
 /// <summary>The driver's self-message that runs one NAPI poll of one RX queue.</summary>
 internal sealed record PollQueue(int Queue);
 
+/// <summary>
+/// Told to the driver by an RX queue's <see cref="Devices.RxInterrupt"/> (from the device's thread) when frames land
+/// on a queue whose last poll found its ring empty; one message per queue and driver incarnation, so one told to an
+/// earlier incarnation is recognised and ignored.
+/// </summary>
+internal sealed record WakeQueue(int Queue);
+
 /// <summary>The driver's self-message to try a ring refill again after the retry pipeline gave up.</summary>
 internal sealed record RefillQueue(int Queue);
 

@@ -50,6 +50,8 @@ internal sealed class RxQueue
         Batches = new RxBatchPool(device, index, options.MaxBatchesInFlight, resume) { Format = receiver.FrameFormat };
         _tags = DriverMetrics.QueueTags(device, index);
         PollMessage = new PollQueue(index);
+        WakeMessage = new WakeQueue(index);
+        Interrupt = receiver.Interrupt;
         RefillMessage = new RefillQueue(index);
     }
 
@@ -63,6 +65,12 @@ internal sealed class RxQueue
     public PollQueue PollMessage { get; }
 
     public RefillQueue RefillMessage { get; }
+
+    /// <summary>What the queue's interrupt tells the driver when frames land; this incarnation's own instance.</summary>
+    public WakeQueue WakeMessage { get; }
+
+    /// <summary>The device's wake-up for this queue, or null when the driver must poll it on a timer.</summary>
+    public RxInterrupt? Interrupt { get; }
 
     /// <summary>Where this queue's batches come from; bounds how many are out at once.</summary>
     public RxBatchPool Batches { get; }

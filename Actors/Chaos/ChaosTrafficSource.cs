@@ -24,4 +24,8 @@ internal sealed class ChaosTrafficSource : ITrafficSource
     }
 
     public void Stop() => _inner.Stop();
+
+    public bool ConnectInterrupt(Action raise) => _inner.ConnectInterrupt(raise);
+
+    public bool CheckArrival() => _inner.CheckArrival();
 }

@@ -38,6 +38,8 @@ internal sealed class CheckedRxQueue : IRxQueueDevice
 
     public RxFrameFormat FrameFormat => _inner.FrameFormat;
 
+    public RxInterrupt? Interrupt => _inner.Interrupt;
+
     public int Posted => _inner.Posted;
 
     public bool TryPost(NetmemRef page) => _inner.TryPost(page);

@@ -25,6 +25,13 @@ public interface IRxQueueDevice
     /// </summary>
     RxFrameFormat FrameFormat => RxFrameFormat.Ethernet;
 
+    /// <summary>
+    /// The queue's wake-up, NAPI's interrupt, which the device raises when frames land; null (the default) for a
+    /// device without one, whose queue the driver then polls on its idle timer. A decorator passes its inner device's
+    /// on. Read once, when the driver opens the queue; it is not a device call.
+    /// </summary>
+    RxInterrupt? Interrupt => null;
+
     /// <summary>How many pages are posted and not yet reaped.</summary>
     int Posted { get; }
 

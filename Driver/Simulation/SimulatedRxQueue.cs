@@ -29,9 +29,20 @@ internal sealed class SimulatedRxQueue : IRxQueueDevice
         _wire = wire;
         _ring = new Descriptor[ringSize];
         _dma = new IommuModel.DeviceWriter(iommu);
+        if (wire.ConnectInterrupt(RaiseInterrupt))
+        {
+            // A reap takes a frame only into a posted page: with none posted, nothing is waiting for the driver (the
+            // driver polls again when it posts pages), and the wire is not asked to raise.
+            Interrupt = new RxInterrupt(() => _posted > 0 && _wire.CheckArrival());
+        }
     }
 
+    /// <summary>The wire's interrupt line, when the wire has one; a frame arriving raises it.</summary>
+    public RxInterrupt? Interrupt { get; }
+
     public int Posted => _posted;
+
+    private void RaiseInterrupt() => Interrupt?.Raise();
 
     /// <summary>Posts <paramref name="page"/>; false when the ring is full or the page is not mapped for the device.</summary>
     public bool TryPost(NetmemRef page)

@@ -9,6 +9,8 @@ internal sealed class CrashingRxQueue(IRxQueueDevice inner, CrashingTrafficSourc
 {
     public RxFrameFormat FrameFormat => inner.FrameFormat;
 
+    public RxInterrupt? Interrupt => inner.Interrupt;
+
     public int Posted => inner.Posted;
 
     public bool TryPost(NetmemRef page) => inner.TryPost(page);

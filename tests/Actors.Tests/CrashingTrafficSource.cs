@@ -57,4 +57,8 @@ internal sealed class CrashingTrafficSource(ITrafficSource inner) : ITrafficSour
             throw new InvalidOperationException("injected driver crash while quiescing");
         }
     }
+
+    public bool ConnectInterrupt(Action raise) => inner.ConnectInterrupt(raise);
+
+    public bool CheckArrival() => inner.CheckArrival();
 }

@@ -17,6 +17,8 @@ internal sealed class TrackedRxQueue(IRxQueueDevice inner, FaultSwitches faults,
 
     public RxFrameFormat FrameFormat => inner.FrameFormat;
 
+    public RxInterrupt? Interrupt => inner.Interrupt;
+
     public int Posted => inner.Posted;
 
     public bool TryPost(NetmemRef page)

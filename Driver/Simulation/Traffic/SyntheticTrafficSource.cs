@@ -28,6 +28,8 @@ public sealed class SyntheticTrafficSource : ITrafficSource
     private long _sent;
     private long _missed;
     private bool _stopped;
+    private Action? _raise;
+    private ITimer? _arrivalTimer;
 
     /// <summary>A source that starts its arrival clock now, with <paramref name="options"/> copied so later changes to the lists passed do not affect it.</summary>
     /// <exception cref="ArgumentException">No flow, or a frame-size entry with a length or weight that is not positive.</exception>
@@ -94,8 +96,58 @@ public sealed class SyntheticTrafficSource : ITrafficSource
         return true;
     }
 
-    /// <summary>Stops the source: every later <see cref="TryReceive"/> returns false.</summary>
-    public void Stop() => _stopped = true;
+    /// <summary>Stops the source: every later <see cref="TryReceive"/> returns false, and no arrival raises any more.</summary>
+    public void Stop()
+    {
+        _stopped = true;
+        _arrivalTimer?.Dispose();
+    }
+
+    /// <summary>Connects the wire's interrupt line: a one-shot timer at the next frame's arrival time raises it.</summary>
+    public bool ConnectInterrupt(Action raise)
+    {
+        ArgumentNullException.ThrowIfNull(raise);
+        Volatile.Write(ref _raise, raise);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a frame has arrived; when none has, sets the one timer to the next frame's arrival time (frames arrive
+    /// on the clock, so that is the moment the NIC would raise its interrupt). None is set once the source is stopped
+    /// or has sent its last frame.
+    /// </summary>
+    public bool CheckArrival()
+    {
+        if (_stopped || _sent >= (_options.MaxFrames ?? long.MaxValue))
+        {
+            return false;
+        }
+
+        if (_options.FramesPerSecond == 0 || _fifo > 0)
+        {
+            return true;
+        }
+
+        TimeSpan elapsed = _options.TimeProvider.GetElapsedTime(_startTimestamp);
+        long arrived = (long)(elapsed.TotalSeconds * _options.FramesPerSecond);
+        if (arrived > _arrivedAccounted)
+        {
+            return true;
+        }
+
+        TimeSpan nextArrival = TimeSpan.FromSeconds((arrived + 1) / (double)_options.FramesPerSecond);
+        _arrivalTimer ??= _options.TimeProvider.CreateTimer(static source => ((SyntheticTrafficSource)source!).OnArrival(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _arrivalTimer.Change(nextArrival > elapsed ? nextArrival - elapsed : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        return false;
+    }
+
+    private void OnArrival()
+    {
+        if (!Volatile.Read(ref _stopped))
+        {
+            Volatile.Read(ref _raise)?.Invoke();
+        }
+    }
 
     /// <summary>
     /// Moves the frames that arrived since the last call into the FIFO (counting those that overflow it as missed)

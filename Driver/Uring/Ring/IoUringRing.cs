@@ -236,6 +236,31 @@ internal sealed unsafe class IoUringRing : IDisposable
     }
 
     /// <summary>
+    /// Whether the CQ holds a completion not yet consumed: the kernel's tail against the shared head. Any thread
+    /// (the queue's interrupt line asks it beside the driver); false once the ring is closed.
+    /// </summary>
+    public bool HasCompletions
+    {
+        get
+        {
+            if (!TryAddRef())
+            {
+                return false;
+            }
+
+            try
+            {
+                // Acquire on both: the tail pairs with the kernel's release of it, the head with our consumer's.
+                return Volatile.Read(ref *_cqTail) != Volatile.Read(ref *_cqHead);
+            }
+            finally
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Reads the completion <paramref name="skip"/> places after the head without consuming it; false when there is
     /// none or the ring is closed. Caller holds <see cref="Gate"/>.
     /// </summary>

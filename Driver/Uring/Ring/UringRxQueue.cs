@@ -61,6 +61,7 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
     private readonly Lock _calls = new();
     private readonly ManualResetEventSlim _closed = new(false);
     private readonly List<NetmemRef> _kept = new();
+    private UringInterruptLine? _line;
     private int _closing;
     private int _liveReceives;
     private bool _endedByEnobufs;
@@ -84,6 +85,9 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
     public RxFrameFormat FrameFormat { get; }
 
     public int Posted => _buffers.Posted;
+
+    /// <summary>The queue's interrupt, raised by its interrupt line when the kernel posts a completion.</summary>
+    public RxInterrupt? Interrupt => _line?.Interrupt;
 
     /// <summary>The queue's ring, table and socket (for specs).</summary>
     internal UringQueue Queue => _queue;
@@ -128,6 +132,7 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
             throw new IOException($"Registering the provided-buffer ring of queue {queue.Index} failed: {Errno.Describe(-result)}.");
         }
 
+        rx._line = new UringInterruptLine(queue.Ring, queue.Index);
         return rx;
     }
 
@@ -252,6 +257,9 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
 
     private long CloseOnce()
     {
+        // The line first: the close's own completions (the cancel's, the receive's last) must wake no driver.
+        _line?.Dispose();
+
         long deadline = Environment.TickCount64 + (long)_closeTimeout.TotalMilliseconds;
         if (!_calls.TryEnter(_closeTimeout))
         {

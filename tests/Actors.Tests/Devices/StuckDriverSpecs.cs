@@ -25,11 +25,11 @@ public sealed class StuckDriverSpecs(ITestOutputHelper output) : TestKit(output:
         device.Bind();
         device.Inject(DeviceUnderTest.Flow(0), count: 400);
 
-        // The driver's next reap hangs inside the device; frames wait on the wire meanwhile, and the hardware writes
-        // them into posted pages when the reap comes back.
+        // The driver's next reap, which the next frames wake it for, hangs inside the device; the frames wait on the
+        // wire meanwhile, and the hardware writes them into posted pages when the reap comes back.
         using HeldDeviceCall reap = device.Faults.HoldDriverInDeviceAtNextReap();
-        await reap.Entered.WaitAsync(TimeSpan.FromSeconds(15));
         Task waiting = Task.Run(() => device.Inject(DeviceUnderTest.Flow(0), count: 20));
+        await reap.Entered.WaitAsync(TimeSpan.FromSeconds(15));
         Task<Unbound> unbound = device.Supervisor.Ask<Unbound>(Unbind.Instance, TimeSpan.FromSeconds(60));
 
         // The unbind has given up on the driver and waits for its call inside the device, naming it.

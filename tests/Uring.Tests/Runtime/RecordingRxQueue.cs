@@ -13,6 +13,8 @@ internal sealed class RecordingRxQueue(IRxQueueDevice inner, DmaOracle oracle, F
 {
     public RxFrameFormat FrameFormat => inner.FrameFormat;
 
+    public RxInterrupt? Interrupt => inner.Interrupt;
+
     public int Posted => inner.Posted;
 
     public bool TryPost(NetmemRef page)

@@ -42,6 +42,9 @@ internal sealed class GuardedRxQueueDevice : IRxQueueDevice
     /// <summary>The inner device's declaration, read without the guard: it is not a device call.</summary>
     public RxFrameFormat FrameFormat => _inner.FrameFormat;
 
+    /// <summary>The inner device's wake-up: raising it is the device's act, arming it the driver's; neither is a device call.</summary>
+    public RxInterrupt? Interrupt => _inner.Interrupt;
+
     /// <summary>Pages posted and not reaped; none once closed (the close took them all back).</summary>
     public int Posted => Volatile.Read(ref _closed) ? 0 : _inner.Posted;
 
