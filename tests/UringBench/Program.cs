@@ -12,6 +12,7 @@ using Netmem.UringBench.Receivers;
 //   UringBench --out docs/benchmarks writes io-uring-receive-results.md, io-uring-receive-cpu.png and
 //                                    io-uring-receive-latency.png there
 //   --json PATH                      one object per receiver and rate (see ResultsReport.WriteJson)
+//   --plot-latency JSON PNG          redraws the latency plot from such a file, without measuring
 // Internal: `[--native LIB] --receiver NAME --port P --first-source-port S --flows F` is one receiver's child process.
 int receiverArg = Array.IndexOf(args, "--receiver");
 if (receiverArg >= 0)
@@ -28,6 +29,12 @@ if (receiverArg >= 0)
         _ => throw new ArgumentException($"No receiver is called '{name}'."),
     };
     return ReceiverHost.Run(receiver, Option("--port", 5000), Option("--first-source-port", 40_000), Option("--flows", 4));
+}
+
+if (Text("--plot-latency") is { } latencyJson)
+{
+    ResultsReport.PlotLatency(ResultsReport.ReadLatencies(latencyJson), args[Array.IndexOf(args, "--plot-latency") + 2]);
+    return 0;
 }
 
 bool smoke = args.Contains("--smoke");

@@ -96,15 +96,17 @@ internal static class ResultsReport
         var plot = new Plot();
         double[] rates = results.Select(r => r.OfferedRate).Distinct().OrderBy(r => r <= 0 ? double.MaxValue : r).ToArray();
         string[] receivers = results.Select(r => r.Receiver).Distinct().ToArray();
+        var palette = new ScottPlot.Palettes.Category10();
         for (int k = 0; k < receivers.Length; k++)
         {
             RunResult[] runs = results.Where(r => r.Receiver == receivers[k]).ToArray();
             double offset = (k - ((receivers.Length - 1) / 2.0)) * 0.08;
             double[] x = rates.Select((_, i) => i + offset).ToArray();
-            double[] p50 = rates.Select(rate => Math.Log10(Math.Max(0.1, Median(runs.Where(r => r.OfferedRate == rate).Select(r => r.Latency.P50))))).ToArray();
-            double[] p99 = rates.Select(rate => Math.Log10(Math.Max(0.1, Median(runs.Where(r => r.OfferedRate == rate).Select(r => r.Latency.P99))))).ToArray();
+            double[] p50 = rates.Select(rate => Math.Log10(Math.Max(1, Median(runs.Where(r => r.OfferedRate == rate).Select(r => r.Latency.P50))))).ToArray();
+            double[] p99 = rates.Select(rate => Math.Log10(Math.Max(1, Median(runs.Where(r => r.OfferedRate == rate).Select(r => r.Latency.P99))))).ToArray();
             var median = plot.Add.Scatter(x, p50);
             median.LegendText = $"{receivers[k]} p50";
+            median.Color = palette.GetColor(k);
             median.MarkerSize = 9;
             var tail = plot.Add.Scatter(x, p99);
             tail.LegendText = $"{receivers[k]} p99";
@@ -116,15 +118,28 @@ internal static class ResultsReport
 
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             rates.Select((_, i) => (double)i).ToArray(), rates.Select(r => r <= 0 ? "max" : string.Create(CultureInfo.InvariantCulture, $"{r:N0}/s")).ToArray());
-        double[] decades = [-1, 0, 1, 2, 3, 4, 5];
+        double[] decades = [0, 1, 2, 3, 4, 5, 6];
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(decades, decades.Select(d => string.Create(CultureInfo.InvariantCulture, $"{Math.Pow(10, d):G}")).ToArray());
-        plot.Axes.SetLimitsY(-1, 5);
+        plot.Axes.SetLimitsY(0, 6);
         plot.Title("Latency, send to read, per receiver (p50 filled, p99 open; log scale)");
         plot.XLabel("offered rate (datagrams/s)");
         plot.YLabel("latency µs");
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        plot.SavePng(path, 1000, 640);
+        plot.SavePng(path, 1150, 640);
+    }
+
+    /// <summary>The latency figures of a JSON file written by <see cref="WriteJson"/>, as one run per object (for re-plotting).</summary>
+    public static List<RunResult> ReadLatencies(string path)
+    {
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllText(path));
+        return document.RootElement.EnumerateArray().Select(o => new RunResult(
+            o.GetProperty("receiver").GetString()!,
+            o.GetProperty("rate").ValueKind == JsonValueKind.Number ? o.GetProperty("rate").GetDouble() : 0,
+            double.NaN, 0, 0, 0, 0, double.NaN, string.Empty,
+            new LatencyMicroseconds(Value(o, "latency_us_p50"), Value(o, "latency_us_p90"), Value(o, "latency_us_p99"), Value(o, "latency_us_max")))).ToList();
+
+        static double Value(JsonElement o, string name) => o.GetProperty(name).ValueKind == JsonValueKind.Number ? o.GetProperty(name).GetDouble() : double.NaN;
     }
 
     public static double Median(IEnumerable<double> values)
