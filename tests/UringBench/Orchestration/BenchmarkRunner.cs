@@ -9,12 +9,12 @@ namespace Netmem.UringBench.Orchestration;
 /// Runs every receiver against the same sender, one at a time, each in its own child process inside the run's
 /// namespace; for each offered rate the receivers take turns, so drift in the machine's load hits all of them alike.
 /// </summary>
-internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadBytes, long warmUpCount, double warmUpRate)
+internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadBytes, long warmUpCount, double warmUpRate, string? nativeLibrary)
 {
     public const int Port = 5000;
     public const int FirstSourcePort = 40_000;
 
-    public static readonly string[] Receivers = ["receive-from", "receive-from-async", "io_uring device"];
+    public static readonly string[] Receivers = ["receive-from", "receive-from-async", "bare-io_uring", "c-io_uring", "device-udp", "device-packet"];
 
     public RunResult Run(string receiver, double offeredRate, long count)
     {
@@ -34,7 +34,7 @@ internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadB
             child.StandardInput.WriteLine("STOP");
             child.StandardInput.Flush();
             string result = ExpectLine(child, "RESULT");
-            string[] parts = result.Split(' ', 6);
+            string[] parts = result.Split(' ', 10);
             if (!child.WaitForExit(20_000))
             {
                 child.Kill(entireProcessTree: true);
@@ -49,7 +49,8 @@ internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadB
                 long.Parse(parts[2], CultureInfo.InvariantCulture),
                 long.Parse(parts[3], CultureInfo.InvariantCulture),
                 double.Parse(parts[4], CultureInfo.InvariantCulture),
-                parts.Length > 5 ? parts[5] : string.Empty);
+                parts.Length > 9 ? parts[9] : string.Empty,
+                new LatencyMicroseconds(Number(parts[5]), Number(parts[6]), Number(parts[7]), Number(parts[8])));
         }
         catch
         {
@@ -84,6 +85,12 @@ internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadB
             info.ArgumentList.Add(dll);
         }
 
+        if (nativeLibrary is not null)
+        {
+            info.ArgumentList.Add("--native");
+            info.ArgumentList.Add(nativeLibrary);
+        }
+
         foreach (string arg in new[] { "--receiver", receiver, "--port", Port.ToString(CultureInfo.InvariantCulture), "--first-source-port", FirstSourcePort.ToString(CultureInfo.InvariantCulture), "--flows", flows.ToString(CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);
@@ -91,6 +98,8 @@ internal sealed class BenchmarkRunner(BenchNamespace ns, int flows, int payloadB
 
         return Process.Start(info) ?? throw new InvalidOperationException("The receiver process did not start.");
     }
+
+    private static double Number(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static string ExpectLine(Process child, string word)
     {

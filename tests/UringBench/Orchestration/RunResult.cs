@@ -10,7 +10,8 @@ namespace Netmem.UringBench.Orchestration;
 /// <param name="SystemCpuMicroseconds">The kernel's part of <paramref name="CpuMicroseconds"/>.</param>
 /// <param name="AllocatedBytesPerPacket">Bytes allocated per packet in steady state (10 % – 90 % of the run).</param>
 /// <param name="Detail">Receiver-specific figures (the io_uring device's counters).</param>
-internal sealed record RunResult(string Receiver, double OfferedRate, double SentRate, long Sent, long Delivered, long CpuMicroseconds, long SystemCpuMicroseconds, double AllocatedBytesPerPacket, string Detail)
+/// <param name="Latency">Read time minus send time over the delivered datagrams, µs: p50, p90, p99, max.</param>
+internal sealed record RunResult(string Receiver, double OfferedRate, double SentRate, long Sent, long Delivered, long CpuMicroseconds, long SystemCpuMicroseconds, double AllocatedBytesPerPacket, string Detail, LatencyMicroseconds Latency)
 {
     public double DeliveredPercent => Sent == 0 ? 0 : 100.0 * Delivered / Sent;
 
@@ -18,3 +19,6 @@ internal sealed record RunResult(string Receiver, double OfferedRate, double Sen
 
     public double SystemShare => CpuMicroseconds == 0 ? double.NaN : (double)SystemCpuMicroseconds / CpuMicroseconds;
 }
+
+/// <summary>Latency percentiles of one run, in microseconds.</summary>
+internal sealed record LatencyMicroseconds(double P50, double P90, double P99, double Max);

@@ -17,11 +17,13 @@ internal sealed class AsyncSaeaReceiver : IBenchReceiver
     private volatile bool _stopping;
     private long _delivered;
     private long _checksum;
+    private LatencyLog? _latencies;
 
     public long Delivered => Volatile.Read(ref _delivered);
 
-    public void Start(int port, int firstSourcePort, int flows)
+    public void Start(int port, int firstSourcePort, int flows, LatencyLog latencies)
     {
+        _latencies = latencies;
         _socket = ReceiverSockets.OpenUdp(port);
         _buffer = ArrayPool<byte>.Shared.Rent(2048);
         _args.SetBuffer(_buffer, 0, _buffer.Length);
@@ -79,6 +81,7 @@ internal sealed class AsyncSaeaReceiver : IBenchReceiver
             return false;
         }
 
+        _latencies!.Record(_delivered, args.Buffer.AsSpan(0, args.BytesTransferred));
         _checksum += args.BytesTransferred > 0 ? args.Buffer![0] : 0;
         Volatile.Write(ref _delivered, _delivered + 1);
         return !_stopping;

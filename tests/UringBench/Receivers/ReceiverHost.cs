@@ -15,17 +15,23 @@ namespace Netmem.UringBench.Receivers;
 /// getrusage on a 5 ms sampler thread, so the idle tail after the last datagram is not charged. The sender is another
 /// process, so none of its CPU is in the figure. Steady-state allocation is the process's allocated bytes between the
 /// samples where 10 % and 90 % of the final count had been delivered, divided by the packets in between: start-up
-/// and tear-down allocations stay out.</para>
+/// and tear-down allocations stay out. Latency: each datagram's read time minus the send timestamp in its payload,
+/// recorded by the receiver into a preallocated <see cref="LatencyLog"/>; the percentiles cover the datagrams
+/// delivered after GO.</para>
 /// </remarks>
 internal static class ReceiverHost
 {
     private const int SampleMilliseconds = 5;
 
+    // Room for the warm-up and the longest run at the sender's maximum (16 MiB of longs).
+    private const int LatencyCapacity = 1 << 21;
+
     public static int Run(IBenchReceiver receiver, int port, int firstSourcePort, int flows)
     {
         using (receiver)
         {
-            receiver.Start(port, firstSourcePort, flows);
+            var latencies = new LatencyLog(LatencyCapacity);
+            receiver.Start(port, firstSourcePort, flows, latencies);
             Console.WriteLine("READY");
             Expect("GO");
             long warmUp = receiver.Delivered;
@@ -60,12 +66,14 @@ internal static class ReceiverHost
             stop.Set();
             sampler.Join();
             string extra = receiver.Stop();
-            long delivered = receiver.Delivered - warmUp;
+            long total = receiver.Delivered;
+            long delivered = total - warmUp;
+            (double p50, double p90, double p99, double max) = latencies.Percentiles(warmUp, total);
             (long Count, long Cpu, long System, long Allocated) done = samples.FirstOrDefault(s => s.Count >= delivered, samples.LastOrDefault());
             (long Count, long Cpu, long System, long Allocated) from = samples.FirstOrDefault(s => s.Count >= delivered / 10);
             (long Count, long Cpu, long System, long Allocated) to = samples.FirstOrDefault(s => s.Count >= delivered * 9 / 10);
             double allocatedPerPacket = to.Count > from.Count ? (double)(to.Allocated - from.Allocated) / (to.Count - from.Count) : double.NaN;
-            Console.WriteLine(FormattableString.Invariant($"RESULT {delivered} {done.Cpu - cpu0} {done.System - system0} {allocatedPerPacket:F3} {extra}"));
+            Console.WriteLine(FormattableString.Invariant($"RESULT {delivered} {done.Cpu - cpu0} {done.System - system0} {allocatedPerPacket:F3} {p50:F3} {p90:F3} {p99:F3} {max:F3} {extra}"));
             return 0;
         }
     }

@@ -14,4 +14,11 @@ internal static class ReceiverSockets
         socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
         return socket;
     }
+
+    /// <summary>The stop signal of the io_uring anchors, whose loops wait in the kernel: a 1-byte datagram (the benchmark's are 64).</summary>
+    public static void SendStop(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.SendTo(new byte[1], new IPEndPoint(IPAddress.Loopback, port));
+    }
 }

@@ -15,11 +15,13 @@ internal sealed class SyncReceiveFromReceiver : IBenchReceiver
     private volatile bool _stopping;
     private long _delivered;
     private long _checksum;
+    private LatencyLog? _latencies;
 
     public long Delivered => Volatile.Read(ref _delivered);
 
-    public void Start(int port, int firstSourcePort, int flows)
+    public void Start(int port, int firstSourcePort, int flows, LatencyLog latencies)
     {
+        _latencies = latencies;
         _socket = ReceiverSockets.OpenUdp(port);
         _socket.ReceiveTimeout = 100;
         _thread = new Thread(Loop) { IsBackground = true, Name = "receive-from" };
@@ -45,6 +47,7 @@ internal sealed class SyncReceiveFromReceiver : IBenchReceiver
             try
             {
                 int length = socket.ReceiveFrom(buffer, ref remote);
+                _latencies!.Record(_delivered, buffer.AsSpan(0, length));
                 _checksum += length > 0 ? buffer[0] : 0;
                 Volatile.Write(ref _delivered, _delivered + 1);
             }

@@ -69,9 +69,12 @@ internal sealed unsafe class MmsgSender
                     PaceTo(sent / packetsPerSecond, clock);
                 }
 
+                // Bytes 0–7: the sequence number; 8–15: the send time (the receivers' latency reference, same clock).
+                long now = Stopwatch.GetTimestamp();
                 for (int i = 0; i < batch; i++)
                 {
                     BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(payloads + (i * _payloadBytes), 8), sent + i);
+                    BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(payloads + (i * _payloadBytes) + 8, 8), now);
                 }
 
                 int result = LibC.sendmmsg((int)sockets[flow].Handle, headers, (uint)batch, 0);
