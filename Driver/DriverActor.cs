@@ -156,19 +156,18 @@ public sealed class DriverActor : ReceiveActor, IWithTimers
         {
             PollSoon(queue);
         }
-        else if (queue.Interrupt is { } interrupt)
+        else
         {
             DriverMetrics.RecordIdlePoll(queue.Tags);
-            if (!interrupt.TryArm())
+            if (queue.Interrupt is not { } interrupt)
+            {
+                Timers.StartSingleTimer(queue.PollMessage, queue.PollMessage, _setup.Options.IdlePollInterval);
+            }
+            else if (!interrupt.TryArm())
             {
                 // Frames landed between the poll and the arming, and no raise took it: poll them now.
                 PollSoon(queue);
             }
-        }
-        else
-        {
-            DriverMetrics.RecordIdlePoll(queue.Tags);
-            Timers.StartSingleTimer(queue.PollMessage, queue.PollMessage, _setup.Options.IdlePollInterval);
         }
     }
 

@@ -24,8 +24,7 @@ internal static partial class LockedMemory
     private const int CapIpcLock = 14;
 
     private static readonly Lazy<bool> s_charged = new(() =>
-        !(File.ReadAllText("/proc/self/uid_map").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is ["0", "0", "4294967295"]
-          && (CapEff() & (1UL << CapIpcLock)) != 0));
+        !(Privileges.InitialUserNamespace() && (Privileges.EffectiveCapabilities() & (1UL << CapIpcLock)) != 0));
 
     /// <summary>How long a spec waits for its turn before it fails saying so.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
@@ -71,19 +70,6 @@ internal static partial class LockedMemory
         }
 
         return new Turn(fd);
-    }
-
-    private static ulong CapEff()
-    {
-        foreach (string line in File.ReadLines("/proc/thread-self/status"))
-        {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
-            {
-                return Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
-            }
-        }
-
-        return 0;
     }
 
     private sealed class Turn(int fd) : IDisposable

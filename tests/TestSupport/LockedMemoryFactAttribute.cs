@@ -40,9 +40,11 @@ public sealed class LockedMemoryTestCase : XunitTestCase
 
     /// <inheritdoc/>
     public override Task<RunSummary> RunAsync(IMessageSink diagnosticMessageSink, IMessageBus messageBus, object[] constructorArguments, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource) =>
-        LockedMemory.Charged
-            ? InTurnAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator)
-            : base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource);
+        InTurnIfChargedAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator);
+
+    /// <summary>Runs <paramref name="run"/> in this user's turn when the user is charged for locked memory, at once otherwise.</summary>
+    internal static Task<RunSummary> InTurnIfChargedAsync(Func<Task<RunSummary>> run, ExceptionAggregator aggregator) =>
+        LockedMemory.Charged ? InTurnAsync(run, aggregator) : run();
 
     /// <summary>
     /// Runs <paramref name="run"/> in this user's turn to lock memory; when the turn does not come, runs it with the

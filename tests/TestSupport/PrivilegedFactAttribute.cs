@@ -50,9 +50,7 @@ public sealed class PrivilegedTestCase : XunitTestCase
     /// <inheritdoc/>
     public override Task<RunSummary> RunAsync(IMessageSink diagnosticMessageSink, IMessageBus messageBus, object[] constructorArguments, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource) =>
         Privileges.RunHere
-            ? LockedMemory.Charged
-                ? LockedMemoryTestCase.InTurnAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator)
-                : base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource)
+            ? LockedMemoryTestCase.InTurnIfChargedAsync(() => base.RunAsync(diagnosticMessageSink, messageBus, constructorArguments, aggregator, cancellationTokenSource), aggregator)
             : LockedMemoryTestCase.InTurnAsync(() => new NamespacedSpecCaseRunner(this, DisplayName, SkipReason, constructorArguments, messageBus, aggregator, cancellationTokenSource).RunAsync(), aggregator);
 
     /// <inheritdoc/>

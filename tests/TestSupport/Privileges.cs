@@ -13,7 +13,6 @@ internal static unsafe partial class Privileges
     // linux/capability.h
     private const int CapNetAdmin = 12;
     private const int CapNetRaw = 13;
-    private const int CapIpcLock = 14;
     private const int CapSysAdmin = 21;
     private const int RlimitMemlock = 8;
     private const long IoUringSetup = 425;
@@ -66,7 +65,7 @@ internal static unsafe partial class Privileges
         }
 
         ulong limit = LockedMemoryLimit();
-        if (limit < LockedMemoryNeeded && !(initialUserNamespace && Has(caps, CapIpcLock)))
+        if (limit < LockedMemoryNeeded && LockedMemory.Charged)
         {
             return (false, $"This spec pins up to {LockedMemoryNeeded / 1024} KiB of pages and needs that much locked memory: RLIMIT_MEMLOCK is {limit / 1024} KiB (raise it with ulimit -l, or run as root; CAP_IPC_LOCK inside a user namespace does not count).");
         }
@@ -76,7 +75,8 @@ internal static unsafe partial class Privileges
 
     private static bool Has(ulong caps, int capability) => (caps & (1UL << capability)) != 0;
 
-    private static ulong EffectiveCapabilities()
+    /// <summary>The calling thread's effective capabilities, as a bit set by capability number.</summary>
+    internal static ulong EffectiveCapabilities()
     {
         foreach (string line in File.ReadLines("/proc/thread-self/status"))
         {
@@ -90,7 +90,7 @@ internal static unsafe partial class Privileges
     }
 
     /// <summary>The initial user namespace maps every user id onto itself; a user namespace maps a few.</summary>
-    private static bool InitialUserNamespace() =>
+    internal static bool InitialUserNamespace() =>
         File.ReadAllText("/proc/self/uid_map").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is ["0", "0", "4294967295"];
 
     private static ulong LockedMemoryLimit()

@@ -58,8 +58,7 @@ public static partial class SpecHost
     /// </summary>
     private static void PrepareNamespace()
     {
-        string uidMap = File.ReadAllText("/proc/self/uid_map");
-        if (uidMap.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is ["0", "0", "4294967295"])
+        if (Privileges.InitialUserNamespace())
         {
             throw new InvalidOperationException("This host runs specs only inside a user namespace of its own (unshare --user --map-root-user --net --mount); it is in the machine's.");
         }
