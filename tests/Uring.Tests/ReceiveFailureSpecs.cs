@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Netmem.Driver.Devices;
 using Netmem.Pool;
 using Netmem.Pool.Misuse;
 using Netmem.Stack.Rx;
@@ -182,6 +183,26 @@ public sealed class ReceiveFailureSpecs
         Assert.Equal(6, bed.CloseQueues());
         bed.TearDown();
         Assert.Equal(0, bed.Pools[0].Inflight);
+    }
+
+    [LockedMemoryFact]
+    public void A_receive_whose_arm_was_refused_has_its_interrupt_send_the_driver_polling_instead_of_to_sleep()
+    {
+        var syscalls = new FaultingSyscalls();
+        using var bed = new UringTestBed(Loopback, syscalls: syscalls);
+        syscalls.FailSubmits(Errno.EAGAIN, times: 16);
+        Assert.Equal(16, bed.Post(0, 16));
+        Assert.Equal(16, syscalls.Failed);
+        RxInterrupt interrupt = bed.Rx[0].Interrupt!;
+
+        // No receive is live, so no completion will come: a driver that slept on the interrupt now would never wake.
+        Assert.False(interrupt.TryArm());
+        Assert.Equal(0, bed.Rx[0].Reap(new RxFrame[4]));
+        Assert.True(interrupt.TryArm(), "the reap armed the receive again, so the driver may sleep until a completion comes");
+
+        interrupt.Disarm();
+        Assert.Equal(16, bed.CloseQueues());
+        bed.TearDown();
     }
 
     [LockedMemoryFact]

@@ -20,7 +20,12 @@ namespace Netmem.Uring.Ring;
 /// is seen by the kernel's own check inside <c>io_uring_enter</c>, which returns at once when the CQ is not empty, so
 /// the thread cannot fall asleep past it. A raise that finds the driver no longer armed (it saw the completion itself)
 /// does nothing.</para>
-/// <para>The thread waits in slices, so a close that stops it is heard within one slice.</para>
+/// <para><b>The semaphore counts enablings, not wake-ups.</b> Every arming releases it once, an arming the driver
+/// takes back included, so permits can pile up; each only makes the thread look at the CQ once more, and a look that
+/// finds the driver no longer armed raises nothing. Once stopping, an enabling releases nothing, so an arming racing
+/// the close never touches a line that is going away. The thread waits in slices, so a close that stops it is heard
+/// within one slice; a wait that fails for another reason than the slice ending is retried after a slice's pause,
+/// never at once, so a failing kernel call cannot make it spin.</para>
 /// </remarks>
 internal sealed class UringInterruptLine : IDisposable
 {
@@ -32,10 +37,16 @@ internal sealed class UringInterruptLine : IDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
 
-    public UringInterruptLine(IoUringRing ring, int queue)
+    /// <param name="ring">The queue's ring, whose completions the line waits for.</param>
+    /// <param name="queue">The queue's index, for the thread's name.</param>
+    /// <param name="workWithoutCompletion">
+    /// Whether the receive side has work for the driver that no completion announces (a receive to arm again after a
+    /// refused arming): the driver then polls instead of sleeping.
+    /// </param>
+    public UringInterruptLine(IoUringRing ring, int queue, Func<bool> workWithoutCompletion)
     {
         _ring = ring;
-        Interrupt = new RxInterrupt(() => _ring.HasCompletions, () => _enabled.Release());
+        Interrupt = new RxInterrupt(() => _ring.HasCompletions || workWithoutCompletion(), Enable);
         _thread = new Thread(WaitForCompletions) { IsBackground = true, Name = $"io_uring rx{queue} interrupt" };
         _thread.Start();
     }
@@ -48,9 +59,14 @@ internal sealed class UringInterruptLine : IDisposable
     {
         _stopping = true;
         _enabled.Release();
-        if (_thread.Join(StopPatience))
+        _thread.Join(StopPatience);
+    }
+
+    private void Enable()
+    {
+        if (!_stopping)
         {
-            _enabled.Dispose();
+            _enabled.Release();
         }
     }
 
@@ -67,9 +83,15 @@ internal sealed class UringInterruptLine : IDisposable
                     break;
                 }
 
-                if (_ring.WaitForCompletion(WaitSlice) == -Errno.EBADF)
+                int waited = _ring.WaitForCompletion(WaitSlice);
+                if (waited == -Errno.EBADF)
                 {
                     return;
+                }
+
+                if (waited < 0 && waited != -Errno.ETIME)
+                {
+                    Thread.Sleep(WaitSlice);
                 }
             }
 

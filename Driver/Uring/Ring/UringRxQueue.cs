@@ -132,7 +132,7 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
             throw new IOException($"Registering the provided-buffer ring of queue {queue.Index} failed: {Errno.Describe(-result)}.");
         }
 
-        rx._line = new UringInterruptLine(queue.Ring, queue.Index);
+        rx._line = new UringInterruptLine(queue.Ring, queue.Index, rx.ReceiveToArmAgain);
         return rx;
     }
 
@@ -526,6 +526,13 @@ internal sealed unsafe class UringRxQueue : IRxQueueDevice
             Interlocked.Increment(ref _stats.MisuseViolations);
         }
     }
+
+    /// <summary>
+    /// Whether a receive is to be armed again (none live, pages posted, no fault): after the kernel refused an arming
+    /// for the moment, no completion will come until the driver's next call arms it, so the driver must poll.
+    /// Asked by the interrupt on the driver's thread, between its calls.
+    /// </summary>
+    private bool ReceiveToArmAgain() => Volatile.Read(ref _liveReceives) == 0 && _fault is null && _buffers.Posted > 0;
 
     /// <summary>Arms a multishot receive when none is live and a page is posted. Caller holds <see cref="_calls"/>.</summary>
     private void ArmIfNeeded()
